@@ -1,0 +1,29 @@
+"""`make bench`: every benchmark, each writing JSON to benchmarks/results/ and a markdown table to benchmarks/.
+
+Usage: python -m benchmarks.run [NAME ...]   (default: all; names below)
+"""
+
+import importlib
+import sys
+
+BENCHMARKS = {
+    "inference": "benchmarks.inference",  # ONNX Runtime vs TensorFlow generator latency/throughput
+    "training": "benchmarks.training",  # train-step throughput vs a plain Keras DCGAN
+    "quality": "benchmarks.quality",  # mode coverage and image metrics per preset
+}
+
+
+def main(argv=None):
+    names = (argv if argv is not None else sys.argv[1:]) or list(BENCHMARKS)
+    unknown = sorted(set(names) - set(BENCHMARKS))
+    if unknown:
+        print(f"unknown benchmark(s) {unknown}; choose from {list(BENCHMARKS)}", file=sys.stderr)
+        return 2
+    for name in names:
+        print(f"== benchmark: {name}", flush=True)
+        importlib.import_module(BENCHMARKS[name]).main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

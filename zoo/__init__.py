@@ -1,0 +1,33 @@
+"""GAN Zoo models: Keras 3 GANs trained with `model.fit`.
+
+    import zoo
+    gan = zoo.create("dcgan", data_shape=(28, 28, 1))
+    gan.compile()
+    gan.fit(dataset, epochs=5)
+    images = gan.generate(16, seed=0)
+"""
+
+from zoo.gan import GAN, PRIORS
+from zoo.layers import MinibatchDiscrimination
+from zoo.losses import (
+    feature_matching_loss,
+    minimax_discriminator_loss,
+    minimax_generator_loss,
+    non_saturating_generator_loss,
+    value_function,
+)
+from zoo.presets import available, build_gan, create
+
+__all__ = [
+    "GAN",
+    "PRIORS",
+    "MinibatchDiscrimination",
+    "available",
+    "build_gan",
+    "create",
+    "feature_matching_loss",
+    "minimax_discriminator_loss",
+    "minimax_generator_loss",
+    "non_saturating_generator_loss",
+    "value_function",
+]

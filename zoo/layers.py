@@ -1,0 +1,40 @@
+"""Reusable layers for GAN discriminators."""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="ganzoo")
+class MinibatchDiscrimination(keras.layers.Layer):
+    """Minibatch discrimination (Salimans et al. 2016, section 3.2).
+
+    Lets the discriminator look at a whole batch at once, so a generator that collapses onto a
+    few modes produces tell-tale near-identical rows. Features f (N x A) are projected through a
+    tensor T (A x B x C) to M (N x B x C); for each of the B kernels, o(x_i)_b = sum over the
+    *other* samples j of exp(-||M_i,b - M_j,b||_1). The output is [f, o]: width A + B.
+    """
+
+    def __init__(self, num_kernels=100, kernel_dim=5, **kwargs):
+        super().__init__(**kwargs)
+        self.num_kernels = int(num_kernels)
+        self.kernel_dim = int(kernel_dim)
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(input_shape[-1], self.num_kernels * self.kernel_dim),
+            initializer=keras.initializers.RandomNormal(stddev=0.05),
+        )
+
+    def call(self, features):
+        m = ops.matmul(features, self.kernel)
+        m = ops.reshape(m, (-1, self.num_kernels, self.kernel_dim))
+        l1 = ops.sum(ops.abs(ops.expand_dims(m, 0) - ops.expand_dims(m, 1)), axis=-1)  # N x N x B
+        closeness = ops.sum(ops.exp(-l1), axis=1) - 1.0  # drop j == i, whose distance is 0
+        return ops.concatenate([features, ops.cast(closeness, features.dtype)], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] + self.num_kernels)
+
+    def get_config(self):
+        return {**super().get_config(), "num_kernels": self.num_kernels, "kernel_dim": self.kernel_dim}

@@ -1,0 +1,109 @@
+"""Named GAN recipes: `zoo.create(name, **options)` and `zoo.available()`.
+
+Every preset is the same builder with different defaults, so the variants compose: a conditional
+DCGAN with minibatch discrimination is `create("conditional", backbone="dcgan", minibatch_kernels=100)`.
+"""
+
+import inspect
+
+from zoo import networks
+from zoo.gan import GAN
+
+BACKBONES = ("mlp", "dcgan")
+
+PRESETS = {
+    # Goodfellow et al. 2014, as in the seeds' MNIST example: MLPs, 100-d U(-1, 1) noise.
+    "vanilla": dict(backbone="mlp"),
+    # Radford et al. 2015.
+    "dcgan": dict(backbone="dcgan"),
+    # Mirza & Osindero 2014: the label conditions G and D.
+    "conditional": dict(backbone="mlp", num_classes=10),
+    # Salimans et al. 2016: minibatch discrimination before D's output.
+    "minibatch": dict(backbone="mlp", minibatch_kernels=100),
+}
+
+DESCRIPTIONS = {
+    "vanilla": "MLP generator and discriminator (Goodfellow et al. 2014)",
+    "dcgan": "deep convolutional GAN (Radford et al. 2015)",
+    "conditional": "class-conditional GAN, MLP or DCGAN backbone (Mirza & Osindero 2014)",
+    "minibatch": "minibatch discrimination, optional feature matching (Salimans et al. 2016)",
+}
+
+
+def available():
+    """The preset names `create` accepts."""
+    return sorted(PRESETS)
+
+
+def build_gan(
+    *,
+    backbone="mlp",
+    data_shape=(28, 28, 1),
+    latent_dim=100,
+    num_classes=None,
+    prior="uniform",
+    d_steps=1,
+    generator_loss="non_saturating",
+    label_smoothing=0.0,
+    feature_matching=False,
+    minibatch_kernels=0,
+    minibatch_dim=5,
+    g_units=(256, 512, 1024),
+    d_units=(1024, 512, 256),
+    activation="relu",
+    output_activation=None,
+    filters=64,
+    seed=None,
+    preset=None,
+):
+    """Build an uncompiled GAN.
+
+    MLP options: `g_units`, `d_units`, `activation`, `output_activation` (default tanh for images,
+    linear for vectors, whose range is unbounded). DCGAN option: `filters` (width of D's first
+    layer and G's last hidden layer). `minibatch_kernels` (B) and `minibatch_dim` (C) switch on
+    minibatch discrimination; `feature_matching` needs nothing else.
+    """
+    if backbone not in BACKBONES:
+        raise ValueError(f"Unknown backbone {backbone!r}; choose one of {BACKBONES}.")
+    data_shape = tuple(int(d) for d in data_shape)
+    if num_classes is not None and int(num_classes) < 2:
+        raise ValueError(f"num_classes must be at least 2, got {num_classes}.")
+    if backbone == "mlp":
+        if output_activation is None:
+            output_activation = "tanh" if len(data_shape) > 1 else "linear"
+        generator = networks.mlp_generator(
+            data_shape, latent_dim, g_units, activation, output_activation, num_classes
+        )
+        discriminator = networks.mlp_discriminator(
+            data_shape, d_units, activation, num_classes, minibatch_kernels, minibatch_dim
+        )
+    else:
+        generator = networks.dcgan_generator(data_shape, latent_dim, filters, num_classes)
+        discriminator = networks.dcgan_discriminator(
+            data_shape, filters, num_classes, minibatch_kernels, minibatch_dim
+        )
+    return GAN(
+        generator,
+        discriminator,
+        num_classes=num_classes,
+        prior=prior,
+        d_steps=d_steps,
+        generator_loss=generator_loss,
+        label_smoothing=label_smoothing,
+        feature_matching=feature_matching,
+        preset=preset,
+        seed=seed,
+    )
+
+
+OPTIONS = tuple(p for p in inspect.signature(build_gan).parameters if p != "preset")
+
+
+def create(name, **options):
+    """Build the preset `name`; `options` override its defaults (see `build_gan`)."""
+    if name not in PRESETS:
+        raise ValueError(f"Unknown preset {name!r}; available presets: {', '.join(available())}.")
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise ValueError(f"Unknown option(s) {unknown} for preset {name!r}; options are: {', '.join(OPTIONS)}.")
+    return build_gan(**{**PRESETS[name], **options, "preset": name})
