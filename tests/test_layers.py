@@ -1,0 +1,38 @@
+"""MinibatchDiscrimination: shapes, behaviour on collapsed vs diverse batches, serialisation."""
+
+import keras
+import numpy as np
+
+import zoo
+
+
+def test_output_width_is_input_width_plus_kernels():
+    layer = zoo.MinibatchDiscrimination(num_kernels=7, kernel_dim=3)
+    out = layer(np.zeros((5, 11), dtype="float32"))
+    assert tuple(out.shape) == (5, 11 + 7)
+    assert layer.compute_output_shape((None, 11)) == (None, 18)
+
+
+def test_identical_rows_and_diverse_rows_give_different_features():
+    layer = zoo.MinibatchDiscrimination(num_kernels=16, kernel_dim=4)
+    identical = np.tile(np.random.default_rng(0).normal(size=(1, 32)), (8, 1)).astype("float32")
+    diverse = np.random.default_rng(1).normal(size=(8, 32)).astype("float32") * 3
+    collapsed_features = keras.ops.convert_to_numpy(layer(identical))[:, 32:]
+    diverse_features = keras.ops.convert_to_numpy(layer(diverse))[:, 32:]
+    # Identical rows: every L1 distance is 0, so each kernel sums exp(0) over the 7 other samples.
+    np.testing.assert_allclose(collapsed_features, 7.0, rtol=1e-6)
+    assert diverse_features.mean() < 3.0
+    # The input features pass through unchanged.
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(diverse))[:, :32], diverse)
+
+
+def test_a_single_sample_has_no_neighbours():
+    layer = zoo.MinibatchDiscrimination(num_kernels=4, kernel_dim=2)
+    out = keras.ops.convert_to_numpy(layer(np.ones((1, 3), dtype="float32")))
+    np.testing.assert_allclose(out[:, 3:], 0.0, atol=1e-6)
+
+
+def test_config_round_trip():
+    layer = zoo.MinibatchDiscrimination(num_kernels=9, kernel_dim=2, name="mbd")
+    clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
+    assert (clone.num_kernels, clone.kernel_dim, clone.name) == (9, 2, "mbd")
