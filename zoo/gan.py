@@ -201,7 +201,7 @@ class GAN(keras.Model):
         chunks = []
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
-            inputs = z[start:stop] if labels is None else [z[start:stop], labels[start:stop]]
+            inputs = z[start:stop] if labels is None else [z[start:stop], ops.convert_to_tensor(labels[start:stop])]
             chunks.append(ops.convert_to_numpy(self.generator(inputs, training=False)))
         return np.concatenate(chunks).astype("float32")
 
