@@ -1,0 +1,580 @@
+"""Export a GAN Zoo generator to ONNX, check it, and prove it matches Keras.
+
+    from export import export_generator
+    report = export_generator("runs/dcgan_digits", "dcgan.onnx")   # or a GAN, a generator, a .keras file
+    print(report)
+
+The graph has input `z` (float32 [batch, latent_dim]), for conditional models `label` (int64
+[batch]), and output `images` (float32 [batch, *data_shape]); the batch dimension is dynamic and
+named `batch`; BatchNorm runs in inference mode. `metadata_props` carry what a consumer needs to
+sample without TensorFlow (see `export.metadata`).
+
+Conversion goes through `tf2onnx.convert.from_function` on a `tf.function` with a named input
+signature (`tf2onnx.convert.from_keras` fails on Keras 3 models). The converted graph is then
+rewritten for onnxruntime's fast kernels (see `optimize_graph`) and verified against Keras.
+"""
+
+import dataclasses
+import json
+import math
+import os
+import pathlib
+import tempfile
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+from export import metadata as metadata_lib
+
+DEFAULT_OPSET = 17
+FP32_TOLERANCE = 1e-4
+FP16_TOLERANCE = 1e-2
+PARITY_BATCH_SIZES = (1, 7)
+BATCH_DIM = "batch"
+
+
+class ParityError(ValueError):
+    """The exported model disagrees with the Keras generator beyond the tolerance."""
+
+
+@dataclasses.dataclass
+class ExportReport:
+    """What `export_generator` wrote and how closely it matches Keras.
+
+    `checks` holds one row per parity run: {"batch", "label", "max_abs_diff"}; `label` is None
+    for unconditional models and "mixed" for a batch of random classes.
+    """
+
+    path: str
+    precision: str
+    opset: int
+    provider: str
+    tolerance: float
+    checks: list
+    metadata: dict
+    size_bytes: int
+
+    @property
+    def max_abs_diff(self):
+        return max(row["max_abs_diff"] for row in self.checks)
+
+    def as_dict(self):
+        return {**dataclasses.asdict(self), "max_abs_diff": self.max_abs_diff}
+
+    def __str__(self):
+        lines = [
+            f"wrote {self.path} ({self.size_bytes / 1e6:.2f} MB, {self.precision}, opset {self.opset})",
+            f"parity vs Keras on {self.provider} (tolerance {self.tolerance:g}):",
+        ]
+        by_batch = {}
+        for row in self.checks:
+            by_batch.setdefault(row["batch"], []).append(row)
+        for batch, rows in sorted(by_batch.items()):
+            worst = max(rows, key=lambda r: r["max_abs_diff"])
+            detail = "" if rows[0]["label"] is None else f" over {len(rows)} label runs (worst label {worst['label']})"
+            lines.append(f"  batch {batch}: max |onnx - keras| = {worst['max_abs_diff']:.3g}{detail}")
+        lines.append(f"  overall max abs diff {self.max_abs_diff:.3g}: OK")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- public entry point
+
+
+def export_generator(source, path, opset=None, fp16=False, metadata=None):
+    """Write `source`'s generator to the ONNX file `path`, check it, and return an `ExportReport`.
+
+    source: a `zoo.GAN`, a generator `keras.Model`, a `.keras` file (GAN or generator), or a run
+    folder (config.json with gan.keras or generator.keras). `metadata` adds or overrides metadata
+    entries (e.g. {"dataset": "digits", "prior": "normal"} for a bare generator).
+    `fp16=True` stores float16 weights and compute, keeping float32 inputs and outputs.
+    Raises `ParityError` if onnxruntime's output differs from Keras by more than 1e-4 (fp32) or
+    1e-2 (fp16) at batch sizes 1 and 7 (every class, for conditional models).
+    """
+    import tf2onnx
+
+    generator, info = resolve_source(source)
+    opset = int(opset or DEFAULT_OPSET)
+    model = convert(generator, opset)
+    model = optimize_graph(model)
+    info.update(metadata or {})
+    props = build_metadata(generator, info, opset=opset, precision="fp16" if fp16 else "fp32")
+    if fp16:
+        model = to_float16(model)
+    model.producer_name = "gan-zoo"
+    model.producer_version = props["versions"]["gan-zoo"]
+    model.doc_string = f"GAN Zoo generator ({props.get('preset') or 'custom'}), exported with tf2onnx {tf2onnx.__version__}"
+    _set_metadata(model, props)
+    onnx.checker.check_model(model, full_check=True)
+
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(path))
+    tolerance = FP16_TOLERANCE if fp16 else FP32_TOLERANCE
+    provider, checks = parity_check(generator, path, tolerance)
+    return ExportReport(
+        path=str(path),
+        precision=props["precision"],
+        opset=opset,
+        provider=provider,
+        tolerance=tolerance,
+        checks=checks,
+        metadata=props,
+        size_bytes=path.stat().st_size,
+    )
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def _load_keras(path):
+    import keras
+
+    import zoo  # noqa: F401  registers GAN and the custom layers for deserialisation
+
+    return keras.models.load_model(path, compile=False)
+
+
+def _read_run_config(folder):
+    """config.json of a run folder, read defensively: {} if absent or unreadable."""
+    config_path = pathlib.Path(folder) / "config.json"
+    try:
+        config = json.loads(config_path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def _info_from_run_config(config):
+    """The metadata a run folder's config.json can supply (only keys it actually has)."""
+    info = {}
+    options = config.get("options") if isinstance(config.get("options"), dict) else {}
+    if isinstance(config.get("preset"), str):
+        info["preset"] = config["preset"]
+    dataset = config.get("dataset")
+    if isinstance(dataset, dict):
+        dataset = dataset.get("name")
+    if isinstance(dataset, str):
+        info["dataset"] = dataset
+    if isinstance(config.get("class_names"), list):
+        info["class_names"] = [str(name) for name in config["class_names"]]
+    if options.get("prior") in metadata_lib.PRIOR_RANGES:
+        info["prior"] = options["prior"]
+    training = {key: config[key] for key in ("epochs", "seed", "batch_size") if key in config}
+    if training:
+        info["training"] = training
+    return info
+
+
+def resolve_source(source):
+    """(generator keras.Model, metadata info dict) for any accepted source."""
+    import keras
+
+    import zoo
+
+    info = {}
+    if isinstance(source, (str, os.PathLike)):
+        location = pathlib.Path(source)
+        if location.is_dir():
+            config = _read_run_config(location)
+            candidates = [location / "gan.keras", location / "generator.keras"]
+            found = next((c for c in candidates if c.is_file()), None)
+            if found is None:
+                raise FileNotFoundError(f"{location} is not a run folder: it has neither gan.keras nor generator.keras.")
+            info.update(_info_from_run_config(config))
+            source = _load_keras(found)
+        elif location.is_file():
+            if location.suffix != ".keras":
+                raise ValueError(f"{location} is not a .keras file or a run folder.")
+            info.update(_info_from_run_config(_read_run_config(location.parent)))
+            source = _load_keras(location)
+        else:
+            raise FileNotFoundError(f"no model at {location}")
+
+    if isinstance(source, zoo.GAN):
+        info.setdefault("preset", source.preset)
+        info["prior"] = source.prior
+        return source.generator, info
+    if isinstance(source, keras.Model):
+        names = [tensor.name for tensor in source.inputs]
+        if not names or names[0] != "z" or len(names) > 2:
+            raise ValueError(f"expected a generator with inputs z (and label); this model's inputs are {names}.")
+        return source, info
+    raise ValueError(f"cannot export {type(source).__name__}: pass a GAN, a generator, a .keras file or a run folder.")
+
+
+def _num_classes(generator):
+    if len(generator.inputs) < 2:
+        return None
+    import keras
+
+    embeddings = [layer for layer in generator.layers if isinstance(layer, keras.layers.Embedding)]
+    if not embeddings:
+        raise ValueError("a conditional generator needs an Embedding layer to read num_classes from.")
+    return int(embeddings[0].input_dim)
+
+
+def _value_range(generator):
+    """[-1, 1] for tanh outputs, [0, 1] for sigmoid, None (unbounded) otherwise."""
+    for layer in reversed(generator.layers):
+        activation = getattr(layer, "activation", None)
+        if activation is None:
+            continue
+        name = getattr(activation, "__name__", str(activation))
+        return {"tanh": [-1.0, 1.0], "sigmoid": [0.0, 1.0]}.get(name)
+    return None
+
+
+def build_metadata(generator, info, opset, precision):
+    """Everything `metadata_props` records, as Python values."""
+    import importlib.metadata
+
+    import keras
+    import onnxruntime
+    import tensorflow as tf
+    import tf2onnx
+
+    try:
+        version = importlib.metadata.version("gan-zoo")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    num_classes = _num_classes(generator)
+    prior = info.get("prior", "uniform")
+    if prior not in metadata_lib.PRIOR_RANGES:
+        raise ValueError(f"unknown prior {prior!r}; choose one of {tuple(metadata_lib.PRIOR_RANGES)}.")
+    class_names = info.get("class_names")
+    if num_classes is None:
+        class_names = None
+    elif class_names is None or len(class_names) != num_classes:
+        class_names = [str(i) for i in range(num_classes)]
+    metadata = {
+        "preset": info.get("preset"),
+        "latent_dim": int(generator.inputs[0].shape[-1]),
+        "prior": prior,
+        "prior_range": info.get("prior_range", metadata_lib.PRIOR_RANGES[prior]),
+        "num_classes": num_classes,
+        "class_names": class_names,
+        "image_shape": [int(d) for d in generator.outputs[0].shape[1:]],
+        "value_range": info.get("value_range", _value_range(generator)),
+        "layout": "NHWC" if len(generator.outputs[0].shape) == 4 else "ND",
+        "dataset": info.get("dataset"),
+        "precision": precision,
+        "opset": opset,
+        "versions": {
+            "gan-zoo": version,
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "tf2onnx": tf2onnx.__version__,
+            "onnx": onnx.__version__,
+            "onnxruntime": onnxruntime.__version__,
+        },
+    }
+    extra = {key: value for key, value in info.items() if key not in metadata}
+    metadata.update(extra)
+    return metadata
+
+
+def _set_metadata(model, metadata):
+    del model.metadata_props[:]
+    for key, value in metadata_lib.encode(metadata).items():
+        model.metadata_props.add(key=key, value=value)
+
+
+# --------------------------------------------------------------------------- conversion
+
+
+def convert(generator, opset=DEFAULT_OPSET):
+    """The generator's inference graph as an ONNX model with our input/output names and a `batch` dim."""
+    import tensorflow as tf
+    import tf2onnx
+
+    latent_dim = int(generator.inputs[0].shape[-1])
+    z_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="z")
+    if len(generator.inputs) == 2:
+        signature = [z_spec, tf.TensorSpec([None], tf.int64, name="label")]
+
+        @tf.function(input_signature=signature)
+        def generate(z, label):
+            # The Keras label input is int32; ONNX consumers pass int64 class indices.
+            return {"images": tf.cast(generator([z, tf.cast(label, tf.int32)], training=False), tf.float32)}
+
+    else:
+        signature = [z_spec]
+
+        @tf.function(input_signature=signature)
+        def generate(z):
+            return {"images": tf.cast(generator(z, training=False), tf.float32)}
+
+    model, _ = tf2onnx.convert.from_function(generate, input_signature=signature, opset=opset)
+    expected = {"z", "label"} if len(signature) == 2 else {"z"}
+    names = {value.name for value in model.graph.input}
+    outputs = [value.name for value in model.graph.output]
+    if names != expected or outputs != ["images"]:
+        raise RuntimeError(f"tf2onnx produced inputs {names} and outputs {outputs}, expected {expected} -> images.")
+    for value in list(model.graph.input) + list(model.graph.output):
+        value.type.tensor_type.shape.dim[0].dim_param = BATCH_DIM
+    model.graph.name = generator.name
+    return model
+
+
+def to_float16(model):
+    """float16 weights and compute, float32 inputs/outputs (onnxruntime's converter handles Embedding)."""
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    model = convert_float_to_float16(model, keep_io_types=True)
+    _sort_topologically(model.graph)  # the converter appends its input Casts at the end
+    return model
+
+
+def _sort_topologically(graph):
+    """Order graph.node so every input is produced before it is used (as onnx.checker requires)."""
+    available = {value.name for value in graph.input} | {init.name for init in graph.initializer} | {""}
+    pending = list(graph.node)
+    ordered = []
+    while pending:
+        ready = [node for node in pending if all(name in available for name in node.input)]
+        if not ready:
+            raise RuntimeError("the graph has a cycle or an undefined input")
+        for node in ready:
+            ordered.append(node)
+            available.update(node.output)
+        pending = [node for node in pending if node not in ready]
+    copies = [onnx.NodeProto.FromString(node.SerializeToString()) for node in ordered]
+    del graph.node[:]
+    graph.node.extend(copies)
+
+
+# --------------------------------------------------------------------------- graph optimisation
+#
+# tf2onnx emits Keras's Conv2DTranspose as ONNX ConvTranspose, then BatchNorm as a separate Mul
+# (and Add). onnxruntime's CPU ConvTranspose is a per-image GEMM plus a single-threaded col2im,
+# while its Conv has blocked (NCHWc) kernels that fuse bias and ReLU. So each ConvTranspose is
+# rewritten as the equivalent Conv: stride 1 is a Conv with the kernel flipped; stride s is the
+# sub-pixel form, one Conv producing s*s phases of the output followed by DepthToSpace. The
+# per-channel BatchNorm scale/shift is folded into the weights and bias first.
+
+
+def _initializers(model):
+    return {init.name: init for init in model.graph.initializer}
+
+
+def _consumers(model, name):
+    return [node for node in model.graph.node if name in node.input]
+
+
+def _is_output(model, name):
+    return any(value.name == name for value in model.graph.output)
+
+
+def _channel_vector(array, channels):
+    """A per-channel constant broadcast over NCHW (shape (C,1,1) or (1,C,1,1)) as a (C,) vector, else None."""
+    if array.ndim in (3, 4) and array.shape[-3] == channels and math.prod(array.shape) == channels:
+        return array.reshape(channels)
+    if array.size == 1:
+        return np.full((channels,), array.reshape(()), array.dtype)
+    return None
+
+
+def _fold_channel_affine(model, node, weights, bias):
+    """Fold a following per-channel Mul and Add into (weights, bias); returns the new output name."""
+    inits = _initializers(model)
+    output = node.output[0]
+    channels = weights.shape[1]
+    for op in ("Mul", "Add"):
+        consumers = _consumers(model, output)
+        if len(consumers) != 1 or consumers[0].op_type != op or _is_output(model, output):
+            continue
+        follower = consumers[0]
+        other = follower.input[1] if follower.input[0] == output else follower.input[0]
+        if other not in inits or _is_output(model, follower.output[0]):
+            continue
+        vector = _channel_vector(numpy_helper.to_array(inits[other]), channels)
+        if vector is None:
+            continue
+        if op == "Mul":
+            weights = weights * vector[None, :, None, None]
+            bias = bias * vector
+        else:
+            bias = bias + vector
+        model.graph.node.remove(follower)
+        _rename_input(model, follower.output[0], output)
+    return weights, bias
+
+
+def _rename_input(model, old, new):
+    for node in model.graph.node:
+        for i, name in enumerate(node.input):
+            if name == old:
+                node.input[i] = new
+
+
+def _phase_taps(kernel, stride, pad_begin, pad_end):
+    """For one spatial axis of a ConvTranspose: per output phase a, {conv tap j: kernel index}.
+
+    Output o = s*q + a receives x[i] * w[k] where o = s*i + k - pad_begin. Fixing the phase, the
+    taps are k = r + s*m (r = (a + pad_begin) mod s) reading x[q + c - m], c = (a + pad_begin - r) / s:
+    a correlation over offsets d = c - m, which one Conv covers for all phases. Returns
+    (taps, conv_pad_begin, conv_pad_end, conv_kernel_size) or None if it needs negative padding.
+    """
+    if (kernel - pad_begin - pad_end) % stride:
+        return None  # the phases would differ in length
+    phases = []
+    for a in range(stride):
+        r = (a + pad_begin) % stride
+        c = (a + pad_begin - r) // stride
+        taps = {c - m: r + stride * m for m in range(math.ceil((kernel - r) / stride))}
+        phases.append(taps)
+    d_min = min(min(taps) for taps in phases)
+    d_max = max(max(taps) for taps in phases)
+    size = d_max - d_min + 1
+    conv_pad_begin = -d_min
+    conv_pad_end = (kernel - pad_begin - pad_end) // stride - 1 + size - 1 - conv_pad_begin
+    if conv_pad_begin < 0 or conv_pad_end < 0:
+        return None
+    return [{d - d_min: k for d, k in taps.items()} for taps in phases], conv_pad_begin, conv_pad_end, size
+
+
+def _attributes(node):
+    return {attr.name: helper.get_attribute_value(attr) for attr in node.attribute}
+
+
+def _rewrite_conv_transpose(model, node):
+    """Replace one 2-D ConvTranspose by Conv (+ DepthToSpace); False if its form is not handled."""
+    inits = _initializers(model)
+    attrs = _attributes(node)
+    if node.input[1] not in inits or _is_output(model, node.output[0]):
+        return False
+    weights = numpy_helper.to_array(inits[node.input[1]]).astype(np.float32)  # (Cin, Cout, kh, kw)
+    if weights.ndim != 4 or attrs.get("group", 1) != 1 or "output_shape" in attrs:
+        return False
+    if attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+        return False
+    if any(d != 1 for d in attrs.get("dilations", [1, 1])) or any(attrs.get("output_padding", [0, 0])):
+        return False
+    strides = list(attrs.get("strides", [1, 1]))
+    if strides[0] != strides[1]:
+        return False
+    stride = strides[0]
+    pads = list(attrs.get("pads", [0, 0, 0, 0]))
+    in_channels, out_channels, kh, kw = weights.shape
+    rows = _phase_taps(kh, stride, pads[0], pads[2])
+    cols = _phase_taps(kw, stride, pads[1], pads[3])
+    if rows is None or cols is None:
+        return False
+    bias = (
+        numpy_helper.to_array(inits[node.input[2]]).astype(np.float32)
+        if len(node.input) > 2 and node.input[2]
+        else np.zeros(out_channels, np.float32)
+    )
+    if len(node.input) > 2 and node.input[2] and node.input[2] not in inits:
+        return False
+    weights, bias = _fold_channel_affine(model, node, weights, bias)
+
+    row_taps, pad_top, pad_bottom, size_h = rows
+    col_taps, pad_left, pad_right, size_w = cols
+    conv_weights = np.zeros((stride * stride, out_channels, in_channels, size_h, size_w), np.float32)
+    for a, taps_a in enumerate(row_taps):
+        for b, taps_b in enumerate(col_taps):
+            for j, ky in taps_a.items():
+                for i, kx in taps_b.items():
+                    conv_weights[a * stride + b, :, :, j, i] = weights[:, :, ky, kx].T
+    conv_weights = conv_weights.reshape(stride * stride * out_channels, in_channels, size_h, size_w)
+    conv_bias = np.tile(bias, stride * stride)
+
+    base = node.name or node.output[0]
+    w_name, b_name = f"{base}/conv_weights", f"{base}/conv_bias"
+    model.graph.initializer.extend(
+        [numpy_helper.from_array(conv_weights, w_name), numpy_helper.from_array(conv_bias, b_name)]
+    )
+    output = node.output[0]
+    index = list(model.graph.node).index(node)
+    new_nodes = []
+    conv_out = output if stride == 1 else f"{base}/phases"
+    new_nodes.append(
+        helper.make_node(
+            "Conv",
+            [node.input[0], w_name, b_name],
+            [conv_out],
+            name=f"{base}/conv",
+            kernel_shape=[size_h, size_w],
+            pads=[pad_top, pad_left, pad_bottom, pad_right],
+            strides=[1, 1],
+        )
+    )
+    if stride > 1:
+        # An elementwise activation commutes with DepthToSpace: apply it first so it fuses into Conv.
+        consumers = _consumers(model, output)
+        activation = consumers[0] if len(consumers) == 1 and consumers[0].op_type in ("Relu", "Tanh", "Sigmoid", "LeakyRelu") else None
+        if activation is not None and not _is_output(model, output):
+            model.graph.node.remove(activation)
+            activated = f"{base}/activated_phases"
+            new_nodes.append(helper.make_node(activation.op_type, [conv_out], [activated], name=activation.name, **_attributes(activation)))
+            new_nodes.append(helper.make_node("DepthToSpace", [activated], [activation.output[0]], name=f"{base}/depth_to_space", blocksize=stride, mode="DCR"))
+        else:
+            new_nodes.append(helper.make_node("DepthToSpace", [conv_out], [output], name=f"{base}/depth_to_space", blocksize=stride, mode="DCR"))
+    index = list(model.graph.node).index(node)
+    model.graph.node.remove(node)
+    for offset, new_node in enumerate(new_nodes):
+        model.graph.node.insert(index + offset, new_node)
+    return True
+
+
+def _drop_unused_initializers(model):
+    used = {name for node in model.graph.node for name in node.input}
+    keep = [init for init in model.graph.initializer if init.name in used]
+    del model.graph.initializer[:]
+    model.graph.initializer.extend(keep)
+
+
+def optimize_graph(model):
+    """Rewrite ConvTranspose (+ BatchNorm Mul/Add) as Conv (+ DepthToSpace); see the note above."""
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    for node in [n for n in model.graph.node if n.op_type == "ConvTranspose"]:
+        _rewrite_conv_transpose(model, node)
+    _drop_unused_initializers(model)
+    # value_info from tf2onnx describes tensors that no longer exist; shape inference redoes it.
+    del model.graph.value_info[:]
+    return onnx.shape_inference.infer_shapes(model)
+
+
+# --------------------------------------------------------------------------- parity
+
+
+def parity_check(generator, path, tolerance, batch_sizes=PARITY_BATCH_SIZES, seed=None):
+    """Run `path` in onnxruntime and the Keras generator on the same fresh random inputs.
+
+    Returns (provider, rows); raises ParityError when any max abs difference exceeds `tolerance`.
+    """
+    from export.runtime import GeneratorSession
+
+    session = GeneratorSession(path)
+    rng = np.random.default_rng(seed)
+    cases = []
+    for batch in batch_sizes:
+        if session.conditional:
+            cases += [(batch, label, np.full((batch,), label)) for label in range(session.num_classes)]
+            cases.append((batch, "mixed", rng.integers(0, session.num_classes, size=batch)))
+        else:
+            cases.append((batch, None, None))
+    rows = []
+    for batch, label, labels in cases:
+        z = session.sample_noise(batch, seed=int(rng.integers(2**31)))
+        expected = _keras_output(generator, z, labels)
+        actual = session(z, labels)
+        if actual.shape != expected.shape:
+            raise ParityError(f"{path}: ONNX output shape {actual.shape} != Keras {expected.shape}.")
+        diff = float(np.max(np.abs(actual.astype(np.float64) - expected)))
+        rows.append({"batch": batch, "label": label, "max_abs_diff": diff})
+        if not diff <= tolerance:
+            raise ParityError(
+                f"{path}: ONNX differs from Keras by {diff:.3g} at batch {batch}"
+                f"{'' if label is None else f', label {label}'} (tolerance {tolerance:g})."
+            )
+    return session.provider, rows
+
+
+def _keras_output(generator, z, labels):
+    from keras import ops
+
+    inputs = z if labels is None else [z, labels.astype(np.int32)]
+    return np.asarray(ops.convert_to_numpy(generator(inputs, training=False)), np.float64)

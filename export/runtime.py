@@ -1,0 +1,278 @@
+"""Serve an exported generator with numpy and onnxruntime only: no TensorFlow, no Keras.
+
+    from export import GeneratorSession, save_grid
+    session = GeneratorSession("saved_models/dcgan_digits.onnx")
+    images = session.generate(64, seed=0)          # uint8, NHWC
+    save_grid(images, "grid.png")
+
+A serving machine needs `pip install --no-deps gan-zoo` plus numpy, onnxruntime(-gpu) and pillow.
+"""
+
+import math
+import os
+import pathlib
+import sys
+
+import numpy as np
+import onnxruntime as ort
+
+from export import metadata as metadata_lib
+
+TENSORRT = "TensorrtExecutionProvider"
+CUDA = "CUDAExecutionProvider"
+CPU = "CPUExecutionProvider"
+PROVIDER_ALIASES = {"tensorrt": TENSORRT, "trt": TENSORRT, "cuda": CUDA, "gpu": CUDA, "cpu": CPU}
+# How far a chunk of `generate` goes at once: bounds memory, costs nothing in speed.
+GENERATE_CHUNK = 1024
+
+
+def _gpu_visible():
+    """Whether trying the GPU providers can succeed; avoids onnxruntime's loud failed-load logs on CPU hosts."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
+        return False
+    if sys.platform.startswith("linux"):
+        return os.path.exists("/dev/nvidiactl") or os.path.exists("/proc/driver/nvidia")
+    return True
+
+
+def _provider_chains(providers):
+    """The provider lists to try, best first, for `providers` ("auto", an alias, or ORT names)."""
+    available = ort.get_available_providers()
+    if providers == "auto":
+        gpu = [p for p in (TENSORRT, CUDA) if p in available] if _gpu_visible() else []
+        # TensorRT -> CUDA -> CPU; if a chain fails outright, the next drops its head.
+        return [gpu[i:] + [CPU] for i in range(len(gpu) + 1)], False
+    names = [providers] if isinstance(providers, str) else list(providers)
+    names = [PROVIDER_ALIASES.get(str(name).lower(), name) for name in names]
+    unknown = [name for name in names if name not in available]
+    if unknown:
+        raise ValueError(f"onnxruntime here has no provider {unknown}; it offers {available}.")
+    if CPU not in names:
+        names.append(CPU)
+    return [names], True
+
+
+def _session_options(intra_op_threads):
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # failed GPU provider loads are expected on CPU hosts; we report the pick
+    if intra_op_threads:
+        options.intra_op_num_threads = int(intra_op_threads)
+    return options
+
+
+class GeneratorSession:
+    """An exported GAN Zoo generator in an onnxruntime session.
+
+    `providers="auto"` tries TensorRT, then CUDA, then the CPU, keeping the first that actually
+    loads (onnxruntime lists GPU providers even where none can run, so the session is asked);
+    `.provider` names the one in use. Pass "cpu", "cuda", "tensorrt" or a list of onnxruntime
+    provider names to choose; a requested GPU provider that does not load is a ValueError.
+
+    Attributes from the model's metadata: `metadata` (all of it), `latent_dim`, `num_classes`
+    (None when unconditional), `class_names`, `prior` ("uniform" or "normal"), `prior_range`,
+    `image_shape` (one sample's shape), `value_range`.
+    """
+
+    def __init__(self, path, providers="auto", intra_op_threads=None):
+        self.path = pathlib.Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"no ONNX model at {self.path}")
+        self.session = self._create_session(providers, intra_op_threads)
+        props = self.session.get_modelmeta().custom_metadata_map
+        self.metadata = metadata_lib.decode(props, source=str(self.path))
+        self.provider = self.session.get_providers()[0]
+        self._input_names = {i.name for i in self.session.get_inputs()}
+        self._output_name = self.session.get_outputs()[0].name
+        expected = {"z", "label"} if self.conditional else {"z"}
+        if self._input_names != expected:
+            raise ValueError(f"{self.path} has inputs {sorted(self._input_names)}, expected {sorted(expected)}.")
+
+    def _create_session(self, providers, intra_op_threads):
+        chains, explicit = _provider_chains(providers)
+        errors = []
+        for chain in chains:
+            try:
+                session = ort.InferenceSession(
+                    str(self.path), _session_options(intra_op_threads), providers=chain
+                )
+            except Exception as error:
+                message = str(error).splitlines()[0] if str(error) else type(error).__name__
+                if any(code in message for code in ("INVALID_PROTOBUF", "INVALID_GRAPH", "NO_MODEL")):
+                    raise ValueError(f"{self.path} is not a valid ONNX model ({message}).") from None
+                errors.append(f"{chain[0]}: {message}")
+                continue
+            if explicit and session.get_providers()[0] != chain[0]:
+                raise ValueError(
+                    f"onnxruntime could not load {chain[0]} here (got {session.get_providers()}); "
+                    "check the CUDA / TensorRT libraries, or use providers='auto'."
+                )
+            return session
+        raise ValueError(f"onnxruntime could not open {self.path}: {'; '.join(errors)}")
+
+    # ----------------------------------------------------------------- what the metadata says
+
+    @property
+    def latent_dim(self):
+        return int(self.metadata["latent_dim"])
+
+    @property
+    def num_classes(self):
+        value = self.metadata["num_classes"]
+        return None if value is None else int(value)
+
+    @property
+    def conditional(self):
+        return self.num_classes is not None
+
+    @property
+    def class_names(self):
+        return self.metadata.get("class_names")
+
+    @property
+    def prior(self):
+        return self.metadata["prior"]
+
+    @property
+    def prior_range(self):
+        return tuple(float(v) for v in self.metadata["prior_range"])
+
+    @property
+    def image_shape(self):
+        return tuple(int(d) for d in self.metadata["image_shape"])
+
+    @property
+    def value_range(self):
+        value = self.metadata["value_range"]
+        return None if value is None else tuple(float(v) for v in value)
+
+    def __repr__(self):
+        kind = f"conditional, {self.num_classes} classes" if self.conditional else "unconditional"
+        return (
+            f"GeneratorSession({str(self.path)!r}, preset={self.metadata.get('preset')!r}, {kind}, "
+            f"image_shape={self.image_shape}, provider={self.provider!r})"
+        )
+
+    # ----------------------------------------------------------------- sampling
+
+    def sample_noise(self, n, seed=None):
+        """z from the model's prior, float32 (n, latent_dim); `seed` makes it repeatable."""
+        n = _positive(n)
+        rng = np.random.default_rng(seed)
+        a, b = self.prior_range
+        if self.prior == "uniform":
+            z = rng.uniform(a, b, size=(n, self.latent_dim))
+        else:
+            z = rng.normal(a, b, size=(n, self.latent_dim))
+        return z.astype(np.float32)
+
+    def __call__(self, z, labels=None):
+        """G(z) or G(z, labels): the raw float32 output, shape (batch, *image_shape), in `value_range`."""
+        z = self._checked_z(z)
+        feeds = {"z": z}
+        labels = self._checked_labels(labels, len(z))
+        if labels is not None:
+            feeds["label"] = labels
+        return self.session.run([self._output_name], feeds)[0]
+
+    def generate(self, n, labels=None, seed=None, z=None):
+        """n samples: uint8 NHWC images for image models (raw float32 for vector models).
+
+        `labels`: one class index or n of them (conditional models only). `seed` makes the noise
+        repeatable; pass `z` (float32, (n, latent_dim)) to choose it yourself.
+        """
+        n = _positive(n)
+        z = self.sample_noise(n, seed=seed) if z is None else self._checked_z(z)
+        if len(z) != n:
+            raise ValueError(f"n is {n} but z holds {len(z)} latent vectors.")
+        labels = self._checked_labels(labels, n)
+        chunks = []
+        for start in range(0, n, GENERATE_CHUNK):
+            stop = start + GENERATE_CHUNK
+            chunks.append(self(z[start:stop], None if labels is None else labels[start:stop]))
+        samples = np.concatenate(chunks)
+        return to_uint8(samples, self.value_range) if len(self.image_shape) == 3 else samples
+
+    # ----------------------------------------------------------------- input checks
+
+    def _checked_z(self, z):
+        if not isinstance(z, np.ndarray):
+            z = np.asarray(z)
+        if z.dtype != np.float32:
+            raise ValueError(f"z must be float32, got {z.dtype}; convert with z.astype('float32').")
+        if z.ndim != 2 or z.shape[1] != self.latent_dim or z.shape[0] == 0:
+            raise ValueError(f"z must have shape (batch >= 1, {self.latent_dim}), got {z.shape}.")
+        return np.ascontiguousarray(z)
+
+    def _checked_labels(self, labels, n):
+        if not self.conditional:
+            if labels is not None:
+                raise ValueError("labels were given, but this generator is unconditional.")
+            return None
+        if labels is None:
+            names = f" ({', '.join(map(str, self.class_names))})" if self.class_names else ""
+            raise ValueError(f"this conditional generator needs labels in [0, {self.num_classes}){names}.")
+        labels = np.asarray(labels)
+        if labels.ndim == 0:
+            labels = np.full((n,), labels)
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(f"labels must be integers, got dtype {labels.dtype}.")
+        if labels.shape != (n,):
+            raise ValueError(f"expected {n} labels (one per latent vector), got shape {labels.shape}.")
+        bad = labels[(labels < 0) | (labels >= self.num_classes)]
+        if bad.size:
+            raise ValueError(f"label {bad[0]} is outside [0, {self.num_classes}).")
+        return labels.astype(np.int64)
+
+
+def _positive(n):
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise ValueError(f"n must be a positive integer, got {n!r}.")
+    if n <= 0:
+        raise ValueError(f"n must be positive, got {n}.")
+    return int(n)
+
+
+def to_uint8(samples, value_range=(-1.0, 1.0)):
+    """Float samples in `value_range` -> uint8 in [0, 255]."""
+    low, high = value_range if value_range else (-1.0, 1.0)
+    scaled = (np.asarray(samples, np.float32) - low) * (255.0 / (high - low))
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+
+def save_grid(images, path, nrow=None, padding=2, scale=None):
+    """Tile images (N, H, W, C) into one PNG; returns the path.
+
+    uint8 images are used as they are; float images are taken to be in [-1, 1]. `nrow` is the
+    number of images per row (default: a square-ish grid). `scale` enlarges each pixel (default:
+    enough that a tile is at least 64 pixels wide, so 8x8 digits stay visible).
+    """
+    from PIL import Image
+
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or images.shape[-1] not in (1, 3, 4) or len(images) == 0:
+        raise ValueError(f"save_grid needs images of shape (N, H, W, C) with C in 1/3/4, got {images.shape}.")
+    if images.dtype != np.uint8:
+        images = to_uint8(images)
+    n, height, width, channels = images.shape
+    nrow = int(nrow) if nrow else math.ceil(math.sqrt(n))
+    if nrow <= 0:
+        raise ValueError(f"nrow must be positive, got {nrow}.")
+    scale = int(scale) if scale else max(1, math.ceil(64 / max(height, width)))
+    rows = math.ceil(n / nrow)
+    grid = np.zeros(
+        (rows * (height + padding) + padding, nrow * (width + padding) + padding, channels), np.uint8
+    )
+    for index, image in enumerate(images):
+        top = padding + (index // nrow) * (height + padding)
+        left = padding + (index % nrow) * (width + padding)
+        grid[top : top + height, left : left + width] = image
+    if scale > 1:
+        grid = grid.repeat(scale, axis=0).repeat(scale, axis=1)
+    path = pathlib.Path(path)
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(grid[..., 0] if channels == 1 else grid).save(path)
+    return path
