@@ -1,0 +1,69 @@
+"""`ganzoo export` (TensorFlow, imported when the command runs) and `ganzoo sample` (onnxruntime only)."""
+
+
+def register(subparsers):
+    export = subparsers.add_parser(
+        "export",
+        help="export a generator to ONNX and check it against Keras",
+        description="Export SOURCE (a run folder, or a .keras GAN or generator) to ONNX, "
+        "then print the parity check against Keras at batch sizes 1 and 7.",
+    )
+    export.add_argument("source", help="run folder or .keras file")
+    export.add_argument("--out", required=True, help="the .onnx file to write")
+    export.add_argument("--fp16", action="store_true", help="float16 weights and compute (float32 inputs/outputs)")
+    export.add_argument("--opset", type=int, default=None, help="ONNX opset (default: %(default)s -> 17)")
+    export.add_argument("--dataset", default=None, help="training dataset name to record, if the source lacks it")
+    export.set_defaults(func=run_export)
+
+    sample = subparsers.add_parser(
+        "sample",
+        help="sample a grid of images from an exported .onnx generator (no TensorFlow)",
+        description="Generate images with onnxruntime from a GAN Zoo ONNX generator and save them as one PNG grid.",
+    )
+    sample.add_argument("model", help="an .onnx file written by `ganzoo export`")
+    sample.add_argument("--n", type=int, default=64, help="number of images (default: %(default)s)")
+    sample.add_argument("--label", default=None, help="class index or name (conditional models; default: cycle all classes)")
+    sample.add_argument("--seed", type=int, default=None, help="noise seed, for a repeatable grid")
+    sample.add_argument("--nrow", type=int, default=None, help="images per row (default: square grid)")
+    sample.add_argument("--providers", default="auto", help="auto (TensorRT > CUDA > CPU), cpu, cuda or tensorrt")
+    sample.add_argument("--out", required=True, help="PNG file to write")
+    sample.set_defaults(func=run_sample)
+
+
+def run_export(args):
+    from export.exporter import export_generator
+
+    metadata = {"dataset": args.dataset} if args.dataset else None
+    report = export_generator(args.source, args.out, opset=args.opset, fp16=args.fp16, metadata=metadata)
+    print(report)
+
+
+def _labels(session, label, n):
+    import numpy as np
+
+    if not session.conditional:
+        if label is not None:
+            raise ValueError(f"{session.path} is unconditional; drop --label.")
+        return None
+    if label is None:
+        return np.arange(n) % session.num_classes  # each row of a 10-wide grid walks through the classes
+    names = [str(name) for name in session.class_names or []]
+    if label in names:
+        return int(names.index(label))
+    try:
+        return int(label)
+    except ValueError:
+        raise ValueError(f"--label {label!r} is neither a class index nor one of {names}.") from None
+
+
+def run_sample(args):
+    from export.runtime import GeneratorSession, save_grid
+
+    session = GeneratorSession(args.model, providers=args.providers)
+    labels = _labels(session, args.label, args.n)
+    images = session.generate(args.n, labels=labels, seed=args.seed)
+    if images.ndim != 4:
+        raise ValueError(f"{args.model} generates vectors of shape {session.image_shape}, not images.")
+    nrow = args.nrow or (session.num_classes if session.conditional and args.label is None else None)
+    path = save_grid(images, args.out, nrow=nrow)
+    print(f"wrote {path}: {args.n} images {session.image_shape} from {args.model} on {session.provider}")
