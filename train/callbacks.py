@@ -1,0 +1,240 @@
+"""Keras callbacks that show a GAN learning: sample grids, latent walks, curves, toy-data figures, divergence.
+
+Every callback skips an epoch whose logs hold a NaN or Inf (see `StopOnDivergence`), so a diverged
+run never overwrites its last good pictures.
+"""
+
+import math
+import os
+import pathlib
+import time
+
+import keras
+import numpy as np
+
+from train import latent, plots
+
+MIN_CELL = 32  # pixels: grids of small images (digits are 8x8) are enlarged to at least this per image
+
+
+def logs_are_finite(logs):
+    return all(math.isfinite(float(v)) for v in (logs or {}).values() if np.ndim(v) == 0)
+
+
+def _generate(model, z, labels=None):
+    inputs = z if labels is None else [z, labels]
+    return keras.ops.convert_to_numpy(model.generator(inputs, training=False)).astype("float32")
+
+
+def grid_labels(num_classes, rows, cols):
+    """Labels for a rows x cols grid ordered by class: row r shows class r mod num_classes."""
+    return np.repeat(np.arange(rows) % num_classes, cols).astype("int32")
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """After each epoch, G(z) for the same fixed noise z as a PNG grid: `directory/epoch_NNN.png`.
+
+    For a conditional GAN, row r is class r (mod the number of classes), so rows read as classes.
+    The noise comes from `seed` alone, so two runs with the same seed draw identical grids.
+    """
+
+    def __init__(self, directory, rows=10, cols=10, seed=0, every=1):
+        super().__init__()
+        self.directory = pathlib.Path(directory)
+        self.rows, self.cols, self.seed, self.every = int(rows), int(cols), int(seed), int(every)
+        self.last_path = None
+
+    def on_train_begin(self, logs=None):
+        n = self.rows * self.cols
+        if self.model.conditional:
+            self.rows = max(self.rows, self.model.num_classes) if self.model.num_classes <= 20 else self.rows
+            n = self.rows * self.cols
+        self.z = keras.ops.convert_to_numpy(self.model.sample_noise(n, seed=self.seed))
+        self.labels = grid_labels(self.model.num_classes, self.rows, self.cols) if self.model.conditional else None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not logs_are_finite(logs) or (epoch + 1) % self.every:
+            return
+        self.last_path = self.render(self.directory / f"epoch_{epoch + 1:03d}.png")
+
+    def render(self, path):
+        images = _generate(self.model, self.z, self.labels)
+        grid = plots.image_grid(images, self.rows, self.cols)
+        return plots.save_image(grid, path, min_cell=MIN_CELL, cell=images.shape[1])
+
+
+class LatentWalk(keras.callbacks.Callback):
+    """"Walking on the manifold" (Radford et al. 2015): G along paths between fixed latent points.
+
+    Each of `pairs` endpoint pairs gives two rows of `steps` images: linear interpolation, then
+    spherical. Conditional models hold the label fixed along a pair (pair i shows class i).
+    Overwritten every epoch at `path`.
+    """
+
+    def __init__(self, path, pairs=4, steps=10, seed=1):
+        super().__init__()
+        self.path = pathlib.Path(path)
+        self.pairs, self.steps, self.seed = int(pairs), int(steps), int(seed)
+
+    def on_train_begin(self, logs=None):
+        ends = keras.ops.convert_to_numpy(self.model.sample_noise(2 * self.pairs, seed=self.seed))
+        rows = []
+        for i in range(self.pairs):
+            for method in ("linear", "spherical"):
+                rows.append(latent.interpolate(ends[2 * i], ends[2 * i + 1], self.steps, method))
+        self.z = np.concatenate(rows)
+        self.labels = None
+        if self.model.conditional:
+            classes = np.arange(self.pairs) % self.model.num_classes
+            self.labels = np.repeat(classes, 2 * self.steps).astype("int32")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs_are_finite(logs):
+            images = _generate(self.model, self.z, self.labels)
+            grid = plots.image_grid(images, 2 * self.pairs, self.steps)
+            plots.save_image(grid, self.path, min_cell=MIN_CELL, cell=images.shape[1])
+
+
+class TrainingCurves(keras.callbacks.Callback):
+    """d_loss, g_loss, D(x) and D(G(z)) per epoch, redrawn to `path` after each epoch.
+
+    `history` (name -> list per epoch) carries the earlier epochs of a resumed run.
+    """
+
+    def __init__(self, path, history=None):
+        super().__init__()
+        self.path = pathlib.Path(path)
+        self.history = {k: list(v) for k, v in (history or {}).items()}
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not logs_are_finite(logs):
+            return
+        for name, value in (logs or {}).items():
+            self.history.setdefault(name, []).append(float(value))
+        plots.plot_curves(self.history, self.path)
+
+
+class ToyDistributionPlot(keras.callbacks.Callback):
+    """Toy data figures per epoch, `directory/epoch_NNN.png`.
+
+    1-D data (`gaussian1d`): the seeds' figure, histograms of data and G(z) with D(x) drawn over them.
+    2-D data (`ring8`, `grid25`): a scatter of G(z) over the modes, each with its 3-std circle.
+    """
+
+    def __init__(self, directory, data, modes=None, std=None, samples=2000, seed=0, every=1, name=""):
+        super().__init__()
+        self.directory = pathlib.Path(directory)
+        self.data = np.asarray(data)[:samples]
+        self.modes, self.std = modes, std
+        self.samples, self.seed, self.every, self.name = int(samples), int(seed), int(every), name
+        self.last_path = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not logs_are_finite(logs) or (epoch + 1) % self.every:
+            return
+        z = keras.ops.convert_to_numpy(self.model.sample_noise(self.samples, seed=self.seed))
+        fake = _generate(self.model, z)
+        path = self.directory / f"epoch_{epoch + 1:03d}.png"
+        title = f"{self.name} epoch {epoch + 1}"
+        if fake.shape[-1] == 1:
+            low = min(self.data.min(), fake.min()) - 0.5
+            high = max(self.data.max(), fake.max()) + 0.5
+            grid = np.linspace(low, high, 200, dtype="float32")[:, None]
+            logits = keras.ops.convert_to_numpy(self.model.discriminator(grid, training=False))
+            d_of_x = 1.0 / (1.0 + np.exp(-logits.ravel()))
+            self.last_path = plots.plot_gaussian1d(self.data, fake, grid.ravel(), d_of_x, path, title)
+        elif fake.shape[-1] == 2:
+            modes = self.modes if self.modes is not None else np.zeros((0, 2))
+            self.last_path = plots.plot_toy2d(modes, self.std or 0.0, fake, path, title)
+
+
+class StopOnDivergence(keras.callbacks.Callback):
+    """Stop training at the first batch whose loss or metric is NaN or Inf.
+
+    Unlike `keras.callbacks.TerminateOnNaN` it records where it happened (`diverged_at`: epoch,
+    batch, logs), so the run can say which checkpoint is the last good one.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.diverged_at = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.diverged_at is None and not logs_are_finite(logs):
+            self.diverged_at = (self._epoch, batch, {k: float(v) for k, v in (logs or {}).items()})
+            self.model.stop_training = True
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.diverged_at is None and not logs_are_finite(logs):
+            self.diverged_at = (epoch, None, {k: float(v) for k, v in (logs or {}).items()})
+            self.model.stop_training = True
+
+
+class RunCheckpoint(keras.callbacks.Callback):
+    """After each good epoch: the run's state.json (history), generator.keras, then gan.keras.
+
+    gan.keras goes last because it is what a resumed run starts from; every file is replaced
+    atomically. Epochs flagged by `divergence` (a `StopOnDivergence`) are not saved.
+    """
+
+    def __init__(self, run_dir, history, divergence=None):
+        super().__init__()
+        self.run_dir, self.history, self.divergence = pathlib.Path(run_dir), history, divergence
+        self._started = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        from train import runner
+
+        if (self.divergence is not None and self.divergence.diverged_at is not None) or not logs_are_finite(logs):
+            return
+        for name, value in (logs or {}).items():
+            self.history.setdefault(name, []).append(float(value))
+        self.history.setdefault("seconds", []).append(round(time.perf_counter() - self._started, 3))
+        runner.write_state(self.run_dir, "running", epoch + 1, self.history)
+        runner.save_model(self.model.generator, self.run_dir / runner.GENERATOR_FILE)
+        runner.save_model(self.model, self.run_dir / runner.GAN_FILE)
+
+
+class ScalarSummaries(keras.callbacks.Callback):
+    """Epoch metrics as TensorBoard scalars, written with TensorFlow's core `tf.summary.write`.
+
+    `keras.callbacks.TensorBoard` needs the `tensorboard` package to write anything; this writes
+    the same "scalars" events without it (`tensorboard_callback` picks whichever is available).
+    """
+
+    def __init__(self, log_dir):
+        super().__init__()
+        self.log_dir = str(log_dir)
+        self._writer = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        import tensorflow as tf
+        from tensorflow.core.framework import summary_pb2
+
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "train"))
+        plugin = summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars")
+        metadata = summary_pb2.SummaryMetadata(plugin_data=plugin).SerializeToString()
+        with self._writer.as_default():
+            for name, value in (logs or {}).items():
+                tf.summary.write(f"epoch_{name}", tf.constant(float(value), tf.float32), step=epoch, metadata=metadata)
+        self._writer.flush()
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+
+
+def tensorboard_callback(log_dir):
+    """Keras's TensorBoard callback when the `tensorboard` package is installed, else `ScalarSummaries`."""
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        return ScalarSummaries(log_dir)
+    return keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False, update_freq="epoch")

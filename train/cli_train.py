@@ -1,0 +1,245 @@
+"""`ganzoo list`, `ganzoo train` and `ganzoo demo`.
+
+No TensorFlow at import time: the handlers import the training code when they run.
+"""
+
+import json
+import pathlib
+import time
+
+LOSSES = ("non_saturating", "minimax")
+PRIORS = ("uniform", "normal")
+STRATEGIES = ("default", "mirrored", "multiworker")
+DEFAULTS = dict(dataset="digits", epochs=20, batch_size=64, learning_rate=2e-4)
+
+
+def register(subparsers):
+    listing = subparsers.add_parser("list", help="list presets, datasets and recipes")
+    listing.set_defaults(func=list_command)
+
+    train = subparsers.add_parser(
+        "train",
+        help="train a preset (or a recipe) with model.fit, in a resumable run folder",
+        description="Train a GAN. Running the same command again resumes an unfinished run.",
+    )
+    train.add_argument("preset", nargs="?", help="zoo preset (see `ganzoo list`); optional with --recipe")
+    train.add_argument("--recipe", help="start from a named recipe; other flags override it")
+    _add_training_flags(train)
+    train.set_defaults(func=train_command)
+
+    demo = subparsers.add_parser(
+        "demo", help="train a conditional DCGAN on the bundled 8x8 digits, export it to ONNX, show where it all is"
+    )
+    demo.add_argument("--out", help="run folder (default saved_models/<preset>-digits-<timestamp>)")
+    demo.add_argument("--epochs", type=int, help="override the demo's number of epochs")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    demo.add_argument("--no-export", action="store_true", help="skip the ONNX export")
+    demo.set_defaults(func=demo_command)
+
+
+def _add_training_flags(parser):
+    add = parser.add_argument
+    add("--dataset", help="digits (default), gaussian1d, ring8, grid25, a tensorflow-datasets name, or a folder")
+    add("--epochs", type=int, help=f"number of epochs (default {DEFAULTS['epochs']})")
+    add("--batch-size", type=int, help=f"batch size (default {DEFAULTS['batch_size']})")
+    add("--latent-dim", type=int, help="size of z (default: the preset's, 100)")
+    add("--d-steps", type=int, help="discriminator updates per generator update, k (default 1)")
+    add("--loss", help="generator loss: non_saturating (default) or minimax")
+    add("--prior", help="noise prior: uniform (default, U(-1, 1)) or normal")
+    add("--lr", type=float, help="Adam learning rate for both networks (default 2e-4, beta_1 0.5)")
+    add("--num-classes", type=int, help="train a conditional model with this many classes (labelled data only)")
+    add("--seed", type=int, help="random seed: same seed, same weights and samples on CPU (default: drawn, recorded)")
+    add("--out", help="run folder (default saved_models/<preset>-<dataset>-<timestamp>, or the unfinished run "
+        "of this same command)")
+    add("--runs-dir", default="saved_models", help="where default run folders go (default saved_models)")
+    add("--image-size", type=int, help="resize images to SIZE x SIZE")
+    add("--split", help="dataset split: train (default), test or all")
+    add("--data-dir", help="tensorflow-datasets data directory")
+    add("--option", action="append", default=[], metavar="KEY=VALUE",
+        help="any other zoo.create option, e.g. filters=32, g_units=5,5, activation=tanh (repeatable)")
+    add("--sample-every", type=int, help="write a sample grid every N epochs (default 1)")
+    add("--strategy", help="tf.distribute strategy: default, mirrored or multiworker")
+    add("--mixed-precision", metavar="POLICY", help="Keras dtype policy, e.g. mixed_bfloat16 or mixed_float16")
+    add("--jit", action="store_true", default=None, help="XLA-compile the train step")
+    add("--quiet", action="store_true", help="no progress bar")
+
+
+# ---------------------------------------------------------------------------------------------- list
+
+
+def list_command(args):
+    from train import datasets, recipes
+    from zoo.presets import DESCRIPTIONS, PRESETS
+
+    print("Presets (ganzoo train PRESET):")
+    for name in sorted(PRESETS):
+        print(f"  {name:<14} {DESCRIPTIONS.get(name, '')}")
+    print("\nDatasets (--dataset):")
+    print(f"  {'digits':<14} scikit-learn 8x8 digits, 1,797 images, 10 classes (offline; train split 1,437)")
+    for name, toy in datasets.TOY_SETS.items():
+        print(f"  {name:<14} {toy.description}, {datasets.TOY_SAMPLES:,} samples")
+    print(f"  {'<tfds name>':<14} a tensorflow-datasets image dataset: {', '.join(datasets.TFDS_EXAMPLES)}, ... (downloads)")
+    print(f"  {'<folder>':<14} MNIST IDX files (e.g. ../shared/data/mnist) or PNG/JPEG images, class subfolders = labels")
+    print("\nRecipes (ganzoo train --recipe NAME):")
+    for name, recipe in recipes.RECIPES.items():
+        print(f"  {name:<20} {recipe['description']}")
+        print(f"  {'':<20} = {recipes.recipe_command(name)}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- train
+
+
+def parse_option(text):
+    """'key=value' -> (key, value), the value read as JSON, else a comma list of numbers, else a string."""
+    from train.cli import UsageError
+
+    key, sep, raw = text.partition("=")
+    if not sep or not key:
+        raise UsageError(f"--option expects KEY=VALUE, got {text!r}.")
+    try:
+        return key.strip(), json.loads(raw)
+    except ValueError:
+        pass
+    if "," in raw:
+        try:
+            return key.strip(), [json.loads(part) for part in raw.split(",")]
+        except ValueError:
+            pass
+    return key.strip(), raw
+
+
+def spec_from_args(args):
+    """Build a `RunSpec` from the recipe (if any), then the flags, then the defaults."""
+    from train.cli import UsageError
+    from train import recipes
+    from train.runner import RunSpec
+
+    base = recipes.get_recipe(args.recipe) if args.recipe else {}
+    preset = args.preset or base.get("preset")
+    if preset is None:
+        raise UsageError("give a PRESET or --recipe NAME (see `ganzoo list`).")
+    if args.loss is not None and args.loss not in LOSSES:
+        raise UsageError(f"unknown loss {args.loss!r}; choose one of {', '.join(LOSSES)}.")
+    if args.prior is not None and args.prior not in PRIORS:
+        raise UsageError(f"unknown prior {args.prior!r}; choose one of {', '.join(PRIORS)}.")
+    if args.strategy is not None and args.strategy not in STRATEGIES:
+        raise UsageError(f"unknown strategy {args.strategy!r}; choose one of {', '.join(STRATEGIES)}.")
+    options = dict(base.get("options", {}))
+    if args.preset and args.recipe and args.preset != base.get("preset"):
+        options = {}  # another preset: the recipe's network options may not apply
+    for text in args.option:
+        key, value = parse_option(text)
+        options[key] = value
+    for flag, key in (("latent_dim", "latent_dim"), ("d_steps", "d_steps"), ("loss", "generator_loss"),
+                      ("prior", "prior"), ("num_classes", "num_classes")):
+        if getattr(args, flag) is not None:
+            options[key] = getattr(args, flag)
+
+    def pick(flag, key):
+        value = getattr(args, flag)
+        return value if value is not None else base.get(key, DEFAULTS.get(key))
+
+    return RunSpec(
+        preset=preset,
+        dataset=pick("dataset", "dataset"),
+        epochs=pick("epochs", "epochs"),
+        batch_size=pick("batch_size", "batch_size"),
+        learning_rate=pick("lr", "learning_rate"),
+        seed=args.seed,
+        options=options,
+        image_size=args.image_size,
+        split=args.split or "train",
+        data_dir=args.data_dir,
+        strategy=args.strategy or "default",
+        mixed_precision=args.mixed_precision,
+        jit=bool(args.jit),
+        sample_every=args.sample_every or 1,
+        recipe=args.recipe,
+    )
+
+
+def train_command(args):
+    started = time.perf_counter()
+    spec = spec_from_args(args)
+    from train.runner import train_run
+
+    result = train_run(spec, out=args.out, runs_dir=args.runs_dir, verbose=0 if args.quiet else 1)
+    print_summary(result, time.perf_counter() - started)
+    return 0 if result.status == "finished" else 1
+
+
+def _files(run_dir):
+    names = ["config.json", "gan.keras", "generator.keras", "curves.png", "samples", "logs", "generator.onnx"]
+    return [run_dir / name for name in names if (run_dir / name).exists()]
+
+
+def print_summary(result, seconds):
+    import sys
+
+    run_dir = result.run_dir
+    if result.status != "finished":
+        print(f"ganzoo train: {result.message}", file=sys.stderr)
+    last = result.last_logs
+    losses = ", ".join(f"{k} {last[k]:.4f}" for k in ("d_loss", "g_loss", "d_real", "d_fake") if k in last)
+    resumed = f", resumed at epoch {result.initial_epoch}" if result.initial_epoch else ""
+    print(f"\nRun {result.status}: {result.epochs_done} epoch(s){resumed}; wall time {seconds:.1f} s")
+    if losses:
+        print(f"Last epoch: {losses}")
+    print(f"Run folder: {run_dir}")
+    for path in _files(run_dir):
+        print(f"  {path}")
+    grids = sorted((run_dir / "samples").glob("epoch_*.png"))
+    if grids:
+        print(f"Latest samples: {grids[-1]}")
+
+
+# ---------------------------------------------------------------------------------------------- demo
+
+
+def demo_command(args):
+    started = time.perf_counter()
+    from train import recipes
+    from train.runner import RunSpec, train_run
+
+    recipe = recipes.get_recipe("demo")
+    spec = RunSpec(
+        preset=recipe["preset"],
+        dataset=recipe["dataset"],
+        epochs=args.epochs or recipe["epochs"],
+        batch_size=recipe["batch_size"],
+        learning_rate=recipe["learning_rate"],
+        seed=args.seed,
+        options=recipe["options"],
+        recipe="demo",
+    )
+    print(f"ganzoo demo: {recipe['description']}", flush=True)
+    result = train_run(spec, out=args.out, verbose=1)
+    if result.status != "finished":
+        print_summary(result, time.perf_counter() - started)
+        return 1
+    onnx_line = _export_demo(result.run_dir) if not args.no_export else "ONNX export skipped (--no-export)."
+    print_summary(result, time.perf_counter() - started)
+    print(onnx_line)
+    grids = sorted((result.run_dir / "samples").glob("epoch_*.png"))
+    if grids:
+        print(f"Open the sample grid (one row per digit 0-9): {grids[-1]}")
+        print(f"Latent walk (linear and spherical rows): {result.run_dir / 'samples' / 'latent_walk.png'}")
+        print(f"Training curves: {result.run_dir / 'curves.png'}")
+    return 0
+
+
+def _export_demo(run_dir):
+    try:
+        import export
+
+        export_generator = export.export_generator
+    except (ImportError, AttributeError) as error:
+        return f"ONNX export not available yet ({error}); the Keras generator is at {run_dir / 'generator.keras'}."
+    path = pathlib.Path(run_dir) / "generator.onnx"
+    report = export_generator(run_dir, path)
+    details = ""
+    if isinstance(report, dict):
+        shown = {k: v for k, v in report.items() if isinstance(v, (int, float, str)) and k != "path"}
+        details = " (" + ", ".join(f"{k}: {v}" for k, v in list(shown.items())[:4]) + ")" if shown else ""
+    return f"ONNX generator: {path}{details}"

@@ -1,0 +1,414 @@
+"""A training run: one folder holding everything needed to watch, resume, repeat and export it.
+
+    saved_models/<preset>-<dataset>-<YYYYmmdd-HHMMSS>/
+        config.json      what was asked for (repeat the run from it) and the versions used
+        state.json       progress: status (running | finished | diverged), epochs done, history
+        gan.keras        the whole GAN with optimizer and noise-generator state: resumable
+        generator.keras  the generator alone, for sampling and export
+        samples/         a fixed-noise grid per epoch (or the toy-data figure), latent_walk.png
+        curves.png       d_loss, g_loss, D(x), D(G(z)) per epoch
+        logs/            TensorBoard
+
+Every file is written atomically (temporary name, then rename). The checkpoint after each epoch is
+`gan.keras`; the epoch it holds is read from its own optimizer step count, so the model and its
+epoch can never disagree.
+
+Resume: running the same command again continues an unfinished run. With `out` that folder is
+used; without it, the newest folder under `runs_dir` whose config.json matches this command and
+whose run is still `running` is picked up (a run without an explicit seed matches on everything but
+the seed, and keeps the seed it drew). Each epoch's data order depends only on (seed, epoch), and
+the checkpoint restores optimizer and noise state, so a resumed run ends with the same weights as
+an uninterrupted one.
+"""
+
+import dataclasses
+import json
+import math
+import os
+import pathlib
+import platform
+import re
+import secrets
+import time
+
+from train import plots
+
+RUNS_DIR = "saved_models"
+CONFIG_FILE, STATE_FILE = "config.json", "state.json"
+GAN_FILE, GENERATOR_FILE = "gan.keras", "generator.keras"
+
+# config.json entries that must agree for a folder to hold "the same run" as a command.
+REPEAT_KEYS = (
+    "preset", "options", "dataset", "split", "image_size", "data_dir", "epochs", "batch_size",
+    "learning_rate", "beta_1", "strategy", "mixed_precision", "jit", "sample_every",
+)
+
+
+class RunError(ValueError):
+    """A run cannot start as asked (bad input): reported as one line by the CLI."""
+
+
+@dataclasses.dataclass
+class RunSpec:
+    """What to train. `options` are extra keyword arguments for `zoo.create` (e.g. latent_dim, filters)."""
+
+    preset: str
+    dataset: str = "digits"
+    epochs: int = 20
+    batch_size: int = 64
+    learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    seed: int | None = None
+    options: dict = dataclasses.field(default_factory=dict)
+    image_size: int | None = None
+    split: str = "train"
+    data_dir: str | None = None
+    strategy: str = "default"
+    mixed_precision: str | None = None
+    jit: bool = False
+    sample_every: int = 1
+    recipe: str | None = None
+
+
+@dataclasses.dataclass
+class RunResult:
+    run_dir: pathlib.Path
+    status: str  # "finished" or "diverged"
+    initial_epoch: int
+    epochs_done: int
+    history: dict
+    seconds: float
+    message: str = ""
+    gan: object = None
+
+    @property
+    def last_logs(self):
+        return {name: values[-1] for name, values in self.history.items() if values}
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def versions():
+    import keras
+    import numpy
+    import tensorflow
+
+    try:
+        from importlib.metadata import version
+
+        ganzoo = version("gan-zoo")
+    except Exception:  # noqa: BLE001 - not installed as a distribution
+        ganzoo = None
+    return {
+        "gan-zoo": ganzoo,
+        "python": platform.python_version(),
+        "tensorflow": tensorflow.__version__,
+        "keras": keras.__version__,
+        "numpy": numpy.__version__,
+    }
+
+
+def dataset_slug(dataset):
+    """A folder-name fragment for a dataset name or path ('../shared/data/mnist' -> 'mnist')."""
+    name = pathlib.Path(str(dataset).rstrip("/\\")).name or "data"
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return value.item()
+    return value
+
+
+def _repeat_view(config, with_seed):
+    view = {key: config.get(key) for key in REPEAT_KEYS}
+    if not with_seed:
+        view["options"] = {k: v for k, v in (view["options"] or {}).items() if k != "seed"}
+    return view
+
+
+def same_run(existing, config, with_seed=True):
+    """Whether a folder's config.json describes the run `config` asks for."""
+    return _repeat_view(existing, with_seed) == _repeat_view(config, with_seed)
+
+
+def run_status(run_dir):
+    path = pathlib.Path(run_dir) / STATE_FILE
+    return read_json(path).get("status", "running") if path.exists() else "running"
+
+
+def find_unfinished_run(runs_dir, config, with_seed=True):
+    """The newest folder in `runs_dir` holding an unfinished run of `config`, or None."""
+    runs_dir = pathlib.Path(runs_dir)
+    if not runs_dir.is_dir():
+        return None
+    candidates = []
+    for folder in runs_dir.glob(f"{config['preset']}-{dataset_slug(config['dataset'])}-*"):
+        try:
+            existing = read_json(folder / CONFIG_FILE)
+            if run_status(folder) == "running" and same_run(existing, config, with_seed):
+                candidates.append((existing.get("created", ""), folder.name, folder))
+        except (OSError, ValueError):
+            continue
+    return max(candidates)[2] if candidates else None
+
+
+def new_run_dir(runs_dir, preset, dataset):
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = pathlib.Path(runs_dir) / f"{preset}-{dataset_slug(dataset)}-{stamp}"
+    folder, n = base, 1
+    while folder.exists():
+        n += 1
+        folder = base.with_name(f"{base.name}-{n}")
+    return folder
+
+
+def _ensure_writable(folder):
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{os.getpid()}"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as error:
+        raise RunError(f"cannot write to output folder {folder}: {error.strerror or error}.") from None
+
+
+# ------------------------------------------------------------------------------------------ the run
+
+
+def plan_run(spec, out=None, runs_dir=RUNS_DIR):
+    """Check `spec`, load its data and decide the run folder: (config, arrays, run_dir, resuming).
+
+    Raises RunError (a ValueError) for anything the user has to change.
+    """
+    import zoo
+    from zoo import presets
+
+    from train import datasets
+
+    if spec.preset not in zoo.available():
+        raise RunError(f"unknown preset {spec.preset!r}; choose one of {', '.join(zoo.available())}.")
+    if int(spec.epochs) < 1:
+        raise RunError(f"epochs must be positive, got {spec.epochs}.")
+    if int(spec.batch_size) < 1:
+        raise RunError(f"batch size must be positive, got {spec.batch_size}.")
+    if int(spec.sample_every) < 1:
+        raise RunError(f"sample_every must be positive, got {spec.sample_every}.")
+    if not float(spec.learning_rate) > 0:
+        raise RunError(f"learning rate must be positive, got {spec.learning_rate}.")
+    unknown = sorted(set(spec.options) - set(presets.OPTIONS) - {"num_classes"})
+    if unknown:
+        raise RunError(f"unknown option(s) {unknown}; options are: {', '.join(presets.OPTIONS)}.")
+
+    arrays = datasets.load_arrays(spec.dataset, split=spec.split, image_size=spec.image_size, data_dir=spec.data_dir)
+    if int(spec.batch_size) > len(arrays):
+        raise RunError(
+            f"batch size {spec.batch_size} is larger than dataset {spec.dataset!r} ({len(arrays)} samples)."
+        )
+    options = dict(spec.options)
+    num_classes = options.pop("num_classes", None)
+    if num_classes is not None and arrays.y is None:
+        raise RunError(f"--num-classes was given, but dataset {spec.dataset!r} has no labels.")
+    preset_classes = presets.PRESETS[spec.preset].get("num_classes")
+    conditional = num_classes is not None or preset_classes is not None
+    if conditional:
+        if arrays.y is None:
+            raise RunError(f"preset {spec.preset!r} is conditional, but dataset {spec.dataset!r} has no labels.")
+        num_classes = int(num_classes if num_classes is not None else arrays.num_classes)
+        if int(arrays.y.max()) >= num_classes:
+            raise RunError(f"dataset {spec.dataset!r} has labels up to {int(arrays.y.max())}; num_classes {num_classes} is too small.")
+        options["num_classes"] = num_classes
+
+    seed = int(spec.seed) if spec.seed is not None else secrets.randbelow(2**31 - 1)
+    options = {"data_shape": list(arrays.data_shape), **options, "seed": seed}
+    config = _jsonable({
+        "preset": spec.preset,
+        "recipe": spec.recipe,
+        "options": options,
+        "dataset": str(spec.dataset),
+        "split": spec.split,
+        "image_size": spec.image_size,
+        "data_dir": spec.data_dir,
+        "class_names": arrays.class_names if conditional or arrays.class_names else None,
+        "data_shape": list(arrays.data_shape),
+        "num_samples": len(arrays),
+        "conditional": conditional,
+        "epochs": int(spec.epochs),
+        "batch_size": int(spec.batch_size),
+        "steps_per_epoch": len(arrays) // int(spec.batch_size),
+        "seed": seed,
+        "learning_rate": float(spec.learning_rate),
+        "beta_1": float(spec.beta_1),
+        "strategy": spec.strategy,
+        "mixed_precision": spec.mixed_precision,
+        "jit": bool(spec.jit),
+        "sample_every": int(spec.sample_every),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "versions": versions(),
+    })
+
+    with_seed = spec.seed is not None
+    run_dir = pathlib.Path(out) if out is not None else find_unfinished_run(runs_dir, config, with_seed)
+    if run_dir is None:
+        run_dir = new_run_dir(runs_dir, spec.preset, spec.dataset)
+    resuming = (run_dir / CONFIG_FILE).exists()
+    if resuming:
+        existing = read_json(run_dir / CONFIG_FILE)
+        status = run_status(run_dir)
+        if status != "running":
+            raise RunError(f"{run_dir} already holds a {status} run; choose another --out folder.")
+        if not same_run(existing, config, with_seed):
+            differing = [k for k in REPEAT_KEYS if _repeat_view(existing, with_seed)[k] != _repeat_view(config, with_seed)[k]]
+            raise RunError(f"{run_dir} holds a different run (differs in {', '.join(differing)}); choose another --out folder.")
+        config = existing  # keeps the seed (and creation time) of the interrupted run
+    elif run_dir.is_dir() and any(p for p in run_dir.iterdir() if not p.name.startswith(".")):
+        raise RunError(f"{run_dir} is not empty and holds no run (no {CONFIG_FILE}); choose another --out folder.")
+    _ensure_writable(run_dir)
+    return config, arrays, run_dir, resuming
+
+
+def _strategy_and_policy(config):
+    """The tf.distribute strategy (train/distribute.py when present) after setting the dtype policy."""
+    import keras
+    import tensorflow as tf
+
+    try:
+        from train import distribute
+    except ImportError:
+        distribute = None
+    if config.get("mixed_precision"):
+        if distribute is not None:
+            distribute.set_mixed_precision(config["mixed_precision"])
+        else:
+            keras.mixed_precision.set_global_policy(config["mixed_precision"])
+    name = config.get("strategy") or "default"
+    if distribute is not None:
+        return distribute.get_strategy(name)
+    if name != "default":
+        raise RunError(f"strategy {name!r} needs train/distribute.py, which is not installed.")
+    return tf.distribute.get_strategy()
+
+
+def _build_or_load(config, run_dir):
+    """(gan, resumed) inside the strategy scope: gan.keras when the folder has one, else a fresh model."""
+    import keras
+
+    import zoo
+
+    strategy = _strategy_and_policy(config)
+    checkpoint = run_dir / GAN_FILE
+    keras.utils.set_random_seed(int(config["seed"]))
+    with strategy.scope():
+        if checkpoint.exists():
+            return keras.models.load_model(checkpoint), True
+        gan = zoo.create(config["preset"], **config["options"])
+        gan.compile(
+            d_optimizer=keras.optimizers.Adam(config["learning_rate"], beta_1=config["beta_1"]),
+            g_optimizer=keras.optimizers.Adam(config["learning_rate"], beta_1=config["beta_1"]),
+            jit_compile=bool(config.get("jit")),
+        )
+        return gan, False
+
+
+def save_model(model, path):
+    with plots.atomic_target(path) as temporary:
+        model.save(temporary)
+
+
+def write_state(run_dir, status, epochs_done, history, message=None):
+    state = {"status": status, "epochs_done": int(epochs_done), "history": history}
+    if message:
+        state["message"] = message
+    plots.save_json(state, pathlib.Path(run_dir) / STATE_FILE)
+
+
+def _run_callbacks(config, arrays, run_dir, gan, history, divergence):
+    from train import callbacks, datasets
+
+    seed = int(config["seed"])
+    every = int(config.get("sample_every", 1))
+    items = [divergence, callbacks.RunCheckpoint(run_dir, history, divergence)]
+    if arrays.x.ndim == 4:
+        items += [
+            callbacks.SampleGrid(run_dir / "samples", seed=seed + 1, every=every),
+            callbacks.LatentWalk(run_dir / "samples" / "latent_walk.png", seed=seed + 2),
+        ]
+    elif arrays.x.shape[-1] in (1, 2):
+        modes, std = datasets.toy_modes(arrays.name) if datasets.is_toy(arrays.name) else (None, None)
+        items.append(
+            callbacks.ToyDistributionPlot(
+                run_dir / "samples", arrays.x, modes, std, seed=seed + 1, every=every, name=arrays.name
+            )
+        )
+    items += [
+        callbacks.TrainingCurves(run_dir / "curves.png", history={k: v for k, v in history.items() if k != "seconds"}),
+        callbacks.tensorboard_callback(run_dir / "logs"),
+    ]
+    return items
+
+
+def train_run(spec, out=None, runs_dir=RUNS_DIR, callbacks=(), verbose=1, log=print):
+    """Train `spec` in a run folder (new, or the unfinished one it matches) and return a `RunResult`.
+
+    `callbacks` are extra Keras callbacks. A NaN/Inf loss stops the run with status "diverged",
+    keeping the last good epoch's gan.keras; bad input raises RunError before anything is written.
+    """
+    from train import callbacks as run_callbacks
+    from train import datasets
+
+    started = time.perf_counter()
+    config, arrays, run_dir, resuming = plan_run(spec, out, runs_dir)
+    if not resuming:
+        plots.save_json(config, run_dir / CONFIG_FILE)
+    gan, restored = _build_or_load(config, run_dir)
+    steps = int(config["steps_per_epoch"])
+    initial_epoch = int(gan.g_optimizer.iterations.numpy()) // steps if restored else 0
+    history = {}
+    if resuming and (run_dir / STATE_FILE).exists():
+        history = {k: v[:initial_epoch] for k, v in read_json(run_dir / STATE_FILE).get("history", {}).items()}
+    if restored:
+        log(f"Resuming {run_dir} from epoch {initial_epoch}/{config['epochs']} (seed {config['seed']}).")
+    else:
+        log(f"Training {config['preset']} on {config['dataset']} ({len(arrays)} samples) in {run_dir} (seed {config['seed']}).")
+        write_state(run_dir, "running", 0, history)
+
+    divergence = run_callbacks.StopOnDivergence()
+    epochs = int(config["epochs"])
+    if initial_epoch < epochs:
+        data = datasets.epoch_dataset(
+            arrays, int(config["batch_size"]), int(config["seed"]), initial_epoch, epochs, labels=bool(config["conditional"])
+        )
+        gan.fit(
+            data,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=steps,
+            callbacks=[*_run_callbacks(config, arrays, run_dir, gan, history, divergence), *callbacks],
+            verbose=verbose,
+            shuffle=False,  # each epoch's order is already fixed by (seed, epoch)
+        )
+    seconds = time.perf_counter() - started
+    epochs_done = len(history.get("d_loss", [])) if history else initial_epoch
+    if divergence.diverged_at is not None:
+        epoch, batch, logs = divergence.diverged_at
+        bad = ", ".join(f"{k}={v:g}" for k, v in logs.items() if not math.isfinite(v))
+        where = f"epoch {epoch + 1}" + (f", batch {batch + 1}" if batch is not None else "")
+        if (run_dir / GAN_FILE).exists():
+            kept = f"the last good checkpoint, epoch {epochs_done}, is kept at {run_dir / GAN_FILE}"
+        else:
+            kept = "no checkpoint was kept: it diverged before the first epoch ended"
+        message = f"training diverged at {where} ({bad}); {kept}. Try a lower --lr or another --seed."
+        write_state(run_dir, "diverged", epochs_done, history, message)
+        return RunResult(run_dir, "diverged", initial_epoch, epochs_done, history, seconds, message, gan)
+    write_state(run_dir, "finished", epochs_done, history)
+    return RunResult(run_dir, "finished", initial_epoch, epochs_done, history, seconds, "", gan)
