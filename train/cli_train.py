@@ -10,6 +10,7 @@ import time
 LOSSES = ("non_saturating", "minimax")
 PRIORS = ("uniform", "normal")
 STRATEGIES = ("default", "mirrored", "multiworker")
+SEQUENCE_OPTIONS = ("g_units", "d_units")  # `--option g_units=64` means one layer: [64]
 DEFAULTS = dict(dataset="digits", epochs=20, batch_size=64, learning_rate=2e-4)
 
 
@@ -95,18 +96,21 @@ def parse_option(text):
     from train.cli import UsageError
 
     key, sep, raw = text.partition("=")
+    key = key.strip()
     if not sep or not key:
         raise UsageError(f"--option expects KEY=VALUE, got {text!r}.")
     try:
-        return key.strip(), json.loads(raw)
+        value = json.loads(raw)
     except ValueError:
-        pass
-    if "," in raw:
-        try:
-            return key.strip(), [json.loads(part) for part in raw.split(",")]
-        except ValueError:
-            pass
-    return key.strip(), raw
+        value = raw
+        if "," in raw:
+            try:
+                value = [json.loads(part) for part in raw.split(",")]
+            except ValueError:
+                pass
+    if key in SEQUENCE_OPTIONS and not isinstance(value, list):
+        value = [] if value in ("", None) else [value]
+    return key, value
 
 
 def spec_from_args(args):

@@ -368,9 +368,14 @@ def train_run(spec, out=None, runs_dir=RUNS_DIR, callbacks=(), verbose=1, log=pr
 
     started = time.perf_counter()
     config, arrays, run_dir, resuming = plan_run(spec, out, runs_dir)
+    try:
+        gan, restored = _build_or_load(config, run_dir)
+    except (TypeError, ValueError) as error:
+        if not resuming and not any(run_dir.iterdir()):
+            run_dir.rmdir()
+        raise RunError(f"cannot build preset {config['preset']!r} with options {config['options']}: {error}") from None
     if not resuming:
         plots.save_json(config, run_dir / CONFIG_FILE)
-    gan, restored = _build_or_load(config, run_dir)
     steps = int(config["steps_per_epoch"])
     initial_epoch = int(gan.g_optimizer.iterations.numpy()) // steps if restored else 0
     history = {}
