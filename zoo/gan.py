@@ -8,6 +8,7 @@ from keras import ops
 from zoo import losses
 
 PRIORS = ("uniform", "normal")
+UPDATES = ("alternating", "reuse_fake", "fused")
 
 
 def _adam():
@@ -27,8 +28,19 @@ class GAN(keras.Model):
     A conditional GAN (`num_classes` set) feeds the real batch's labels to G as well, so D sees
     the same class mix on both sides.
 
+    `update` picks how a step spends its forward passes (all three give the same losses at the
+    same fixed point; the last two need d_steps == 1):
+    - "alternating" (default): Algorithm 1 as above; G is run once per D update and once more for
+      its own update, on fresh noise;
+    - "reuse_fake": one G forward pass per step, as in PyTorch's DCGAN example: D learns on the
+      fakes, then G is updated through the same fakes, judged by the updated D;
+    - "fused": simultaneous updates from one forward pass of G and D (both gradients from the
+      same pre-update D): the cheapest step.
+
     Reported metrics: `d_loss` (-V of the last D update), `g_loss`, `d_real` (mean D(x) in the last
-    D update) and `d_fake` (mean D(G(z)) in the generator update, i.e. after D's updates).
+    D update) and `d_fake` (mean D(G(z)) in the generator update, i.e. after D's updates; before
+    them with update="fused"). Under a `tf.distribute` strategy they, the losses and the
+    gradients are global-batch values, as on one device (see `_noise_and_share`).
     """
 
     def __init__(
@@ -43,6 +55,7 @@ class GAN(keras.Model):
         feature_matching=False,
         preset=None,
         seed=None,
+        update="alternating",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -54,6 +67,10 @@ class GAN(keras.Model):
             )
         if int(d_steps) < 1:
             raise ValueError(f"d_steps must be at least 1, got {d_steps}.")
+        if update not in UPDATES:
+            raise ValueError(f"Unknown update {update!r}; choose one of {UPDATES}.")
+        if update != "alternating" and int(d_steps) != 1:
+            raise ValueError(f"update={update!r} makes one D update per step; it needs d_steps=1, got {d_steps}.")
         if not 0.0 <= float(label_smoothing) < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}.")
         conditional_inputs = len(generator.inputs) == 2
@@ -72,6 +89,7 @@ class GAN(keras.Model):
         self.feature_matching = bool(feature_matching)
         self.preset = preset
         self.seed = seed
+        self.update = update
         self.seed_generator = keras.random.SeedGenerator(seed)
         if self.feature_matching:
             # A view of D that also returns its penultimate features; it shares D's layers and weights.
@@ -153,6 +171,7 @@ class GAN(keras.Model):
             "feature_matching": self.feature_matching,
             "preset": self.preset,
             "seed": self.seed,
+            "update": self.update,
         }
 
     @classmethod
@@ -236,6 +255,9 @@ class GAN(keras.Model):
         (and y = labels).
         """
         self._check_training_data(x, y)
+        if self.conditional and isinstance(x, tf.data.Dataset):
+            # Checked in the input pipeline too: XLA (jit_compile=True) drops the asserts in train_step.
+            x = x.map(self._assert_labels_in_range_in_element)
         try:
             return super().fit(x, y, *args, **kwargs)
         except tf.errors.InvalidArgumentError as error:
@@ -279,36 +301,79 @@ class GAN(keras.Model):
         batch_size = ops.shape(real)[0]
         if self.conditional:
             labels = self._assert_labels_in_range(ops.cast(ops.reshape(labels, (-1,)), "int32"))
+        noise, share = self._noise_and_share(batch_size)
+        step = {"alternating": self._alternating_step, "reuse_fake": self._reuse_fake_step, "fused": self._fused_step}
+        d_loss, g_loss, real_logits, fake_logits = step[self.update](real, labels, noise, share)
 
-        for _ in range(self.d_steps):
-            fake = self._generate(self.sample_noise(batch_size), labels, training=True)
-            with tf.GradientTape() as tape:
-                real_logits = self._discriminate(real, labels)
-                fake_logits = self._discriminate(fake, labels)
-                d_loss = losses.minimax_discriminator_loss(real_logits, fake_logits, self.label_smoothing)
-            self._apply(self.d_optimizer, tape, d_loss, self.discriminator.trainable_variables)
-
-        z = self.sample_noise(batch_size)
-        with tf.GradientTape() as tape:
-            fake = self._generate(z, labels, training=True)
-            if self.feature_matching:
-                fake_features, fake_logits = self._discriminate(fake, labels, with_features=True)
-                real_features, _ = self._discriminate(real, labels, with_features=True)
-                g_loss = losses.feature_matching_loss(ops.stop_gradient(real_features), fake_features)
-            else:
-                fake_logits = self._discriminate(fake, labels)
-                g_loss = losses.GENERATOR_LOSSES[self.generator_loss](fake_logits)
-        self._apply(self.g_optimizer, tape, g_loss, self.generator.trainable_variables)
-
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.d_real_tracker.update_state(ops.mean(ops.sigmoid(real_logits)))
-        self.d_fake_tracker.update_state(ops.mean(ops.sigmoid(fake_logits)))
+        # Weighted by the local batch size, so that under a strategy (whose metric variables
+        # sum over replicas) the logged values are the global-batch ones, as on one device.
+        weight = ops.cast(batch_size, "float32")
+        self.d_loss_tracker.update_state(d_loss, sample_weight=weight)
+        self.g_loss_tracker.update_state(g_loss, sample_weight=weight)
+        self.d_real_tracker.update_state(ops.mean(ops.sigmoid(real_logits)), sample_weight=weight)
+        self.d_fake_tracker.update_state(ops.mean(ops.sigmoid(fake_logits)), sample_weight=weight)
         return {m.name: m.result() for m in self.metrics}
 
-    def _generate(self, z, labels, training):
+    def _alternating_step(self, real, labels, noise, share):
+        """Algorithm 1: `d_steps` D updates, each on fresh fakes, then one G update on fresh noise."""
+        for _ in range(self.d_steps):
+            fake = self._generate(noise(), labels)
+            d_loss, real_logits = self._discriminator_update(real, fake, labels, share)
+        with tf.GradientTape() as tape:
+            fake = self._generate(noise(), labels)
+            g_loss, fake_logits = self._generator_loss(real, fake, labels)
+        self._apply(self.g_optimizer, tape, g_loss, self.generator.trainable_variables, share)
+        return d_loss, g_loss, real_logits, fake_logits
+
+    def _reuse_fake_step(self, real, labels, noise, share):
+        """One G forward pass per step (PyTorch's DCGAN example): D learns on the fakes, then G
+        is updated through the same fakes, judged by the updated D. Saves a generator pass."""
+        with tf.GradientTape() as tape:
+            fake = self._generate(noise(), labels)
+            with tape.stop_recording():
+                d_loss, real_logits = self._discriminator_update(real, fake, labels, share)
+            g_loss, fake_logits = self._generator_loss(real, fake, labels)
+        self._apply(self.g_optimizer, tape, g_loss, self.generator.trainable_variables, share)
+        return d_loss, g_loss, real_logits, fake_logits
+
+    def _fused_step(self, real, labels, noise, share):
+        """Simultaneous updates: one forward pass of G and D gives both losses; both gradients use
+        the same (pre-update) D. The cheapest step, but G no longer sees D's latest move."""
+        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
+            fake = self._generate(noise(), labels)
+            real_logits, fake_logits, d_loss = self._discriminator_loss(real, fake, labels)
+            g_loss, _ = self._generator_loss(real, fake, labels, fake_logits=fake_logits)
+        # Both gradients come from the forward pass above, so applying D's first does not change G's.
+        self._apply(self.d_optimizer, d_tape, d_loss, self.discriminator.trainable_variables, share)
+        self._apply(self.g_optimizer, g_tape, g_loss, self.generator.trainable_variables, share)
+        return d_loss, g_loss, real_logits, fake_logits
+
+    def _discriminator_update(self, real, fake, labels, share):
+        with tf.GradientTape() as tape:
+            real_logits, _, d_loss = self._discriminator_loss(real, fake, labels)
+        self._apply(self.d_optimizer, tape, d_loss, self.discriminator.trainable_variables, share)
+        return d_loss, real_logits
+
+    def _discriminator_loss(self, real, fake, labels):
+        real_logits = self._discriminate(real, labels)
+        fake_logits = self._discriminate(fake, labels)
+        return real_logits, fake_logits, losses.minimax_discriminator_loss(real_logits, fake_logits, self.label_smoothing)
+
+    def _generator_loss(self, real, fake, labels, fake_logits=None):
+        """G's loss on `fake` and D's logits for it (`fake_logits` reuses a forward pass already made)."""
+        if self.feature_matching:
+            fake_features, fake_logits = self._discriminate(fake, labels, with_features=True)
+            real_features, _ = self._discriminate(real, labels, with_features=True)
+            real_mean = ops.stop_gradient(self._global_batch_mean(real_features))
+            # Means over the global batch, passed as one-row batches (the loss averages over rows).
+            return losses.feature_matching_loss(real_mean, self._global_batch_mean(fake_features)), fake_logits
+        if fake_logits is None:
+            fake_logits = self._discriminate(fake, labels)
+        return losses.GENERATOR_LOSSES[self.generator_loss](fake_logits), fake_logits
+
+    def _generate(self, z, labels):
         inputs = z if labels is None else [z, labels]
-        return self.generator(inputs, training=training)
+        return self.generator(inputs, training=True)
 
     def _discriminate(self, samples, labels, with_features=False):
         inputs = samples if labels is None else [samples, labels]
@@ -318,16 +383,56 @@ class GAN(keras.Model):
         # Logits in float32 even under a mixed-precision policy: the losses need the range.
         return ops.cast(self.discriminator(inputs, training=True), "float32")
 
-    def _apply(self, optimizer, tape, loss, variables):
-        """One optimizer step on `loss`, a mean over this replica's batch.
+    # ----------------------------------------------------------------- distribution strategies
+    # Under a tf.distribute strategy `train_step` runs once per replica on its slice of the global
+    # batch. The helpers below make one step on R replicas equal one step on one device.
 
-        Under a distribution strategy the replicas' gradients are summed, so each replica
-        contributes loss / num_replicas: the sum is then the gradient of the global-batch mean.
+    def _noise_and_share(self, batch_size):
+        """A sampler of this replica's noise, and its share of the global batch.
+
+        On one device: `sample_noise(batch_size)` and 1. Under a strategy, every replica draws the
+        noise for the whole global batch from the seed state (mirrored, so the same everywhere) and
+        keeps its own rows: replicas never share noise, and the step is the one-device step on the
+        global batch. The share weights the replica's mean losses so that the gradients, which the
+        optimizers all-reduce with SUM, are those of the global-batch mean (also for uneven splits).
         """
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        scaled = optimizer.scale_loss(loss / replicas if replicas > 1 else loss)
+        context = tf.distribute.get_replica_context()
+        if context is None or context.num_replicas_in_sync == 1:
+            return (lambda: self.sample_noise(batch_size)), 1.0
+        sizes = context.all_gather(ops.reshape(batch_size, (1,)), axis=0)  # every replica's batch size
+        earlier = ops.arange(context.num_replicas_in_sync) < ops.cast(context.replica_id_in_sync_group, "int32")
+        start, global_size = ops.sum(ops.where(earlier, sizes, 0)), ops.sum(sizes)
+
+        def noise():
+            return ops.slice(self.sample_noise(global_size), (start, 0), (batch_size, self.latent_dim))
+
+        return noise, ops.cast(batch_size, "float32") / ops.cast(global_size, "float32")
+
+    def _global_batch_mean(self, features):
+        """Mean over the global batch, shape (1, F): feature matching compares batch means, which a
+        per-replica mean would change. all_reduce is differentiable (its gradient is an all_reduce)."""
+        total = ops.sum(features, axis=0, keepdims=True)
+        count = ops.cast(ops.shape(features)[0], features.dtype)
+        context = tf.distribute.get_replica_context()
+        if context is not None and context.num_replicas_in_sync > 1:
+            total = context.all_reduce(tf.distribute.ReduceOp.SUM, total)
+            count = context.all_reduce(tf.distribute.ReduceOp.SUM, count)
+        return total / count
+
+    def _apply(self, optimizer, tape, loss, variables, share=1.0):
+        """One optimizer step on `loss`, a mean over this replica's batch, weighted by its `share`.
+
+        The weighting (and the loss scaling of a LossScaleOptimizer) is recorded on `tape`:
+        scaling a loss after the tape has closed would cut it off from the variables.
+        """
+        with tape:
+            scaled = optimizer.scale_loss(loss * share)
         gradients = tape.gradient(scaled, variables)
         optimizer.apply_gradients(zip(gradients, variables))
+
+    def _assert_labels_in_range_in_element(self, samples, labels, *rest):
+        labels = tf.cast(labels, "int32")
+        return (samples, self._assert_labels_in_range(labels), *rest)
 
     def _assert_labels_in_range(self, labels):
         checks = [
