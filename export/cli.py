@@ -31,6 +31,9 @@ def register(subparsers):
 
 
 def run_export(args):
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the report
     from export.exporter import export_generator
 
     metadata = {"dataset": args.dataset} if args.dataset else None
