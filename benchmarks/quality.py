@@ -1,0 +1,467 @@
+"""Quality benchmark: mode coverage on ring8 / grid25, the seeds' gaussian1d, and image metrics on MNIST and
+Fashion-MNIST, per preset, beside published and real-data reference numbers.
+
+    python -m benchmarks.run quality                       # everything, default budgets (CPU)
+    python -m benchmarks.quality --part toy --seeds 5      # one part; budgets are flags (see --help)
+
+Each part trains through the zoo API (`zoo.create`, `compile`, `fit`), evaluates with `train.evaluation`
+and writes benchmarks/results/quality_<part>.json; the markdown table benchmarks/quality.md is then
+rendered from every quality_*.json present, so no number in it is typed by hand. Sample figures go to
+benchmarks/figures/.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import platform
+import sys
+import time
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+FIGURES = ROOT / "benchmarks" / "figures"
+TABLE = ROOT / "benchmarks" / "quality.md"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+# ----------------------------------------------------------------------------------------- what is run
+
+# 2-D mixtures: the MLP backbone scaled down for CPU (PacGAN used G 4x400, D 3x200 maxout), a 2-d
+# Gaussian latent as in PacGAN, Adam(lr, beta_1=0.5) for both players.
+TOY_NETWORK = dict(data_shape=(2,), latent_dim=2, prior="normal", g_units=(128, 128, 128), d_units=(128, 128))
+TOY_VARIANTS = {
+    "vanilla": ("vanilla", {}),
+    "minibatch": ("minibatch", {"minibatch_kernels": 10, "minibatch_dim": 5}),
+    "minibatch + feature matching": ("minibatch", {"minibatch_kernels": 10, "minibatch_dim": 5, "feature_matching": True}),
+}
+TOY_LEARNING_RATE = 1e-3
+
+# The seeds' Example 1, verbatim.
+GAUSSIAN1D = dict(data_shape=(1,), latent_dim=1, g_units=(5, 5), d_units=(10, 10), activation="tanh")
+
+# Images: the presets' own architectures (DCGAN narrowed to filters=32 for the CPU budget).
+IMAGE_VARIANTS = {
+    "vanilla": ("vanilla", {}),
+    "dcgan": ("dcgan", {"filters": 32}),
+    "conditional": ("conditional", {}),
+    "minibatch": ("minibatch", {}),
+}
+IMAGE_DATASETS = {"mnist": SHARED_DATA / "mnist", "fashion_mnist": SHARED_DATA / "fashion_mnist"}
+
+PACGAN_NOTE = (
+    "PacGAN (Lin et al. 2018, Table 1): G 4x400 ReLU+BN, D 3x200 LinearMaxout, 2-d Gaussian noise, "
+    "2,500 samples; published means, not rerun here"
+)
+
+
+def _set_seed(seed):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+
+
+def _train(preset, options, x, y, steps, batch_size, learning_rate, seed):
+    """Train a fresh GAN for exactly `steps` updates on shuffled batches; returns (gan, seconds)."""
+    import keras
+    import tensorflow as tf
+
+    import zoo
+
+    _set_seed(seed)
+    gan = zoo.create(preset, seed=seed, **options)
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
+    )
+    elements = (x, y.astype("int32")) if gan.conditional else x
+    data = (
+        tf.data.Dataset.from_tensor_slices(elements)
+        .shuffle(len(x), seed=seed)
+        .repeat()
+        .batch(batch_size, drop_remainder=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    start = time.time()
+    history = gan.fit(data, epochs=1, steps_per_epoch=steps, verbose=0)
+    seconds = time.time() - start
+    last = {k: float(v[-1]) for k, v in history.history.items()}
+    return gan, seconds, last
+
+
+def _sampler(gan, description):
+    from train.evaluation import Sampler
+
+    return Sampler(
+        lambda n, labels, seed: gan.generate(n, labels=labels, seed=seed),
+        gan.latent_dim, gan.num_classes, gan.data_shape, description,
+    )
+
+
+def _machine():
+    import keras
+    import tensorflow as tf
+
+    return {
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "gpu": bool(tf.config.list_physical_devices("GPU")),
+    }
+
+
+def _write(part, payload):
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"quality_{part}.json"
+    path.write_text(json.dumps(payload, indent=2, default=float))
+    print(f"wrote {path}", flush=True)
+
+
+# ----------------------------------------------------------------------------------------- parts
+
+
+def run_toy(seeds, steps, batch_size, datasets_=("ring8", "grid25"), variants=None):
+    from train import datasets, evaluation, plots
+
+    variants = variants or list(TOY_VARIANTS)
+    rows = []
+    for dataset in datasets_:
+        x = datasets.load_arrays(dataset, split="train").x
+        modes, std = datasets.toy_modes(dataset)
+        for variant in variants:
+            preset, extra = TOY_VARIANTS[variant]
+            runs = []
+            for seed in range(seeds):
+                gan, seconds, last = _train(
+                    preset, {**TOY_NETWORK, **extra}, x, None, steps, batch_size, TOY_LEARNING_RATE, seed
+                )
+                report = evaluation.evaluate(
+                    _sampler(gan, f"{variant} seed {seed}"), dataset, seed=seed, verbose=False
+                )
+                g = report["generated"]
+                runs.append(
+                    {
+                        "seed": seed,
+                        "train_seconds": round(seconds, 1),
+                        "modes_captured": g["modes_captured"],
+                        "high_quality": g["high_quality"],
+                        "mode_kl": g["mode_kl"] if np.isfinite(g["mode_kl"]) else None,
+                        "last_losses": last,
+                    }
+                )
+                print(
+                    f"{dataset} {variant} seed {seed}: {g['modes_captured']}/{g['num_modes']} modes, "
+                    f"{g['high_quality']:.1f}% high quality, KL {g['mode_kl']:.3f} ({seconds:.0f} s)",
+                    flush=True,
+                )
+                if seed == 0:
+                    FIGURES.mkdir(parents=True, exist_ok=True)
+                    plots.plot_toy2d(
+                        modes, std, gan.generate(2500, seed=0),
+                        FIGURES / f"quality_{dataset}_{variant.replace(' + ', '_').replace(' ', '_')}.png",
+                        title=f"{dataset}: {variant}, seed 0, {steps} steps",
+                    )
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "variant": variant,
+                    "preset": preset,
+                    "options": {**TOY_NETWORK, **extra},
+                    "runs": runs,
+                    **_summary(runs, ("modes_captured", "high_quality", "mode_kl", "train_seconds")),
+                }
+            )
+            baseline = report["baseline"]
+        _real = {k: baseline[k] for k in ("modes_captured", "high_quality", "mode_kl")}
+        rows.append({"dataset": dataset, "variant": "real data (test split)", "real": _real})
+    return {
+        "protocol": report["protocol"],
+        "budget": {
+            "steps": steps,
+            "batch_size": batch_size,
+            "learning_rate": TOY_LEARNING_RATE,
+            "optimizer": "Adam(beta_1=0.5) for G and D",
+            "seeds": list(range(seeds)),
+        },
+        "pacgan_published": _pacgan_rows(),
+        "pacgan_note": PACGAN_NOTE,
+        "rows": rows,
+    }
+
+
+def _pacgan_rows():
+    from train.metrics import PACGAN_PUBLISHED
+
+    return PACGAN_PUBLISHED
+
+
+def _summary(runs, keys):
+    """Mean and std over seeds. KL is infinite for a run with no high-quality sample: such runs are
+    left out of the KL mean and counted in `undefined`."""
+    out = {}
+    for key in keys:
+        values = np.array([np.nan if r[key] is None else r[key] for r in runs], dtype="float64")
+        finite = values[np.isfinite(values)]
+        out[key] = {
+            "mean": float(finite.mean()) if finite.size else None,
+            "std": float(finite.std()) if finite.size else None,
+            "undefined": int(values.size - finite.size),
+        }
+    return out
+
+
+def run_gaussian1d(steps, batch_size, seed=0):
+    from train import datasets, evaluation, plots
+
+    data = datasets.load_arrays("gaussian1d", split="train").x
+    gan, seconds, last = _train("vanilla", GAUSSIAN1D, data, None, steps, batch_size, 2e-4, seed)
+    report = evaluation.evaluate(_sampler(gan, "Example 1"), "gaussian1d", n=10_000, seed=seed, verbose=True)
+    grid = np.linspace(-3.0, 5.0, 400, dtype="float32")[:, None]
+    from keras import ops
+
+    discriminator = np.asarray(ops.sigmoid(gan.discriminator(grid, training=False))).reshape(-1)
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    figure = FIGURES / "quality_gaussian1d.png"
+    plots.plot_gaussian1d(
+        data[:10_000], gan.generate(10_000, seed=seed), grid.reshape(-1), discriminator, figure,
+        title=f"Example 1 after {steps} steps (batch {batch_size})",
+    )
+    return {
+        "protocol": report["protocol"],
+        "budget": {"steps": steps, "batch_size": batch_size, "learning_rate": 2e-4, "seed": seed,
+                   "train_seconds": round(seconds, 1)},
+        "options": GAUSSIAN1D,
+        "generated": report["generated"],
+        "baseline": report["baseline"],
+        "figure": str(figure.relative_to(ROOT)),
+        "last_losses": last,
+    }
+
+
+def run_images(steps, batch_size, n, seed=0, datasets_=None, variants=None):
+    from train import datasets, evaluation, plots
+
+    rows = []
+    classifiers = {}
+    for dataset, folder in (datasets_ or IMAGE_DATASETS).items():
+        if not pathlib.Path(folder).is_dir():
+            print(f"skipping {dataset}: no data at {folder}", flush=True)
+            continue
+        train = datasets.load_arrays(str(folder), split="train")
+        baseline = None
+        for variant in variants or list(IMAGE_VARIANTS):
+            preset, extra = IMAGE_VARIANTS[variant]
+            options = {"data_shape": train.x.shape[1:], **extra}
+            if preset == "conditional":
+                options["num_classes"] = len(train.class_names or range(10))
+            gan, seconds, last = _train(preset, options, train.x, train.y, steps, batch_size, 2e-4, seed)
+            report = evaluation.evaluate(_sampler(gan, f"{preset} on {dataset}"), str(folder), n=n, seed=seed,
+                                         verbose=True)
+            classifiers[dataset] = report["classifier"]
+            baseline = report["baseline"]
+            images = report["generated_images"]
+            FIGURES.mkdir(parents=True, exist_ok=True)
+            figure = FIGURES / f"quality_{dataset}_{variant}.png"
+            if gan.conditional:  # one row per class, in class order
+                labels = np.repeat(np.arange(gan.num_classes), 10)
+                images = gan.generate(len(labels), labels=labels, seed=seed)
+            plots.save_image(plots.image_grid(images[:100], 10, 10), figure, min_cell=56, cell=images.shape[1])
+            print(f"{dataset} {variant}: trained {steps} steps in {seconds:.0f} s", flush=True)
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "variant": variant,
+                    "preset": preset,
+                    "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in options.items()},
+                    "train_seconds": round(seconds, 1),
+                    "generated": report["generated"],
+                    "figure": str(figure.relative_to(ROOT)),
+                    "last_losses": last,
+                }
+            )
+        rows.append({"dataset": dataset, "variant": "real data (train subset)", "generated": baseline})
+    return {
+        "protocol": report["protocol"].split("; ", 1)[1] if rows else "",
+        "num_samples": n,
+        "budget": {"steps": steps, "batch_size": batch_size, "learning_rate": 2e-4,
+                   "optimizer": "Adam(beta_1=0.5) for G and D", "seed": seed},
+        "classifiers": classifiers,
+        "inception": report.get("inception") if rows else None,
+        "rows": rows,
+    }
+
+
+def inception_status():
+    """Whether FID/KID can be computed here (InceptionV3 ImageNet weights), and why not."""
+    from train.evaluation import load_inception
+
+    try:
+        load_inception()
+        return {"status": "available"}
+    except RuntimeError as error:
+        return {"status": "unavailable", "reason": str(error)}
+
+
+# ----------------------------------------------------------------------------------------- the table
+
+
+def _pm(summary, digits=1, scale=1.0):
+    if summary["mean"] is None:
+        return "undefined"
+    text = f"{summary['mean'] * scale:.{digits}f} ± {summary['std'] * scale:.{digits}f}"
+    if summary.get("undefined"):
+        text += f" ({summary['undefined']} run(s) without high-quality samples left out)"
+    return text
+
+
+def render():
+    """benchmarks/quality.md from every results/quality_*.json present."""
+    parts = {p.stem.removeprefix("quality_"): json.loads(p.read_text()) for p in sorted(RESULTS.glob("quality_*.json"))}
+    lines = [
+        "# Quality benchmark",
+        "",
+        "Generated by `python -m benchmarks.run quality` (benchmarks/quality.py) from benchmarks/results/quality_*.json;",
+        "do not edit by hand. Figures: benchmarks/figures/.",
+        "",
+    ]
+    machine = next((p["machine"] for p in parts.values() if "machine" in p), None)
+    if machine:
+        lines += [f"Machine: {machine['cpu_count']} CPU cores, GPU: {machine['gpu']}, TensorFlow {machine['tensorflow']}, "
+                  f"Keras {machine['keras']}.", ""]
+    toy = parts.get("toy")
+    if toy:
+        b = toy["budget"]
+        lines += [
+            "## Mode coverage: ring8 and grid25",
+            "",
+            f"Protocol: {toy['protocol']}.",
+            "",
+            f"Budget per run: {b['steps']} steps of batch {b['batch_size']}, {b['optimizer']}, lr {b['learning_rate']:g}; "
+            f"seeds {b['seeds'][0]}-{b['seeds'][-1]} ({len(b['seeds'])} runs per row, mean ± std over seeds). "
+            f"Networks: {_toy_network_text()}.",
+            "",
+            "| dataset | model | modes captured | high-quality % | KL(modes ‖ uniform) | train time / run (s) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for row in toy["rows"]:
+            k = 8 if row["dataset"] == "ring8" else 25
+            if "real" in row:
+                r = row["real"]
+                lines.append(f"| {row['dataset']} | {row['variant']} | {r['modes_captured']} / {k} | "
+                             f"{r['high_quality']:.1f} | {r['mode_kl']:.3f} | – |")
+                for name, published in toy["pacgan_published"][row["dataset"]].items():
+                    lines.append(f"| {row['dataset']} | {name} (PacGAN, published) | {published['modes']} / {k} | – | – | – |")
+                continue
+            lines.append(
+                f"| {row['dataset']} | {row['variant']} | {_pm(row['modes_captured'])} / {k} | "
+                f"{_pm(row['high_quality'])} | {_pm(row['mode_kl'], 3)} | {row['train_seconds']['mean']:.0f} |"
+            )
+        lines += ["", f"Published rows: {toy['pacgan_note']}.", ""]
+        figs = sorted(FIGURES.glob("quality_ring8_*.png")) + sorted(FIGURES.glob("quality_grid25_*.png"))
+        if figs:
+            lines += ["Seed-0 samples: " + ", ".join(f"[{f.stem.removeprefix('quality_')}](figures/{f.name})" for f in figs), ""]
+    g1 = parts.get("gaussian1d")
+    if g1:
+        g, r, b = g1["generated"], g1["baseline"], g1["budget"]
+        lines += [
+            "## The seeds' Example 1: gaussian1d",
+            "",
+            f"`zoo.create(\"vanilla\", data_shape=(1,), latent_dim=1, g_units=(5, 5), d_units=(10, 10), activation=\"tanh\")`, "
+            f"{b['steps']} steps of batch {b['batch_size']}, Adam(lr {b['learning_rate']:g}, beta_1 0.5), seed {b['seed']}, "
+            f"{b['train_seconds']:.0f} s. Protocol: {g1['protocol']}.",
+            "",
+            "| | mean | std | KS statistic |",
+            "|---|---|---|---|",
+            f"| target N(1, 1) | 1 | 1 | 0 |",
+            f"| generated | {g['mean']:.3f} | {g['std']:.3f} | {g['ks']:.3f} |",
+            f"| real test sample ({r['num_samples']}) | {r['mean']:.3f} | {r['std']:.3f} | {r['ks']:.3f} |",
+            "",
+            f"![gaussian1d](figures/{pathlib.Path(g1['figure']).name})",
+            "",
+        ]
+    images = parts.get("images")
+    if images:
+        b = images["budget"]
+        lines += [
+            "## Images: MNIST and Fashion-MNIST",
+            "",
+            f"Budget per row: {b['steps']} steps of batch {b['batch_size']} on the train split, {b['optimizer']}, "
+            f"lr {b['learning_rate']:g}, seed {b['seed']}, one run per row. Metrics on {images['num_samples']} generated "
+            f"images: {images['protocol']}. The real-data row is {images['num_samples']} train images through the "
+            "same metrics (its 'conditional acc.' is the classifier's accuracy on them).",
+            "",
+        ]
+        for name, info in images["classifiers"].items():
+            lines.append(f"- Evaluation classifier for {name}: test accuracy {100 * info['test_accuracy']:.2f}% "
+                         f"on {info['num_test']} test images ({info['epochs']} epochs on {info['num_train']} train images).")
+        inception = images.get("inception") or {}
+        if inception.get("status") != "ok":
+            reason = inception.get("reason", "not computed")
+            lines += ["", f"FID/KID (InceptionV3): unavailable here — {reason}"]
+        lines += [
+            "",
+            "| dataset | model | classifier score | Frechet dist. (test) | class KL | classes covered | conditional acc. | train time (s) | samples |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for row in images["rows"]:
+            g = row["generated"]
+            acc = f"{100 * g['conditional_accuracy']:.1f}%" if "conditional_accuracy" in g else "–"
+            fig = f"[grid](figures/{pathlib.Path(row['figure']).name})" if "figure" in row else "–"
+            seconds = f"{row['train_seconds']:.0f}" if "train_seconds" in row else "–"
+            lines.append(
+                f"| {row['dataset']} | {row['variant']} | {g['classifier_score']:.2f} | {g['frechet_distance']:.2f} | "
+                f"{g['class_kl']:.3f} | {g['classes_covered']} / 10 | {acc} | {seconds} | {fig} |"
+            )
+        lines.append("")
+    TABLE.write_text("\n".join(lines) + "\n")
+    print(f"wrote {TABLE}", flush=True)
+
+
+def _toy_network_text():
+    n = TOY_NETWORK
+    return (f"MLP G {list(n['g_units'])} ReLU, D {list(n['d_units'])} ReLU, latent {n['latent_dim']}-d {n['prior']}; "
+            f"minibatch rows add minibatch discrimination (B=10 kernels, C=5) after D's last hidden layer")
+
+
+# ----------------------------------------------------------------------------------------- main
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.quality", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--part", action="append", choices=("toy", "gaussian1d", "images", "render"),
+                        help="run only these parts (repeatable; default: all, then render)")
+    parser.add_argument("--seeds", type=int, default=5, help="toy runs per row (default 5)")
+    parser.add_argument("--toy-steps", type=int, default=3000, help="training steps per toy run (default 3000)")
+    parser.add_argument("--toy-batch", type=int, default=100, help="toy batch size (default 100, as PacGAN)")
+    parser.add_argument("--toy-variants", nargs="+", choices=list(TOY_VARIANTS), help="toy rows (default all)")
+    parser.add_argument("--gaussian-steps", type=int, default=3000, help="gaussian1d steps (default 3000)")
+    parser.add_argument("--image-steps", type=int, default=2000, help="training steps per image row (default 2000)")
+    parser.add_argument("--image-batch", type=int, default=64, help="image batch size (default 64)")
+    parser.add_argument("--image-samples", type=int, default=10_000, help="generated images evaluated (default 10000)")
+    parser.add_argument("--image-variants", nargs="+", choices=list(IMAGE_VARIANTS), help="image rows (default all)")
+    args = parser.parse_args(argv if argv is not None else [])
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    parts = args.part or ["toy", "gaussian1d", "images"]
+    for part in parts:
+        if part == "render":
+            continue
+        start = time.time()
+        if part == "toy":
+            payload = run_toy(args.seeds, args.toy_steps, args.toy_batch, variants=args.toy_variants)
+        elif part == "gaussian1d":
+            payload = run_gaussian1d(args.gaussian_steps, 64)
+        else:
+            payload = run_images(args.image_steps, args.image_batch, args.image_samples, variants=args.image_variants)
+        payload["machine"] = _machine()
+        payload["wall_seconds"] = round(time.time() - start, 1)
+        _write(part, payload)
+        render()
+    if parts == ["render"]:
+        render()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
