@@ -55,8 +55,8 @@ RECIPES = {
         preset="dcgan",
         dataset="digits",
         epochs=25,
-        batch_size=64,
-        learning_rate=2e-4,
+        batch_size=32,
+        learning_rate=5e-4,
         options=dict(latent_dim=64, filters=32, num_classes=10),
     ),
 }
