@@ -7,7 +7,37 @@ in TensorFlow.
 import importlib
 
 _EXPORTS = {
-    # name: module that defines it (filled in as the modules land)
+    # name: module that defines it
+    # data
+    "load_dataset": "train.datasets",
+    "load_arrays": "train.datasets",
+    "DatasetArrays": "train.datasets",
+    "dataset_names": "train.datasets",
+    "toy_modes": "train.datasets",
+    "epoch_dataset": "train.datasets",
+    # callbacks
+    "SampleGrid": "train.callbacks",
+    "LatentWalk": "train.callbacks",
+    "TrainingCurves": "train.callbacks",
+    "ToyDistributionPlot": "train.callbacks",
+    "StopOnDivergence": "train.callbacks",
+    "RunCheckpoint": "train.callbacks",
+    # the latent space
+    "lerp": "train.latent",
+    "slerp": "train.latent",
+    "interpolate": "train.latent",
+    "latent_walk": "train.latent",
+    "vector_arithmetic": "train.latent",
+    # runs and recipes
+    "RunSpec": "train.runner",
+    "RunResult": "train.runner",
+    "train_run": "train.runner",
+    "RECIPES": "train.recipes",
+    "get_recipe": "train.recipes",
+    # evaluation (issue 5) and scale (issue 6)
+    "evaluate": "train.evaluation",
+    "get_strategy": "train.distribute",
+    "set_mixed_precision": "train.distribute",
 }
 
 
