@@ -1,0 +1,207 @@
+"""ONNX export: graph contract, metadata, parity against Keras, fp16, sources, and the graph rewrite."""
+
+import json
+
+import keras
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import zoo
+from export import GeneratorSession, exporter
+from export.exporter import ParityError, export_generator, optimize_graph
+
+
+def _randomise_batchnorm(generator, seed=0):
+    """Trained-looking BatchNorm statistics, so folding scale and shift into the convolutions is exercised."""
+    rng = np.random.default_rng(seed)
+    for layer in generator.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            c = layer.gamma.shape[0]
+            layer.gamma.assign(rng.uniform(0.5, 1.5, c))
+            layer.beta.assign(rng.normal(0, 0.3, c))
+            layer.moving_mean.assign(rng.normal(0, 0.3, c))
+            layer.moving_variance.assign(rng.uniform(0.5, 2.0, c))
+
+
+@pytest.fixture(scope="module")
+def dcgan():
+    keras.utils.set_random_seed(0)
+    gan = zoo.create("dcgan", data_shape=(8, 8, 1), latent_dim=16, filters=8, prior="normal")
+    _randomise_batchnorm(gan.generator)
+    return gan
+
+
+@pytest.fixture(scope="module")
+def conditional_run(tmp_path_factory):
+    """A run folder as `ganzoo train` leaves it: config.json, gan.keras, generator.keras."""
+    keras.utils.set_random_seed(1)
+    gan = zoo.create("conditional", backbone="dcgan", data_shape=(8, 8, 1), latent_dim=16, filters=8, num_classes=3)
+    _randomise_batchnorm(gan.generator, seed=1)
+    folder = tmp_path_factory.mktemp("run")
+    gan.compile()  # zoo.GAN.save fails on an uncompiled GAN (get_compile_config); runs are always compiled
+    gan.save(folder / "gan.keras")
+    gan.generator.save(folder / "generator.keras")
+    config = {"preset": "conditional", "options": {"backbone": "dcgan"}, "dataset": "digits",
+              "class_names": ["zero", "one", "two"], "data_shape": [8, 8, 1], "epochs": 2, "seed": 1}
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder, gan
+
+
+def _graph_io(model):
+    def describe(value):
+        tensor = value.type.tensor_type
+        return tensor.elem_type, [d.dim_param or d.dim_value for d in tensor.shape.dim]
+
+    return {v.name: describe(v) for v in model.graph.input}, {v.name: describe(v) for v in model.graph.output}
+
+
+def test_unconditional_export_contract(dcgan, tmp_path):
+    path = tmp_path / "dcgan.onnx"
+    report = export_generator(dcgan, path, metadata={"dataset": "digits"})
+    model = onnx.load(str(path))
+    onnx.checker.check_model(model, full_check=True)
+    inputs, outputs = _graph_io(model)
+    assert inputs == {"z": (TensorProto.FLOAT, ["batch", 16])}
+    assert outputs == {"images": (TensorProto.FLOAT, ["batch", 8, 8, 1])}
+    assert "ConvTranspose" not in {node.op_type for node in model.graph.node}  # rewritten for ORT's Conv kernels
+    meta = GeneratorSession(path).metadata
+    assert meta["preset"] == "dcgan" and meta["prior"] == "normal" and meta["prior_range"] == [0.0, 1.0]
+    assert meta["latent_dim"] == 16 and meta["num_classes"] is None and meta["image_shape"] == [8, 8, 1]
+    assert meta["value_range"] == [-1.0, 1.0] and meta["dataset"] == "digits" and meta["opset"] == 17
+    assert {"gan-zoo", "tensorflow", "keras", "tf2onnx", "onnx"} <= set(meta["versions"])
+    assert [row["batch"] for row in report.checks] == [1, 7]
+    assert report.max_abs_diff <= 1e-4 and report.provider == "CPUExecutionProvider"
+    assert "batch 7" in str(report)
+    # The file agrees with Keras on inputs the report did not use either.
+    z = np.random.default_rng(5).normal(size=(3, 16)).astype(np.float32)
+    np.testing.assert_allclose(GeneratorSession(path)(z), dcgan.generator(z, training=False), atol=1e-4)
+
+
+def test_conditional_run_folder_every_class(conditional_run, tmp_path):
+    folder, gan = conditional_run
+    path = tmp_path / "cond.onnx"
+    report = export_generator(folder, path, opset=15)
+    inputs, _ = _graph_io(onnx.load(str(path)))
+    assert inputs["label"] == (TensorProto.INT64, ["batch"])
+    labels_checked = {(row["batch"], row["label"]) for row in report.checks}
+    assert labels_checked == {(b, label) for b in (1, 7) for label in (0, 1, 2, "mixed")}
+    assert report.max_abs_diff <= 1e-4 and report.opset == 15
+    session = GeneratorSession(path)
+    assert session.class_names == ["zero", "one", "two"] and session.metadata["dataset"] == "digits"
+    assert session.metadata["preset"] == "conditional" and session.metadata["training"] == {"epochs": 2, "seed": 1}
+    z = session.sample_noise(4, seed=0)
+    keras_out = gan.generator([z, np.array([2, 1, 0, 2], np.int32)], training=False)
+    np.testing.assert_allclose(session(z, [2, 1, 0, 2]), keras_out, atol=1e-4)
+
+
+def test_fp16_keeps_float32_io(conditional_run, tmp_path):
+    folder, gan = conditional_run
+    fp16 = export_generator(folder / "generator.keras", tmp_path / "g16.onnx", fp16=True)
+    model = onnx.load(fp16.path)
+    inputs, outputs = _graph_io(model)
+    assert inputs["z"][0] == TensorProto.FLOAT and outputs["images"][0] == TensorProto.FLOAT
+    big = [init for init in model.graph.initializer if len(init.dims) >= 2]
+    assert big and all(init.data_type == TensorProto.FLOAT16 for init in big)
+    assert fp16.tolerance == 1e-2 and fp16.max_abs_diff <= 1e-2 and fp16.precision == "fp16"
+    assert fp16.size_bytes < 0.6 * 4 * gan.generator.count_params()  # half of the float32 weights, plus a little
+    # A generator.keras inside a run folder still picks up the folder's config.json.
+    assert GeneratorSession(fp16.path).metadata["dataset"] == "digits"
+
+
+def test_vector_generator_and_bare_model(tmp_path):
+    gan = zoo.create("vanilla", data_shape=(2,), latent_dim=3, g_units=(8,))
+    report = export_generator(gan.generator, tmp_path / "toy.onnx", metadata={"prior": "normal", "dataset": "ring8"})
+    session = GeneratorSession(report.path)
+    assert session.image_shape == (2,) and session.value_range is None and session.prior == "normal"
+    assert session.metadata["preset"] is None
+    assert _graph_io(onnx.load(report.path))[1] == {"images": (TensorProto.FLOAT, ["batch", 2])}
+
+
+def test_parity_failure_raises(dcgan, tmp_path, monkeypatch):
+    def corrupt(model):
+        model = optimize_graph(model)
+        init = max(model.graph.initializer, key=lambda i: np.prod(i.dims))
+        init.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(init) + 0.05, init.name))
+        return model
+
+    monkeypatch.setattr(exporter, "optimize_graph", corrupt)
+    with pytest.raises(ParityError, match="differs from Keras"):
+        export_generator(dcgan, tmp_path / "bad.onnx")
+
+
+def test_bad_sources(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        export_generator(tmp_path / "missing", tmp_path / "x.onnx")
+    with pytest.raises(FileNotFoundError, match="not a run folder"):
+        export_generator(tmp_path, tmp_path / "x.onnx")
+    (tmp_path / "notes.txt").write_text("hi")
+    with pytest.raises(ValueError, match=".keras"):
+        export_generator(tmp_path / "notes.txt", tmp_path / "x.onnx")
+    gan = zoo.create("vanilla", data_shape=(2,), latent_dim=3, g_units=(8,), d_units=(8,))
+    with pytest.raises(ValueError, match="inputs"):
+        export_generator(gan.discriminator, tmp_path / "x.onnx")
+
+
+def test_cli_export_prints_parity(conditional_run, tmp_path, capsys):
+    from train.cli import main
+
+    folder, _ = conditional_run
+    out = tmp_path / "cli.onnx"
+    assert main(["export", str(folder), "--out", str(out), "--fp16"]) == 0
+    printed = capsys.readouterr().out
+    assert "batch 1" in printed and "batch 7" in printed and "fp16" in printed and out.is_file()
+
+
+# ----------------------------------------------------------------- the ConvTranspose rewrite, without TensorFlow
+
+
+def _conv_transpose_model(kernel, stride, pads, cin=3, cout=4):
+    rng = np.random.default_rng(kernel * 10 + stride)
+    weights = rng.normal(size=(cin, cout, kernel, kernel)).astype(np.float32)
+    scale = rng.uniform(0.5, 1.5, (1, cout, 1, 1)).astype(np.float32)
+    shift = rng.normal(size=(1, cout, 1, 1)).astype(np.float32)
+    nodes = [
+        helper.make_node("ConvTranspose", ["x", "w"], ["y"], kernel_shape=[kernel, kernel], strides=[stride, stride], pads=pads),
+        helper.make_node("Mul", ["y", "scale"], ["ys"]),
+        helper.make_node("Add", ["ys", "shift"], ["yb"]),
+        helper.make_node("Relu", ["yb"], ["out"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "t",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", cin, 5, 5])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(a, n) for a, n in ((weights, "w"), (scale, "scale"), (shift, "shift"))],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8  # what onnxruntime reads; onnx 1.23 would write 14
+    return model
+
+
+def _run(model, x):
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, {"x": x})[0]
+
+
+@pytest.mark.parametrize(
+    "kernel, stride, pads, rewritten",
+    [
+        (5, 2, [1, 1, 2, 2], True),  # Keras 'same', stride 2, kernel 5 (the DCGAN layers)
+        (4, 2, [1, 1, 1, 1], True),  # PyTorch-style DCGAN layer
+        (5, 1, [2, 2, 2, 2], True),  # stride 1: a flipped Conv
+        (3, 1, [0, 0, 0, 0], True),  # 'valid'
+        (3, 2, [1, 1, 1, 1], False),  # odd output size: phases differ in length, left as ConvTranspose
+    ],
+)
+def test_conv_transpose_rewrite_is_exact(kernel, stride, pads, rewritten):
+    model = _conv_transpose_model(kernel, stride, pads)
+    optimized = optimize_graph(model)
+    onnx.checker.check_model(optimized)
+    ops = [node.op_type for node in optimized.graph.node]
+    assert ("ConvTranspose" not in ops) == rewritten
+    if rewritten:
+        assert "Mul" not in ops and "Add" not in ops  # BatchNorm folded into the Conv
+    x = np.random.default_rng(0).normal(size=(2, 3, 5, 5)).astype(np.float32)
+    np.testing.assert_allclose(_run(optimized, x), _run(model, x), atol=1e-5)
