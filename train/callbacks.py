@@ -96,22 +96,33 @@ class LatentWalk(keras.callbacks.Callback):
 
 
 class TrainingCurves(keras.callbacks.Callback):
-    """d_loss, g_loss, D(x) and D(G(z)) per epoch, redrawn to `path` after each epoch.
+    """d_loss, g_loss, D(x) and D(G(z)) per epoch, drawn to `path` every `every` epochs and at the end.
 
     `history` (name -> list per epoch) carries the earlier epochs of a resumed run.
     """
 
-    def __init__(self, path, history=None):
+    def __init__(self, path, history=None, every=1):
         super().__init__()
         self.path = pathlib.Path(path)
         self.history = {k: list(v) for k, v in (history or {}).items()}
+        self.every = int(every)
+        self._drawn = None
 
     def on_epoch_end(self, epoch, logs=None):
         if not logs_are_finite(logs):
             return
         for name, value in (logs or {}).items():
             self.history.setdefault(name, []).append(float(value))
-        plots.plot_curves(self.history, self.path)
+        if (epoch + 1) % self.every == 0:
+            self.draw()
+
+    def on_train_end(self, logs=None):
+        if self.history and self._drawn != len(next(iter(self.history.values()))):
+            self.draw()
+
+    def draw(self):
+        self._drawn = len(next(iter(self.history.values())))
+        return plots.plot_curves(self.history, self.path)
 
 
 class ToyDistributionPlot(keras.callbacks.Callback):

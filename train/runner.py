@@ -36,6 +36,7 @@ from train import plots
 RUNS_DIR = "saved_models"
 CONFIG_FILE, STATE_FILE = "config.json", "state.json"
 GAN_FILE, GENERATOR_FILE = "gan.keras", "generator.keras"
+CURVES_EVERY = 5  # epochs between redraws of curves.png (matplotlib is the slowest per-epoch writer); also drawn at the end
 
 # config.json entries that must agree for a folder to hold "the same run" as a command.
 REPEAT_KEYS = (
@@ -351,7 +352,9 @@ def _run_callbacks(config, arrays, run_dir, gan, history, divergence):
             )
         )
     items += [
-        callbacks.TrainingCurves(run_dir / "curves.png", history={k: v for k, v in history.items() if k != "seconds"}),
+        callbacks.TrainingCurves(
+            run_dir / "curves.png", history={k: v for k, v in history.items() if k != "seconds"}, every=CURVES_EVERY
+        ),
         callbacks.tensorboard_callback(run_dir / "logs"),
     ]
     return items
