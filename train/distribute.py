@@ -97,3 +97,48 @@ def mixed_precision(policy="auto"):
         yield set_mixed_precision(policy)
     finally:
         keras.mixed_precision.set_global_policy(previous)
+
+
+def float32_copy(model):
+    """A float32 copy of a functional `model` built under a mixed-precision policy (same weights).
+
+    A generator trained under mixed precision computes, and outputs, 16-bit values; export this copy
+    to get a float32 ONNX graph. Its variables were float32 all along, so nothing is lost.
+    """
+    import keras
+
+    def float32_layer(layer):
+        return layer.__class__.from_config({**layer.get_config(), "dtype": "float32"})
+
+    copy = keras.models.clone_model(model, clone_function=float32_layer)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def synchronize_batch_norm(model, synchronized=True):
+    """Switch every BatchNormalization layer in `model` (a GAN, or one of its networks) to
+    global-batch statistics under a strategy; returns how many layers it changed.
+
+    By default Keras' BatchNormalization normalises each replica's batch with that replica's own
+    mean and variance, and each replica keeps its own moving averages (the saved ones are replica
+    0's). Synchronised, they are all-reduced every call: the step then equals the one-device step
+    on the global batch, at the cost of one all-reduce per BatchNorm layer.
+    """
+    import keras
+
+    batch_norms = [layer for layer in _all_layers(model) if isinstance(layer, keras.layers.BatchNormalization)]
+    for layer in batch_norms:
+        layer.synchronized = bool(synchronized)
+    return len(batch_norms)
+
+
+def _all_layers(model):
+    """Every layer in `model` and its nested models, once each."""
+    seen, stack, found = set(), [model], []
+    while stack:
+        layer = stack.pop()
+        if id(layer) not in seen:
+            seen.add(id(layer))
+            found.append(layer)
+            stack.extend(getattr(layer, "layers", []))
+    return found
