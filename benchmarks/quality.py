@@ -36,10 +36,13 @@ TOY_VARIANTS = {
     "minibatch": ("minibatch", {"minibatch_kernels": 10, "minibatch_dim": 5}),
     "minibatch + feature matching": ("minibatch", {"minibatch_kernels": 10, "minibatch_dim": 5, "feature_matching": True}),
 }
-TOY_LEARNING_RATE = 1e-3
+TOY_LEARNING_RATE = 1e-3  # cosine-decayed to TOY_FINAL_LR_FRACTION of itself over the run's steps
+TOY_FINAL_LR_FRACTION = 0.01
+DEFAULT_TOY_VARIANTS = ("vanilla", "minibatch")
 
 # The seeds' Example 1, verbatim.
 GAUSSIAN1D = dict(data_shape=(1,), latent_dim=1, g_units=(5, 5), d_units=(10, 10), activation="tanh")
+GAUSSIAN1D_LEARNING_RATE = 1e-3  # as the `example1-gaussian1d` recipe (train/recipes.py)
 
 # Images: the presets' own architectures (DCGAN narrowed to filters=32 for the CPU budget).
 IMAGE_VARIANTS = {
@@ -62,18 +65,27 @@ def _set_seed(seed):
     keras.utils.set_random_seed(seed)
 
 
-def _train(preset, options, x, y, steps, batch_size, learning_rate, seed):
-    """Train a fresh GAN for exactly `steps` updates on shuffled batches; returns (gan, seconds)."""
+def _train(preset, options, x, y, steps, batch_size, learning_rate, seed, final_lr_fraction=None):
+    """Train a fresh GAN for exactly `steps` updates on shuffled batches; returns (gan, seconds, last losses).
+
+    With `final_lr_fraction` both learning rates follow a cosine decay to that fraction of
+    `learning_rate` at the last step (the toy sets need the late small steps to land on their 0.01-wide modes).
+    """
     import keras
     import tensorflow as tf
 
     import zoo
 
+    def rate():
+        if final_lr_fraction is None:
+            return learning_rate
+        return keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=final_lr_fraction)
+
     _set_seed(seed)
     gan = zoo.create(preset, seed=seed, **options)
     gan.compile(
-        d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
-        g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
+        d_optimizer=keras.optimizers.Adam(rate(), beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(rate(), beta_1=0.5),
     )
     elements = (x, y.astype("int32")) if gan.conditional else x
     data = (
@@ -125,7 +137,7 @@ def _write(part, payload):
 def run_toy(seeds, steps, batch_size, datasets_=("ring8", "grid25"), variants=None):
     from train import datasets, evaluation, plots
 
-    variants = variants or list(TOY_VARIANTS)
+    variants = variants or list(DEFAULT_TOY_VARIANTS)
     rows = []
     for dataset in datasets_:
         x = datasets.load_arrays(dataset, split="train").x
@@ -135,7 +147,8 @@ def run_toy(seeds, steps, batch_size, datasets_=("ring8", "grid25"), variants=No
             runs = []
             for seed in range(seeds):
                 gan, seconds, last = _train(
-                    preset, {**TOY_NETWORK, **extra}, x, None, steps, batch_size, TOY_LEARNING_RATE, seed
+                    preset, {**TOY_NETWORK, **extra}, x, None, steps, batch_size, TOY_LEARNING_RATE, seed,
+                    final_lr_fraction=TOY_FINAL_LR_FRACTION,
                 )
                 report = evaluation.evaluate(
                     _sampler(gan, f"{variant} seed {seed}"), dataset, seed=seed, verbose=False
@@ -182,7 +195,8 @@ def run_toy(seeds, steps, batch_size, datasets_=("ring8", "grid25"), variants=No
             "steps": steps,
             "batch_size": batch_size,
             "learning_rate": TOY_LEARNING_RATE,
-            "optimizer": "Adam(beta_1=0.5) for G and D",
+            "optimizer": f"Adam(beta_1=0.5) for G and D, lr cosine-decayed from {TOY_LEARNING_RATE:g} "
+            f"to {TOY_LEARNING_RATE * TOY_FINAL_LR_FRACTION:g}",
             "seeds": list(range(seeds)),
         },
         "pacgan_published": _pacgan_rows(),
@@ -216,7 +230,7 @@ def run_gaussian1d(steps, batch_size, seed=0):
     from train import datasets, evaluation, plots
 
     data = datasets.load_arrays("gaussian1d", split="train").x
-    gan, seconds, last = _train("vanilla", GAUSSIAN1D, data, None, steps, batch_size, 2e-4, seed)
+    gan, seconds, last = _train("vanilla", GAUSSIAN1D, data, None, steps, batch_size, GAUSSIAN1D_LEARNING_RATE, seed)
     report = evaluation.evaluate(_sampler(gan, "Example 1"), "gaussian1d", n=10_000, seed=seed, verbose=True)
     grid = np.linspace(-3.0, 5.0, 400, dtype="float32")[:, None]
     from keras import ops
@@ -230,7 +244,7 @@ def run_gaussian1d(steps, batch_size, seed=0):
     )
     return {
         "protocol": report["protocol"],
-        "budget": {"steps": steps, "batch_size": batch_size, "learning_rate": 2e-4, "seed": seed,
+        "budget": {"steps": steps, "batch_size": batch_size, "learning_rate": GAUSSIAN1D_LEARNING_RATE, "seed": seed,
                    "train_seconds": round(seconds, 1)},
         "options": GAUSSIAN1D,
         "generated": report["generated"],
@@ -338,7 +352,7 @@ def render():
             "",
             f"Protocol: {toy['protocol']}.",
             "",
-            f"Budget per run: {b['steps']} steps of batch {b['batch_size']}, {b['optimizer']}, lr {b['learning_rate']:g}; "
+            f"Budget per run: {b['steps']} steps of batch {b['batch_size']}, {b['optimizer']}; "
             f"seeds {b['seeds'][0]}-{b['seeds'][-1]} ({len(b['seeds'])} runs per row, mean ± std over seeds). "
             f"Networks: {_toy_network_text()}.",
             "",
@@ -396,10 +410,11 @@ def render():
         for name, info in images["classifiers"].items():
             lines.append(f"- Evaluation classifier for {name}: test accuracy {100 * info['test_accuracy']:.2f}% "
                          f"on {info['num_test']} test images ({info['epochs']} epochs on {info['num_train']} train images).")
-        inception = images.get("inception") or {}
-        if inception.get("status") != "ok":
-            reason = inception.get("reason", "not computed")
-            lines += ["", f"FID/KID (InceptionV3): unavailable here — {reason}"]
+        inception = parts.get("inception") or {}
+        if inception.get("status") != "available":
+            reason = inception.get("reason", "not checked (run --part inception)")
+            lines += ["", f"FID/KID (InceptionV3): unavailable on this machine, so not in the table — {reason}. "
+                      "Online, `ganzoo evaluate SOURCE --inception` adds them."]
         lines += [
             "",
             "| dataset | model | classifier score | Frechet dist. (test) | class KL | classes covered | conditional acc. | train time (s) | samples |",
@@ -430,28 +445,31 @@ def _toy_network_text():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.quality", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--part", action="append", choices=("toy", "gaussian1d", "images", "render"),
+    parser.add_argument("--part", action="append", choices=("toy", "gaussian1d", "images", "inception", "render"),
                         help="run only these parts (repeatable; default: all, then render)")
     parser.add_argument("--seeds", type=int, default=5, help="toy runs per row (default 5)")
     parser.add_argument("--toy-steps", type=int, default=3000, help="training steps per toy run (default 3000)")
     parser.add_argument("--toy-batch", type=int, default=100, help="toy batch size (default 100, as PacGAN)")
-    parser.add_argument("--toy-variants", nargs="+", choices=list(TOY_VARIANTS), help="toy rows (default all)")
-    parser.add_argument("--gaussian-steps", type=int, default=3000, help="gaussian1d steps (default 3000)")
-    parser.add_argument("--image-steps", type=int, default=2000, help="training steps per image row (default 2000)")
-    parser.add_argument("--image-batch", type=int, default=64, help="image batch size (default 64)")
-    parser.add_argument("--image-samples", type=int, default=10_000, help="generated images evaluated (default 10000)")
+    parser.add_argument("--toy-variants", nargs="+", choices=list(TOY_VARIANTS), help="toy rows (default: vanilla minibatch)")
+    parser.add_argument("--gaussian-steps", type=int, default=4000, help="gaussian1d steps (default 4000)")
+    parser.add_argument("--gaussian-batch", type=int, default=128, help="gaussian1d batch size (default 128)")
+    parser.add_argument("--image-steps", type=int, default=1000, help="training steps per image row (default 1000)")
+    parser.add_argument("--image-batch", type=int, default=32, help="image batch size (default 32)")
+    parser.add_argument("--image-samples", type=int, default=5000, help="generated images evaluated (default 5000)")
     parser.add_argument("--image-variants", nargs="+", choices=list(IMAGE_VARIANTS), help="image rows (default all)")
     args = parser.parse_args(argv if argv is not None else [])
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    parts = args.part or ["toy", "gaussian1d", "images"]
+    parts = args.part or ["toy", "gaussian1d", "images", "inception"]
     for part in parts:
         if part == "render":
             continue
         start = time.time()
         if part == "toy":
             payload = run_toy(args.seeds, args.toy_steps, args.toy_batch, variants=args.toy_variants)
+        elif part == "inception":
+            payload = inception_status()
         elif part == "gaussian1d":
-            payload = run_gaussian1d(args.gaussian_steps, 64)
+            payload = run_gaussian1d(args.gaussian_steps, args.gaussian_batch)
         else:
             payload = run_images(args.image_steps, args.image_batch, args.image_samples, variants=args.image_variants)
         payload["machine"] = _machine()

@@ -142,9 +142,12 @@ def _fingerprint(x, y):
     return digest.hexdigest()[:12]
 
 
-def load_or_train(dataset, image_size=None, data_dir=None, epochs=3, verbose=True, train=None, test=None):
+def load_or_train(
+    dataset, image_size=None, data_dir=None, epochs=3, min_steps=1000, verbose=True, train=None, test=None
+):
     """The cached classifier for `dataset` (a name or an IDX folder), training and caching it if needed.
 
+    `epochs` / `min_steps`: the training budget (see `train_classifier`) when it is not cached yet.
     `train` / `test` may be pre-loaded `train.datasets.load_arrays` results; otherwise they are loaded.
     Prints the classifier's test accuracy when `verbose`.
     """
@@ -166,7 +169,9 @@ def load_or_train(dataset, image_size=None, data_dir=None, epochs=3, verbose=Tru
         source = f"cached at {path}"
     else:
         num_classes = len(train.class_names) if getattr(train, "class_names", None) else None
-        classifier = train_classifier(train.x, train.y, test.x, test.y, num_classes=num_classes, epochs=epochs)
+        classifier = train_classifier(
+            train.x, train.y, test.x, test.y, num_classes=num_classes, epochs=epochs, min_steps=min_steps
+        )
         classifier.info.update(dataset=str(dataset), class_names=list(getattr(train, "class_names", None) or []))
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.stem + ".tmp.keras")
