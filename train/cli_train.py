@@ -4,6 +4,7 @@ No TensorFlow at import time: the handlers import the training code when they ru
 """
 
 import json
+import os
 import pathlib
 import time
 
@@ -69,6 +70,7 @@ def _add_training_flags(parser):
 
 
 def list_command(args):
+    _quiet_tensorflow()
     from train import datasets, recipes
     from zoo.presets import DESCRIPTIONS, PRESETS
 
@@ -163,8 +165,14 @@ def spec_from_args(args):
     )
 
 
+def _quiet_tensorflow():
+    """Hide TensorFlow's C++ info and warning logs (set before TensorFlow is first imported)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
 def train_command(args):
     started = time.perf_counter()
+    _quiet_tensorflow()
     spec = spec_from_args(args)
     from train.runner import train_run
 
@@ -203,6 +211,7 @@ def print_summary(result, seconds):
 
 def demo_command(args):
     started = time.perf_counter()
+    _quiet_tensorflow()
     from train import recipes
     from train.runner import RunSpec, train_run
 
