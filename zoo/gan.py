@@ -312,7 +312,7 @@ class GAN(keras.Model):
         self.g_loss_tracker.update_state(g_loss, sample_weight=weight)
         self.d_real_tracker.update_state(ops.mean(ops.sigmoid(real_logits)), sample_weight=weight)
         self.d_fake_tracker.update_state(ops.mean(ops.sigmoid(fake_logits)), sample_weight=weight)
-        return {m.name: m.result() for m in self.metrics}
+        return self._logs()
 
     def _alternating_step(self, real, labels, noise, share):
         """Algorithm 1: `d_steps` D updates, each on fresh fakes, then one G update on fresh noise."""
@@ -370,6 +370,17 @@ class GAN(keras.Model):
         if fake_logits is None:
             fake_logits = self._discriminate(fake, labels)
         return losses.GENERATOR_LOSSES[self.generator_loss](fake_logits), fake_logits
+
+    def _logs(self):
+        logs = {m.name: m.result() for m in self.metrics}
+        strategy = tf.distribute.get_strategy()
+        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and (
+            len(strategy.extended.worker_devices) < strategy.num_replicas_in_sync
+        ):
+            # Keras 3 reduces multi-worker logs with strategy.reduce("MEAN", axis=0), which rejects
+            # scalars (tensorflow/tensorflow#72388): give it rank-1 values; it returns scalars.
+            logs = {name: ops.reshape(value, (1,)) for name, value in logs.items()}
+        return logs
 
     def _generate(self, z, labels):
         inputs = z if labels is None else [z, labels]
