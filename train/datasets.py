@@ -9,7 +9,8 @@ Sources, by `name`:
   alternatives (tfds itself would retry downloads for minutes).
 - a directory: MNIST-format IDX files (``train-images-idx3-ubyte[.gz]`` + ``train-labels-idx1-ubyte[.gz]``,
   ``t10k-*`` for ``split="test"``), or else a folder of PNG/JPEG images; class subfolders become labels.
-  Images are resized to ``image_size``; unreadable files are skipped and counted in a warning.
+  Images are resized to ``image_size`` (default: the first image's size); grayscale folders give one
+  channel, others RGB; unreadable files are skipped and counted in a warning.
 - toy vectors (see `TOY_SETS`): ``gaussian1d`` (N(1, 1), the seeds' Example 1), ``ring8`` and ``grid25``
   (the mode-collapse benchmarks of VEEGAN / PacGAN, PacGAN's parameters). Each split is a fixed draw of
   `TOY_SAMPLES` points (train: seed 0, test: seed 1).
