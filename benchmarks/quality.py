@@ -254,11 +254,24 @@ def run_gaussian1d(steps, batch_size, seed=0):
     }
 
 
-def run_images(steps, batch_size, n, seed=0, datasets_=None, variants=None):
+def run_images(steps, batch_size, n, seed=0, datasets_=None, variants=None, on_row=None):
+    """Train and evaluate each image row; `on_row(payload)` is called after every row (partial results)."""
     from train import datasets, evaluation, plots
 
     rows = []
     classifiers = {}
+    report = {}
+
+    def payload():
+        return {
+            "protocol": report["protocol"].split("; ", 1)[1] if report else "",
+            "num_samples": n,
+            "budget": {"steps": steps, "batch_size": batch_size, "learning_rate": 2e-4,
+                       "optimizer": "Adam(beta_1=0.5) for G and D", "seed": seed},
+            "classifiers": classifiers,
+            "rows": rows,
+        }
+
     for dataset, folder in (datasets_ or IMAGE_DATASETS).items():
         if not pathlib.Path(folder).is_dir():
             print(f"skipping {dataset}: no data at {folder}", flush=True)
@@ -295,16 +308,14 @@ def run_images(steps, batch_size, n, seed=0, datasets_=None, variants=None):
                     "last_losses": last,
                 }
             )
-        rows.append({"dataset": dataset, "variant": "real data (train subset)", "generated": baseline})
-    return {
-        "protocol": report["protocol"].split("; ", 1)[1] if rows else "",
-        "num_samples": n,
-        "budget": {"steps": steps, "batch_size": batch_size, "learning_rate": 2e-4,
-                   "optimizer": "Adam(beta_1=0.5) for G and D", "seed": seed},
-        "classifiers": classifiers,
-        "inception": report.get("inception") if rows else None,
-        "rows": rows,
-    }
+            if on_row:
+                on_row({**payload(), "rows": rows + [_real_row(dataset, baseline)]})
+        rows.append(_real_row(dataset, baseline))
+    return payload()
+
+
+def _real_row(dataset, baseline):
+    return {"dataset": dataset, "variant": "real data (train subset)", "generated": baseline}
 
 
 def inception_status():
@@ -395,7 +406,12 @@ def render():
             f"![gaussian1d](figures/{pathlib.Path(g1['figure']).name})",
             "",
         ]
-    images = parts.get("images")
+    image_parts = [parts[f"images_{name}"] for name in IMAGE_DATASETS if f"images_{name}" in parts]
+    images = None
+    if image_parts:
+        images = dict(image_parts[0])
+        images["rows"] = [row for part in image_parts for row in part["rows"]]
+        images["classifiers"] = {k: v for part in image_parts for k, v in part["classifiers"].items()}
     if images:
         b = images["budget"]
         lines += [
@@ -456,6 +472,8 @@ def main(argv=None):
     parser.add_argument("--image-steps", type=int, default=1000, help="training steps per image row (default 1000)")
     parser.add_argument("--image-batch", type=int, default=32, help="image batch size (default 32)")
     parser.add_argument("--image-samples", type=int, default=5000, help="generated images evaluated (default 5000)")
+    parser.add_argument("--image-datasets", nargs="+", choices=list(IMAGE_DATASETS),
+                        help="image datasets (default all; each writes results/quality_images_<dataset>.json)")
     parser.add_argument("--image-variants", nargs="+", choices=list(IMAGE_VARIANTS), help="image rows (default all)")
     args = parser.parse_args(argv if argv is not None else [])
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -471,7 +489,20 @@ def main(argv=None):
         elif part == "gaussian1d":
             payload = run_gaussian1d(args.gaussian_steps, args.gaussian_batch)
         else:
-            payload = run_images(args.image_steps, args.image_batch, args.image_samples, variants=args.image_variants)
+            for dataset in args.image_datasets or list(IMAGE_DATASETS):
+                start = time.time()
+
+                def save(payload, dataset=dataset, start=start):
+                    payload["machine"] = _machine()
+                    payload["wall_seconds"] = round(time.time() - start, 1)
+                    _write(f"images_{dataset}", payload)
+                    render()
+
+                run_images(
+                    args.image_steps, args.image_batch, args.image_samples,
+                    datasets_={dataset: IMAGE_DATASETS[dataset]}, variants=args.image_variants, on_row=save,
+                )
+            continue
         payload["machine"] = _machine()
         payload["wall_seconds"] = round(time.time() - start, 1)
         _write(part, payload)
