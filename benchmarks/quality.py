@@ -44,10 +44,10 @@ DEFAULT_TOY_VARIANTS = ("vanilla", "minibatch")
 GAUSSIAN1D = dict(data_shape=(1,), latent_dim=1, g_units=(5, 5), d_units=(10, 10), activation="tanh")
 GAUSSIAN1D_LEARNING_RATE = 1e-3  # as the `example1-gaussian1d` recipe (train/recipes.py)
 
-# Images: the presets' own architectures (DCGAN narrowed to filters=32 for the CPU budget).
+# Images: the presets' own architectures (DCGAN narrowed to filters=16 for the CPU budget).
 IMAGE_VARIANTS = {
     "vanilla": ("vanilla", {}),
-    "dcgan": ("dcgan", {"filters": 32}),
+    "dcgan": ("dcgan", {"filters": 16}),
     "conditional": ("conditional", {}),
     "minibatch": ("minibatch", {}),
 }
@@ -254,7 +254,7 @@ def run_gaussian1d(steps, batch_size, seed=0):
     }
 
 
-def run_images(steps, batch_size, n, seed=0, datasets_=None, variants=None, on_row=None):
+def run_images(steps, batch_size, n, seed=0, datasets_=None, variants=None, on_row=None, classifier_epochs=1):
     """Train and evaluate each image row; `on_row(payload)` is called after every row (partial results)."""
     from train import datasets, evaluation, plots
 
@@ -285,7 +285,7 @@ def run_images(steps, batch_size, n, seed=0, datasets_=None, variants=None, on_r
                 options["num_classes"] = len(train.class_names or range(10))
             gan, seconds, last = _train(preset, options, train.x, train.y, steps, batch_size, 2e-4, seed)
             report = evaluation.evaluate(_sampler(gan, f"{preset} on {dataset}"), str(folder), n=n, seed=seed,
-                                         verbose=True)
+                                         classifier_epochs=classifier_epochs, verbose=True)
             classifiers[dataset] = report["classifier"]
             baseline = report["baseline"]
             images = report["generated_images"]
@@ -469,9 +469,11 @@ def main(argv=None):
     parser.add_argument("--toy-variants", nargs="+", choices=list(TOY_VARIANTS), help="toy rows (default: vanilla minibatch)")
     parser.add_argument("--gaussian-steps", type=int, default=4000, help="gaussian1d steps (default 4000)")
     parser.add_argument("--gaussian-batch", type=int, default=128, help="gaussian1d batch size (default 128)")
-    parser.add_argument("--image-steps", type=int, default=1000, help="training steps per image row (default 1000)")
+    parser.add_argument("--image-steps", type=int, default=300, help="training steps per image row (default 300)")
     parser.add_argument("--image-batch", type=int, default=32, help="image batch size (default 32)")
     parser.add_argument("--image-samples", type=int, default=5000, help="generated images evaluated (default 5000)")
+    parser.add_argument("--classifier-epochs", type=int, default=1,
+                        help="evaluation classifier epochs when it is not cached yet (default 1)")
     parser.add_argument("--image-datasets", nargs="+", choices=list(IMAGE_DATASETS),
                         help="image datasets (default all; each writes results/quality_images_<dataset>.json)")
     parser.add_argument("--image-variants", nargs="+", choices=list(IMAGE_VARIANTS), help="image rows (default all)")
@@ -501,6 +503,7 @@ def main(argv=None):
                 run_images(
                     args.image_steps, args.image_batch, args.image_samples,
                     datasets_={dataset: IMAGE_DATASETS[dataset]}, variants=args.image_variants, on_row=save,
+                    classifier_epochs=args.classifier_epochs,
                 )
             continue
         payload["machine"] = _machine()

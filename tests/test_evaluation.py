@@ -51,7 +51,7 @@ def test_toy_evaluation_rejects_the_wrong_shape():
 
 @pytest.fixture(scope="module")
 def digits_classifier(tmp_path_factory):
-    """The digits classifier, trained once into a temporary cache (500 steps on 1,437 8x8 images)."""
+    """The digits classifier, trained once into a temporary cache (500 steps, the default minimum, on 1,437 8x8 images)."""
     import os
 
     from train import classifier
@@ -60,7 +60,7 @@ def digits_classifier(tmp_path_factory):
     old = os.environ.get("GANZOO_CACHE")
     os.environ["GANZOO_CACHE"] = str(cache)
     try:
-        model = classifier.load_or_train("digits", min_steps=500, verbose=False)
+        model = classifier.load_or_train("digits", verbose=False)
         yield model
     finally:
         if old is None:

@@ -94,7 +94,7 @@ class Classifier:
 
 
 def train_classifier(
-    x_train, y_train, x_test, y_test, num_classes=None, epochs=3, batch_size=128, min_steps=1000, seed=0, verbose=0
+    x_train, y_train, x_test, y_test, num_classes=None, epochs=3, batch_size=128, min_steps=500, seed=0, verbose=0
 ):
     """Train a fresh classifier on (x_train, y_train) and measure it on the test split.
 
@@ -143,7 +143,7 @@ def _fingerprint(x, y):
 
 
 def load_or_train(
-    dataset, image_size=None, data_dir=None, epochs=3, min_steps=1000, verbose=True, train=None, test=None
+    dataset, image_size=None, data_dir=None, epochs=3, min_steps=500, verbose=True, train=None, test=None
 ):
     """The cached classifier for `dataset` (a name or an IDX folder), training and caching it if needed.
 
