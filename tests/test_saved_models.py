@@ -1,0 +1,77 @@
+"""The generators shipped in saved_models/: they load, match their Keras originals, and draw digits."""
+
+import pathlib
+
+import numpy as np
+import pytest
+
+from export import GeneratorSession
+
+SAVED = pathlib.Path(__file__).resolve().parents[1] / "saved_models"
+SHIPPED = {
+    # name: (preset, num_classes)
+    "dcgan_digits": ("dcgan", None),
+    "conditional_dcgan_digits": ("conditional", 10),
+}
+
+
+@pytest.fixture(scope="module")
+def digit_classifier():
+    """5-nearest-neighbours on scikit-learn's digits in the models' [-1, 1] scale (~98% on held-out digits).
+
+    Instant to fit; its probabilities are the share of the 5 neighbours that agree.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.neighbors import KNeighborsClassifier
+
+    digits = load_digits()
+    x = digits.images.reshape(len(digits.images), -1) / 8.0 - 1.0
+    return KNeighborsClassifier(n_neighbors=5).fit(x, digits.target)
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_shipped_files_and_metadata(name):
+    preset, num_classes = SHIPPED[name]
+    for suffix in (".onnx", ".keras"):
+        path = SAVED / f"{name}{suffix}"
+        assert path.is_file(), f"missing {path}"
+        assert path.stat().st_size < 3e6  # small enough for the repository
+    session = GeneratorSession(SAVED / f"{name}.onnx")
+    meta = session.metadata
+    assert meta["preset"] == preset and meta["dataset"] == "digits" and session.num_classes == num_classes
+    assert session.image_shape == (8, 8, 1) and session.value_range == (-1.0, 1.0)
+    assert meta["training"]["seed"] == 0 and meta["training"]["epochs"] > 0
+    if num_classes:
+        assert session.class_names == [str(i) for i in range(10)]
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_shipped_onnx_matches_shipped_keras(name):
+    import keras
+
+    from export.exporter import FP32_TOLERANCE, parity_check
+
+    generator = keras.models.load_model(SAVED / f"{name}.keras", compile=False)
+    _, rows = parity_check(generator, SAVED / f"{name}.onnx", FP32_TOLERANCE)  # raises beyond 1e-4
+    classes = SHIPPED[name][1]
+    assert len(rows) == (2 if classes is None else 2 * (classes + 1))
+    assert max(row["max_abs_diff"] for row in rows) <= FP32_TOLERANCE
+
+
+def test_unconditional_model_draws_many_digits(digit_classifier):
+    session = GeneratorSession(SAVED / "dcgan_digits.onnx")
+    samples = session(session.sample_noise(1000, seed=0)).reshape(1000, -1)
+    probabilities = digit_classifier.predict_proba(samples)
+    counts = np.bincount(probabilities.argmax(1), minlength=10)
+    assert counts.min() >= 30, counts  # every digit drawn (1000 samples): no collapse onto a few
+    # Most samples look clearly like one digit: 4 of 5 neighbours agree (83% when shipped; tanh(noise): 40%).
+    assert (probabilities.max(1) >= 0.8).mean() > 0.65
+
+
+def test_conditional_model_draws_the_asked_digit(digit_classifier):
+    session = GeneratorSession(SAVED / "conditional_dcgan_digits.onnx")
+    labels = np.repeat(np.arange(10), 100)
+    samples = session(session.sample_noise(1000, seed=0), labels).reshape(1000, -1)
+    predicted = digit_classifier.predict(samples)
+    per_class = [(predicted[labels == c] == c).mean() for c in range(10)]
+    assert np.mean(per_class) > 0.9 and min(per_class) > 0.7, np.round(per_class, 2)
