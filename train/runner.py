@@ -229,6 +229,10 @@ def plan_run(spec, out=None, runs_dir=RUNS_DIR):
         if int(arrays.y.max()) >= num_classes:
             raise RunError(f"dataset {spec.dataset!r} has labels up to {int(arrays.y.max())}; num_classes {num_classes} is too small.")
         options["num_classes"] = num_classes
+        names = list(arrays.class_names or [])
+        class_names = names[:num_classes] + [str(i) for i in range(len(names), num_classes)]
+    else:
+        class_names = None  # an unconditional model has no classes to name, whatever the data has
 
     seed = int(spec.seed) if spec.seed is not None else secrets.randbelow(2**31 - 1)
     options = {"data_shape": list(arrays.data_shape), **options, "seed": seed}
@@ -240,7 +244,7 @@ def plan_run(spec, out=None, runs_dir=RUNS_DIR):
         "split": spec.split,
         "image_size": spec.image_size,
         "data_dir": spec.data_dir,
-        "class_names": arrays.class_names if conditional or arrays.class_names else None,
+        "class_names": class_names,
         "data_shape": list(arrays.data_shape),
         "num_samples": len(arrays),
         "conditional": conditional,
