@@ -383,6 +383,8 @@ def train_run(spec, out=None, runs_dir=RUNS_DIR, callbacks=(), verbose=1, log=pr
         raise RunError(f"cannot build preset {config['preset']!r} with options {config['options']}: {error}") from None
     if not resuming:
         plots.save_json(config, run_dir / CONFIG_FILE)
+    for leftover in run_dir.rglob(".*.tmp-*"):  # half-written files of a killed process (never renamed)
+        leftover.unlink(missing_ok=True)
     steps = int(config["steps_per_epoch"])
     initial_epoch = int(gan.g_optimizer.iterations.numpy()) // steps if restored else 0
     history = {}
