@@ -83,6 +83,22 @@ def test_minibatch_discrimination_matches_one_device(measured):
     assert measured["minibatch_discrimination"]["max_weight_difference"] <= TOLERANCE
 
 
+def test_update_option_is_validated_and_survives_a_keras_round_trip(tmp_path):
+    import keras
+
+    import zoo
+
+    base = zoo.create("vanilla", **MLP)
+    with pytest.raises(ValueError, match="d_steps=1"):
+        zoo.GAN.from_config({**base.get_config(), "update": "fused", "d_steps": 2})
+    with pytest.raises(ValueError, match="Unknown update"):
+        zoo.GAN.from_config({**base.get_config(), "update": "sometimes"})
+    gan = _create("vanilla", MLP, "reuse_fake")
+    gan.compile()
+    gan.save(tmp_path / "gan.keras")
+    assert keras.models.load_model(tmp_path / "gan.keras").update == "reuse_fake"
+
+
 # ----------------------------------------------------------------------------- the subprocess
 
 

@@ -28,8 +28,8 @@ class GAN(keras.Model):
     A conditional GAN (`num_classes` set) feeds the real batch's labels to G as well, so D sees
     the same class mix on both sides.
 
-    `update` picks how a step spends its forward passes (all three give the same losses at the
-    same fixed point; the last two need d_steps == 1):
+    `update` picks how a step spends its forward passes (all three optimise the same losses;
+    the last two need d_steps == 1):
     - "alternating" (default): Algorithm 1 as above; G is run once per D update and once more for
       its own update, on fresh noise;
     - "reuse_fake": one G forward pass per step, as in PyTorch's DCGAN example: D learns on the

@@ -1,0 +1,275 @@
+"""Train-step throughput (images/s) of every preset on 28x28 data, beside a plain Keras DCGAN.
+
+The reference is keras-io's DCGAN in its own style (a `keras.Model` with a two-tape `train_step`,
+one D call on real + fake, binary cross-entropy), on the *same* generator and discriminator
+networks as zoo's dcgan, the same batch, in the same process, so the ratio shows what our
+abstractions cost or save. Options that change the cost are measured each on their own, then
+together: XLA (jit_compile), `update="reuse_fake"` (one G forward pass per step, PyTorch's DCGAN
+example), `update="fused"` (one forward pass of G and D for both updates), mixed precision.
+
+Every configuration is warmed up (traced, compiled), then the configurations are timed in
+interleaved rounds (the median is reported), which keeps a shared machine's load from favouring
+whichever ran first. A second process measures MirroredStrategy on 2 logical devices (the same
+cores: for correctness, not speed).
+
+    python -m benchmarks.training [--batches 64 256] [--steps 8] [--rounds 3] [--quick]
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ROOT = pathlib.Path(__file__).resolve().parent
+RESULTS = ROOT / "results" / "training.json"
+TABLE = ROOT / "training.md"
+IMAGE_SHAPE = (28, 28, 1)
+SLOW_OPTION_MAX_BATCH = 64  # mixed precision on a CPU is measured at this batch size only
+LATENT_DIM = 100
+PRESETS = ("vanilla", "dcgan", "conditional", "minibatch")
+# DCGAN option sets: name -> (update, jit_compile, mixed precision)
+DCGAN_OPTIONS = {
+    "xla": ("alternating", True, False),
+    "reuse_fake": ("reuse_fake", False, False),
+    "fused": ("fused", False, False),
+    "mixed_precision": ("alternating", False, True),
+    "reuse_fake+xla": ("reuse_fake", True, False),
+    "fused+xla": ("fused", True, False),
+}
+
+
+def plain_keras_dcgan():
+    """keras-io's DCGAN train_step (fchollet), trimmed to its essentials, on zoo's DCGAN networks."""
+    import keras
+    import tensorflow as tf
+    from keras import ops
+
+    from zoo import networks
+
+    class PlainDCGAN(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.generator = networks.dcgan_generator(IMAGE_SHAPE, LATENT_DIM)
+            self.discriminator = networks.dcgan_discriminator(IMAGE_SHAPE)
+            self.seed_generator = keras.random.SeedGenerator(1337)
+
+        def compile(self, **kwargs):
+            super().compile(**kwargs)
+            self.d_optimizer = keras.optimizers.Adam(2e-4, beta_1=0.5)
+            self.g_optimizer = keras.optimizers.Adam(2e-4, beta_1=0.5)
+            self.d_optimizer.build(self.discriminator.trainable_variables)
+            self.g_optimizer.build(self.generator.trainable_variables)
+            self.loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
+            self.d_loss_metric = keras.metrics.Mean(name="d_loss")
+            self.g_loss_metric = keras.metrics.Mean(name="g_loss")
+
+        @property
+        def metrics(self):
+            return [self.d_loss_metric, self.g_loss_metric]
+
+        def train_step(self, real_images):
+            batch_size = ops.shape(real_images)[0]
+            z = keras.random.uniform((batch_size, LATENT_DIM), -1.0, 1.0, seed=self.seed_generator)
+            generated_images = self.generator(z, training=True)
+            combined_images = ops.concatenate([generated_images, real_images], axis=0)
+            labels = ops.concatenate([ops.zeros((batch_size, 1)), ops.ones((batch_size, 1))], axis=0)
+            with tf.GradientTape() as tape:
+                predictions = self.discriminator(combined_images, training=True)
+                d_loss = self.loss_fn(labels, predictions)
+            grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+
+            z = keras.random.uniform((batch_size, LATENT_DIM), -1.0, 1.0, seed=self.seed_generator)
+            with tf.GradientTape() as tape:
+                predictions = self.discriminator(self.generator(z, training=True), training=True)
+                g_loss = self.loss_fn(ops.ones((batch_size, 1)), predictions)
+            grads = tape.gradient(g_loss, self.generator.trainable_weights)
+            self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+            self.d_loss_metric.update_state(d_loss)
+            self.g_loss_metric.update_state(g_loss)
+            return {m.name: m.result() for m in self.metrics}
+
+    return PlainDCGAN()
+
+
+def zoo_gan(preset, update="alternating", mixed_precision=False):
+    """`zoo.create(preset)` on 28x28 data with GAN's `update` option."""
+    import zoo
+    from train.distribute import mixed_precision as policy_scope
+
+    with policy_scope(mixed_precision):
+        gan = zoo.create(preset, data_shape=IMAGE_SHAPE, latent_dim=LATENT_DIM)
+        if update != "alternating":
+            gan = zoo.GAN.from_config({**gan.get_config(), "update": update})
+    return gan
+
+
+def dataset(batch_size, conditional):
+    import numpy as np
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (4 * batch_size, *IMAGE_SHAPE)).astype("float32")
+    elements = (images, rng.integers(0, 10, 4 * batch_size)) if conditional else images
+    return tf.data.Dataset.from_tensor_slices(elements).batch(batch_size, drop_remainder=True).cache().repeat()
+
+
+class Timed:
+    """One model on one batch size: warmed up once, then timed `steps` steps per round."""
+
+    def __init__(self, name, model, batch_size, jit_compile=False):
+        self.name, self.model, self.batch_size = name, model, batch_size
+        self.data = dataset(batch_size, getattr(model, "conditional", False))
+        model.compile(jit_compile=jit_compile)
+        model.fit(self.data, steps_per_epoch=1, epochs=1, verbose=0)  # trace, compile, warm up
+        self.images_per_s = []
+
+    def run(self, steps):
+        start = time.perf_counter()
+        self.model.fit(self.data, steps_per_epoch=steps, epochs=1, verbose=0)
+        self.images_per_s.append(steps * self.batch_size / (time.perf_counter() - start))
+
+    def median(self):
+        return statistics.median(self.images_per_s)
+
+
+def measure(batch_sizes, steps, rounds, presets, options):
+    import keras
+    import tensorflow as tf
+
+    rows = []
+    for batch_size in batch_sizes:
+        keras.utils.set_random_seed(0)
+        configs = [Timed("plain keras dcgan (reference)", plain_keras_dcgan(), batch_size)]
+        configs.append(Timed("plain keras dcgan + xla", plain_keras_dcgan(), batch_size, jit_compile=True))
+        for preset in presets:
+            configs.append(Timed(preset, zoo_gan(preset), batch_size))
+        for name in options:
+            update, jit_compile, mixed = DCGAN_OPTIONS[name]
+            if mixed and batch_size > SLOW_OPTION_MAX_BATCH and not tf.config.list_physical_devices("GPU"):
+                continue  # 16-bit matmuls are emulated on CPUs without bfloat16 units: several times slower
+            configs.append(Timed(f"dcgan {name}", zoo_gan("dcgan", update, mixed), batch_size, jit_compile))
+        for round_ in range(rounds):
+            for config in configs:
+                config.run(steps)
+            print(f"  batch {batch_size} round {round_ + 1}/{rounds}", flush=True)
+        reference = configs[0].median()
+        for config in configs:
+            rows.append(
+                {
+                    "batch_size": batch_size,
+                    "config": config.name,
+                    "images_per_s": round(config.median(), 1),
+                    "all_rounds": [round(v, 1) for v in config.images_per_s],
+                    "vs_plain_keras_dcgan": round(config.median() / reference, 3),
+                }
+            )
+            print(f"  {config.name:32s} {config.median():9.1f} img/s  x{config.median() / reference:.2f}", flush=True)
+    return rows
+
+
+def two_devices(batch_size, steps, rounds):
+    """In a fresh process: zoo's dcgan on 1 device and under MirroredStrategy on 2 logical CPUs."""
+    command = [sys.executable, "-m", "benchmarks.training", "--two-devices-worker", str(batch_size), str(steps), str(rounds)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT.parent, timeout=3600)
+    if done.returncode != 0:
+        return {"error": done.stderr[-2000:]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _two_devices_worker(batch_size, steps, rounds):
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    from train.distribute import get_strategy
+
+    strategy = get_strategy("mirrored")
+    one = Timed("dcgan, 1 device", zoo_gan("dcgan"), batch_size)
+    with strategy.scope():
+        gan = zoo_gan("dcgan")
+        two = Timed("dcgan, MirroredStrategy on 2 logical CPUs", gan, batch_size)
+    for _ in range(rounds):
+        one.run(steps)
+        two.run(steps)
+    print(json.dumps({"batch_size": batch_size, "one_device": round(one.median(), 1), "two_logical_devices": round(two.median(), 1)}))
+
+
+def environment():
+    import keras
+    import tensorflow as tf
+
+    return {
+        "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU",
+        "cpu_count": os.cpu_count(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def write_table(result):
+    lines = [
+        "# Training throughput",
+        "",
+        "Train-step images/s on 28x28x1 data (median of interleaved rounds), produced by "
+        "`python -m benchmarks.training` (`make bench`). Ratio: against the plain Keras DCGAN (keras-io's "
+        "two-tape `train_step` on the same networks) at the same batch size, in the same process.",
+        "",
+        f"Machine: {result['environment']['device']}, {result['environment']['cpu_count']} cores; "
+        f"load average {result['environment']['load_average_at_start']} at start, "
+        f"{result['load_average_at_end']} at end (a shared machine: compare ratios, not absolute rates). "
+        f"{result['steps']} steps per round, {result['rounds']} rounds.",
+        "",
+        "| batch | configuration | images/s | vs plain Keras DCGAN |",
+        "|---:|---|---:|---:|",
+    ]
+    for row in result["rows"]:
+        lines.append(f"| {row['batch_size']} | {row['config']} | {row['images_per_s']:.1f} | {row['vs_plain_keras_dcgan']:.2f}x |")
+    lines += ["", "MirroredStrategy on 2 logical CPU devices (they share the same cores: reported for correctness only):", ""]
+    for entry in result["two_logical_devices"]:
+        if "error" in entry:
+            lines.append(f"- failed: {entry['error'][-300:]}")
+        else:
+            lines.append(
+                f"- batch {entry['batch_size']}: one device {entry['one_device']} images/s, "
+                f"2 logical devices {entry['two_logical_devices']} images/s"
+            )
+    TABLE.write_text("\n".join(lines) + "\n")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, nargs="+", default=[64, 256])
+    parser.add_argument("--steps", type=int, default=8, help="timed steps per configuration and round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--presets", nargs="+", default=list(PRESETS))
+    parser.add_argument("--options", nargs="*", default=list(DCGAN_OPTIONS))
+    parser.add_argument("--quick", action="store_true", help="2 steps, 1 round: a smoke run")
+    parser.add_argument("--two-devices-worker", nargs=3, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv if argv is not None else [])
+    if args.two_devices_worker:
+        return _two_devices_worker(*args.two_devices_worker)
+    if args.quick:
+        args.steps, args.rounds = 2, 1
+    result = {"environment": environment(), "steps": args.steps, "rounds": args.rounds}
+    result["rows"] = measure(args.batches, args.steps, args.rounds, args.presets, args.options)
+    result["two_logical_devices"] = [two_devices(args.batches[0], args.steps, args.rounds)]
+    result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    write_table(result)
+    print(f"wrote {RESULTS.relative_to(ROOT.parent)} and {TABLE.relative_to(ROOT.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
