@@ -15,6 +15,7 @@ import json
 import os
 import pathlib
 import platform
+import re
 import sys
 import time
 
@@ -254,7 +255,7 @@ def run_gaussian1d(steps, batch_size, seed=0):
     }
 
 
-def run_images(steps, batch_size, n, seed=0, datasets_=None, variants=None, on_row=None, classifier_epochs=1):
+def run_images(steps, batch_size, n, seed=0, datasets_=None, variants=None, on_row=None, classifier_epochs=1, tag=""):
     """Train and evaluate each image row; `on_row(payload)` is called after every row (partial results)."""
     from train import datasets, evaluation, plots
 
@@ -290,7 +291,7 @@ def run_images(steps, batch_size, n, seed=0, datasets_=None, variants=None, on_r
             baseline = report["baseline"]
             images = report["generated_images"]
             FIGURES.mkdir(parents=True, exist_ok=True)
-            figure = FIGURES / f"quality_{dataset}_{variant}.png"
+            figure = FIGURES / f"quality_{dataset}_{variant}{tag}.png"
             if gan.conditional:  # one row per class, in class order
                 labels = np.repeat(np.arange(gan.num_classes), 10)
                 images = gan.generate(len(labels), labels=labels, seed=seed)
@@ -406,24 +407,21 @@ def render():
             f"![gaussian1d](figures/{pathlib.Path(g1['figure']).name})",
             "",
         ]
-    image_parts = [parts[f"images_{name}"] for name in IMAGE_DATASETS if f"images_{name}" in parts]
-    images = None
+    image_parts = sorted(
+        (key for key in parts if key.startswith("images_")),
+        key=lambda key: (parts[key]["budget"]["steps"], list(IMAGE_DATASETS).index(parts[key]["rows"][0]["dataset"])
+                         if parts[key]["rows"] and parts[key]["rows"][0]["dataset"] in IMAGE_DATASETS else 99),
+    )
     if image_parts:
-        images = dict(image_parts[0])
-        images["rows"] = [row for part in image_parts for row in part["rows"]]
-        images["classifiers"] = {k: v for part in image_parts for k, v in part["classifiers"].items()}
-    if images:
-        b = images["budget"]
         lines += [
             "## Images: MNIST and Fashion-MNIST",
             "",
-            f"Budget per row: {b['steps']} steps of batch {b['batch_size']} on the train split, {b['optimizer']}, "
-            f"lr {b['learning_rate']:g}, seed {b['seed']}, one run per row. Metrics on {images['num_samples']} generated "
-            f"images: {images['protocol']}. The real-data row is {images['num_samples']} train images through the "
-            "same metrics (its 'conditional acc.' is the classifier's accuracy on them).",
+            f"Metrics: {re.sub(r' [(]test accuracy [^)]*[)]', '', parts[image_parts[0]]['protocol'])}. The real-data row is the same number of train images "
+            "through the same metrics (its 'conditional acc.' is the classifier's accuracy on their labels).",
             "",
         ]
-        for name, info in images["classifiers"].items():
+        classifiers = {k: v for key in image_parts for k, v in parts[key]["classifiers"].items()}
+        for name, info in classifiers.items():
             lines.append(f"- Evaluation classifier for {name}: test accuracy {100 * info['test_accuracy']:.2f}% "
                          f"on {info['num_test']} test images ({info['epochs']} epochs on {info['num_train']} train images).")
         inception = parts.get("inception") or {}
@@ -431,7 +429,17 @@ def render():
             reason = inception.get("reason", "not checked (run --part inception)")
             lines += ["", f"FID/KID (InceptionV3): unavailable on this machine, so not in the table — {reason}. "
                       "Online, `ganzoo evaluate SOURCE --inception` adds them."]
+    for key in image_parts:
+        images = parts[key]
+        b = images["budget"]
         lines += [
+            "",
+            f"### {', '.join(sorted({r['dataset'] for r in images['rows']}))}: {b['steps']} steps per row",
+            "",
+            f"Budget per row: {b['steps']} steps of batch {b['batch_size']} on the train split "
+            f"({b['steps'] * b['batch_size']:,} images), {b['optimizer']}, lr {b['learning_rate']:g}, seed {b['seed']}, "
+            f"one run per row; {images['num_samples']} generated images evaluated (noise seed {b['seed']}; "
+            "conditional rows request labels balanced over the classes).",
             "",
             "| dataset | model | classifier score | Frechet dist. (test) | class KL | classes covered | conditional acc. | train time (s) | samples |",
             "|---|---|---|---|---|---|---|---|---|",
@@ -445,7 +453,7 @@ def render():
                 f"| {row['dataset']} | {row['variant']} | {g['classifier_score']:.2f} | {g['frechet_distance']:.2f} | "
                 f"{g['class_kl']:.3f} | {g['classes_covered']} / 10 | {acc} | {seconds} | {fig} |"
             )
-        lines.append("")
+    lines.append("")
     TABLE.write_text("\n".join(lines) + "\n")
     print(f"wrote {TABLE}", flush=True)
 
@@ -474,6 +482,8 @@ def main(argv=None):
     parser.add_argument("--image-samples", type=int, default=5000, help="generated images evaluated (default 5000)")
     parser.add_argument("--classifier-epochs", type=int, default=1,
                         help="evaluation classifier epochs when it is not cached yet (default 1)")
+    parser.add_argument("--image-tag", default="",
+                        help="suffix for the results file and figures (e.g. _long for a second budget)")
     parser.add_argument("--image-datasets", nargs="+", choices=list(IMAGE_DATASETS),
                         help="image datasets (default all; each writes results/quality_images_<dataset>.json)")
     parser.add_argument("--image-variants", nargs="+", choices=list(IMAGE_VARIANTS), help="image rows (default all)")
@@ -497,13 +507,13 @@ def main(argv=None):
                 def save(payload, dataset=dataset, start=start):
                     payload["machine"] = _machine()
                     payload["wall_seconds"] = round(time.time() - start, 1)
-                    _write(f"images_{dataset}", payload)
+                    _write(f"images_{dataset}{args.image_tag}", payload)
                     render()
 
                 run_images(
                     args.image_steps, args.image_batch, args.image_samples,
                     datasets_={dataset: IMAGE_DATASETS[dataset]}, variants=args.image_variants, on_row=save,
-                    classifier_epochs=args.classifier_epochs,
+                    classifier_epochs=args.classifier_epochs, tag=args.image_tag,
                 )
             continue
         payload["machine"] = _machine()
