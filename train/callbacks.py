@@ -5,7 +5,6 @@ run never overwrites its last good pictures.
 """
 
 import math
-import os
 import pathlib
 import time
 
@@ -212,40 +211,6 @@ class RunCheckpoint(keras.callbacks.Callback):
         runner.save_model(self.model, self.run_dir / runner.GAN_FILE)
 
 
-class ScalarSummaries(keras.callbacks.Callback):
-    """Epoch metrics as TensorBoard scalars, written with TensorFlow's core `tf.summary.write`.
-
-    `keras.callbacks.TensorBoard` needs the `tensorboard` package to write anything; this writes
-    the same "scalars" events without it (`tensorboard_callback` picks whichever is available).
-    """
-
-    def __init__(self, log_dir):
-        super().__init__()
-        self.log_dir = str(log_dir)
-        self._writer = None
-
-    def on_epoch_end(self, epoch, logs=None):
-        import tensorflow as tf
-        from tensorflow.core.framework import summary_pb2
-
-        if self._writer is None:
-            self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "train"))
-        plugin = summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars")
-        metadata = summary_pb2.SummaryMetadata(plugin_data=plugin).SerializeToString()
-        with self._writer.as_default():
-            for name, value in (logs or {}).items():
-                tf.summary.write(f"epoch_{name}", tf.constant(float(value), tf.float32), step=epoch, metadata=metadata)
-        self._writer.flush()
-
-    def on_train_end(self, logs=None):
-        if self._writer is not None:
-            self._writer.close()
-
-
 def tensorboard_callback(log_dir):
-    """Keras's TensorBoard callback when the `tensorboard` package is installed, else `ScalarSummaries`."""
-    try:
-        import tensorboard  # noqa: F401
-    except ImportError:
-        return ScalarSummaries(log_dir)
+    """Epoch-level TensorBoard scalars (d_loss, g_loss, d_real, d_fake); no graph, which GANs clutter."""
     return keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False, update_freq="epoch")
