@@ -221,7 +221,7 @@ def run_model(name, generator, description, folder, peak):
     rows = []
     for batch in BATCHES:
         print(f"  {name}: batch {batch} ({len(methods)} methods x {REPEATS[batch]} runs)", flush=True)
-        medians = time_methods(methods, batch, latent, num_classes, REPEATS[batch])
+        medians = time_methods(methods, batch, latent, num_classes, REPEATS[batch], warmup=1 if batch >= 1024 else WARMUP)
         for method, seconds in medians.items():
             gflops = flops * batch / seconds / 1e9
             rows.append(
