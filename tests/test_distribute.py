@@ -42,7 +42,7 @@ EXACT = [
 def measured():
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
     done = subprocess.run(
-        [sys.executable, __file__], capture_output=True, text=True, timeout=300, env=env, cwd=os.path.dirname(__file__)
+        [sys.executable, __file__], capture_output=True, text=True, timeout=900, env=env, cwd=os.path.dirname(__file__)
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])

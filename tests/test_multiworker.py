@@ -13,7 +13,7 @@ import numpy as np
 
 OPTIONS = {"data_shape": (4, 4, 1), "latent_dim": 8, "g_units": (16,), "d_units": (16,), "seed": 3}
 GLOBAL_BATCH, STEPS = 16, 3
-TIMEOUT_S = 240
+TIMEOUT_S = 600
 
 
 def _data():
