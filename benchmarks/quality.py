@@ -355,14 +355,14 @@ def render():
     machine = next((p["machine"] for p in parts.values() if "machine" in p), None)
     if machine:
         lines += [f"Machine: {machine['cpu_count']} CPU cores, GPU: {machine['gpu']}, TensorFlow {machine['tensorflow']}, "
-                  f"Keras {machine['keras']}.", ""]
+                  f"Keras {machine['keras']}. Times are wall-clock seconds on that machine, which may be shared.", ""]
     toy = parts.get("toy")
     if toy:
         b = toy["budget"]
         lines += [
             "## Mode coverage: ring8 and grid25",
             "",
-            f"Protocol: {toy['protocol']}.",
+            f"Protocol: {re.sub(r'noise seed [0-9]+', 'noise seed = the run seed', toy['protocol'])}.",
             "",
             f"Budget per run: {b['steps']} steps of batch {b['batch_size']}, {b['optimizer']}; "
             f"seeds {b['seeds'][0]}-{b['seeds'][-1]} ({len(b['seeds'])} runs per row, mean ± std over seeds). "
