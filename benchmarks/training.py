@@ -217,6 +217,11 @@ def environment():
 
 
 def write_table(result):
+    runs = "; ".join(
+        f"`{run['command']}` ({run['steps']} steps x {run['rounds']} rounds, batches {run['batches']}, "
+        f"load average {run['load_average_at_start']} -> {run['load_average_at_end']})"
+        for run in result["runs"]
+    )
     lines = [
         "# Training throughput",
         "",
@@ -224,10 +229,8 @@ def write_table(result):
         "`python -m benchmarks.training` (`make bench`). Ratio: against the plain Keras DCGAN (keras-io's "
         "two-tape `train_step` on the same networks) at the same batch size, in the same process.",
         "",
-        f"Machine: {result['environment']['device']}, {result['environment']['cpu_count']} cores; "
-        f"load average {result['environment']['load_average_at_start']} at start, "
-        f"{result['load_average_at_end']} at end (a shared machine: compare ratios, not absolute rates). "
-        f"{result['steps']} steps per round, {result['rounds']} rounds.",
+        f"Machine: {result['environment']['device']}, {result['environment']['cpu_count']} cores, shared with other "
+        f"jobs (compare ratios, not absolute rates). Runs: {runs}.",
         "",
         "| batch | configuration | images/s | vs plain Keras DCGAN |",
         "|---:|---|---:|---:|",
@@ -254,21 +257,46 @@ def main(argv=None):
     parser.add_argument("--presets", nargs="+", default=list(PRESETS))
     parser.add_argument("--options", nargs="*", default=list(DCGAN_OPTIONS))
     parser.add_argument("--quick", action="store_true", help="2 steps, 1 round: a smoke run")
+    parser.add_argument("--merge", action="store_true", help="keep the saved rows of other batch sizes")
+    parser.add_argument("--no-two-devices", action="store_true", help="skip the 2-logical-device run")
+    parser.add_argument("--two-devices-batch", type=int, help="batch size of the 2-logical-device run")
     parser.add_argument("--two-devices-worker", nargs=3, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv if argv is not None else [])
     if args.two_devices_worker:
         return _two_devices_worker(*args.two_devices_worker)
     if args.quick:
         args.steps, args.rounds = 2, 1
-    result = {"environment": environment(), "steps": args.steps, "rounds": args.rounds}
-    result["rows"] = measure(args.batches, args.steps, args.rounds, args.presets, args.options)
-    result["two_logical_devices"] = [two_devices(args.batches[0], args.steps, args.rounds)]
-    result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    result = {"environment": environment(), "runs": [], "rows": [], "two_logical_devices": []}
+    if args.merge and RESULTS.exists():  # keep an earlier run's other batch sizes
+        earlier = json.loads(RESULTS.read_text())
+        result["runs"] = earlier["runs"]
+        result["rows"] = [row for row in earlier["rows"] if row["batch_size"] not in args.batches]
+        result["two_logical_devices"] = earlier["two_logical_devices"] if args.no_two_devices else []
+    run = {
+        "command": "python -m benchmarks.training " + " ".join(argv if argv is not None else []),
+        "batches": args.batches,
+        "steps": args.steps,
+        "rounds": args.rounds,
+        "load_average_at_start": result["environment"]["load_average_at_start"],
+    }
+    result["runs"].append(run)
+    for batch_size in args.batches:  # written after each batch size, so a long run keeps what it measured
+        result["rows"] += measure([batch_size], args.steps, args.rounds, args.presets, args.options)
+        run["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+        _write(result)
+    if not args.no_two_devices:
+        result["two_logical_devices"] = [two_devices(args.two_devices_batch or min(args.batches), args.steps, args.rounds)]
+        run["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+        _write(result)
+    print(f"wrote {RESULTS.relative_to(ROOT.parent)} and {TABLE.relative_to(ROOT.parent)}")
+    return 0
+
+
+def _write(result):
+    result["rows"].sort(key=lambda row: row["batch_size"])
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     write_table(result)
-    print(f"wrote {RESULTS.relative_to(ROOT.parent)} and {TABLE.relative_to(ROOT.parent)}")
-    return 0
 
 
 if __name__ == "__main__":
