@@ -371,9 +371,11 @@ NOTES = [
     "nominal one, so the fractions above would double.",
     "- **What limits it.** Two cores shared with other jobs (see the load average), small convolutions (7x7 and "
     "14x14 maps) whose NCHWc reorders, DepthToSpace and activations are memory-bound, and at batch 1 the fixed "
-    "per-call cost of a dozen kernels (tens of microseconds each) rather than arithmetic. fp16 on this CPU has no "
-    "native fp16 arithmetic (no AVX512-FP16), so onnxruntime computes it slower than fp32; fp16 is for GPUs, where "
-    "CUDA/TensorRT rows appear when a GPU is present.",
+    "per-call cost of a dozen kernels (tens of microseconds each) rather than arithmetic. The 28x28 DCGAN is "
+    "about 100 MFLOP per image, so even batch 1 is compute-bound there and the batch-1 speed-up is bounded by "
+    "the arithmetic rate, unlike the 2 MFLOP digit models. fp16: this CPU has no native fp16 arithmetic "
+    "(no AVX512-FP16); the fp16 rows are within the run-to-run noise of fp32 here and mainly halve the file. "
+    "fp16 is meant for GPUs, where CUDA/TensorRT rows appear when a GPU is present (none here).",
     "",
 ]
 
