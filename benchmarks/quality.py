@@ -51,6 +51,7 @@ IMAGE_VARIANTS = {
     "dcgan": ("dcgan", {"filters": 16}),
     "conditional": ("conditional", {}),
     "minibatch": ("minibatch", {}),
+    "conditional-dcgan": ("conditional", {"backbone": "dcgan", "filters": 16}),
 }
 IMAGE_DATASETS = {"mnist": SHARED_DATA / "mnist", "fashion_mnist": SHARED_DATA / "fashion_mnist"}
 
