@@ -135,3 +135,13 @@ def test_minibatch_layer_sits_right_before_the_output():
     layer = gan.discriminator.get_layer("minibatch")
     assert isinstance(layer, zoo.MinibatchDiscrimination)
     assert gan.discriminator.layers[-1].input.shape[-1] == 256 + 20
+
+
+def test_an_uncompiled_gan_saves_and_reloads_uncompiled(tmp_path):
+    gan = zoo.create("dcgan", data_shape=(8, 8, 1), filters=8, update="fused")
+    gan.save(tmp_path / "gan.keras")
+    restored = keras.models.load_model(tmp_path / "gan.keras")
+    assert not restored.compiled and restored.update == "fused"
+    restored.compile()
+    restored.fit(dataset_for(restored), epochs=1, verbose=0)
+    assert int(restored.g_optimizer.iterations) == 4

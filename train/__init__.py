@@ -36,8 +36,13 @@ _EXPORTS = {
     "get_recipe": "train.recipes",
     # evaluation (issue 5) and scale (issue 6)
     "evaluate": "train.evaluation",
+    "load_source": "train.evaluation",
     "get_strategy": "train.distribute",
     "set_mixed_precision": "train.distribute",
+    "mixed_precision": "train.distribute",
+    "float32_copy": "train.distribute",
+    "synchronize_batch_norm": "train.distribute",
+    "tf_config": "train.distribute",
 }
 
 

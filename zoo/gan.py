@@ -143,6 +143,8 @@ class GAN(keras.Model):
         return optimizer
 
     def get_compile_config(self):
+        if not self.compiled:
+            return None  # an uncompiled GAN saves and reloads uncompiled
         return {
             "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
             "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),

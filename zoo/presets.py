@@ -54,6 +54,7 @@ def build_gan(
     output_activation=None,
     filters=64,
     seed=None,
+    update="alternating",
     preset=None,
 ):
     """Build an uncompiled GAN.
@@ -61,7 +62,8 @@ def build_gan(
     MLP options: `g_units`, `d_units`, `activation`, `output_activation` (default tanh for images,
     linear for vectors, whose range is unbounded). DCGAN option: `filters` (width of D's first
     layer and G's last hidden layer). `minibatch_kernels` (B) and `minibatch_dim` (C) switch on
-    minibatch discrimination; `feature_matching` needs nothing else.
+    minibatch discrimination; `feature_matching` needs nothing else. `update` picks how a training
+    step spends its forward passes (see `zoo.GAN`).
     """
     if backbone not in BACKBONES:
         raise ValueError(f"Unknown backbone {backbone!r}; choose one of {BACKBONES}.")
@@ -93,6 +95,7 @@ def build_gan(
         feature_matching=feature_matching,
         preset=preset,
         seed=seed,
+        update=update,
     )
 
 
