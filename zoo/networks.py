@@ -21,6 +21,15 @@ def _label_input():
     return keras.Input(shape=(), dtype="int32", name="label")
 
 
+def _generator_inputs(latent_dim, num_classes):
+    """The generator's inputs, and z joined with the label's embedding when it is conditional."""
+    z = keras.Input(shape=(latent_dim,), name="z")
+    if num_classes is None:
+        return z, z
+    label = _label_input()
+    return [z, label], layers.Concatenate()([z, layers.Embedding(num_classes, LABEL_EMBEDDING_DIM)(label)])
+
+
 def _discriminator_head(features, minibatch_kernels, minibatch_dim):
     if minibatch_kernels:
         features = MinibatchDiscrimination(minibatch_kernels, minibatch_dim, name="minibatch")(features)
@@ -40,18 +49,12 @@ def mlp_generator(
     name="generator",
 ):
     """z (and a label embedding) -> fully connected layers -> a sample of `data_shape`."""
-    z = keras.Input(shape=(latent_dim,), name="z")
-    inputs = [z]
-    h = z
-    if num_classes is not None:
-        label = _label_input()
-        inputs.append(label)
-        h = layers.Concatenate()([z, layers.Embedding(num_classes, LABEL_EMBEDDING_DIM)(label)])
+    inputs, h = _generator_inputs(latent_dim, num_classes)
     for width in units:
         h = layers.Dense(width, activation=activation)(h)
     h = layers.Dense(math.prod(data_shape), activation=output_activation)(h)
     samples = layers.Reshape(tuple(data_shape), name="samples")(h)
-    return keras.Model(inputs if num_classes is not None else z, samples, name=name)
+    return keras.Model(inputs, samples, name=name)
 
 
 def mlp_discriminator(
@@ -118,13 +121,7 @@ def dcgan_generator(image_shape, latent_dim, filters=64, num_classes=None, name=
     """
     steps = dcgan_upsamplings(image_shape)
     side = image_shape[0] // 2**steps
-    z = keras.Input(shape=(latent_dim,), name="z")
-    inputs = [z]
-    h = z
-    if num_classes is not None:
-        label = _label_input()
-        inputs.append(label)
-        h = layers.Concatenate()([z, layers.Embedding(num_classes, LABEL_EMBEDDING_DIM)(label)])
+    inputs, h = _generator_inputs(latent_dim, num_classes)
     width = filters * 2**steps
     h = layers.Dense(side * side * width, use_bias=False, kernel_initializer=_init())(h)
     h = layers.Reshape((side, side, width))(h)
@@ -139,7 +136,7 @@ def dcgan_generator(image_shape, latent_dim, filters=64, num_classes=None, name=
     images = layers.Conv2DTranspose(
         image_shape[-1], 5, strides=2, padding="same", activation="tanh", kernel_initializer=_init(), name="samples"
     )(h)
-    return keras.Model(inputs if num_classes is not None else z, images, name=name)
+    return keras.Model(inputs, images, name=name)
 
 
 def dcgan_discriminator(
