@@ -25,6 +25,7 @@ CASES = {
     # Feature matching compares global-batch feature means (all-reduced), so it is exact too.
     "minibatch_feature_matching_fused": ("minibatch", {**MLP, "minibatch_kernels": 0, "feature_matching": True}, "fused", [16]),
     "vanilla_reuse_fake": ("vanilla", MLP, "reuse_fake", [16]),
+    # Minibatch features compare each sample with the whole global batch (all-gathered).
     "minibatch_discrimination": ("minibatch", {**MLP, "minibatch_kernels": 4, "minibatch_dim": 3}, "alternating", [16]),
     "dcgan_batchnorm_per_replica": ("dcgan", DCGAN, "alternating", [16]),
     "dcgan_batchnorm_synchronized": ("dcgan", DCGAN, "alternating", [16]),
@@ -34,6 +35,7 @@ EXACT = [
     "conditional_d_steps_2_uneven_split",
     "minibatch_feature_matching_fused",
     "vanilla_reuse_fake",
+    "minibatch_discrimination",
     "dcgan_batchnorm_synchronized",
 ]
 
@@ -72,15 +74,6 @@ def test_batchnorm_statistics_are_per_replica_by_default(measured):
     # ...and each replica keeps its own moving averages.
     assert result["moving_statistics_replicas_differ"]
     assert not measured["dcgan_batchnorm_synchronized"]["moving_statistics_replicas_differ"]
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="MinibatchDiscrimination compares each sample with its replica's rows only; "
-    "exact once zoo/layers.py all-gathers M across replicas",
-)
-def test_minibatch_discrimination_matches_one_device(measured):
-    assert measured["minibatch_discrimination"]["max_weight_difference"] <= TOLERANCE
 
 
 def test_update_option_is_validated_and_survives_a_keras_round_trip(tmp_path):

@@ -1,7 +1,20 @@
 """Reusable layers for GAN discriminators."""
 
 import keras
+import tensorflow as tf
 from keras import ops
+
+
+def _gathered_over_replicas(values):
+    """`values` from every replica of a tf.distribute strategy (this replica's alone otherwise).
+
+    Minibatch features compare a sample with the whole batch; under a strategy the batch is the
+    global one, so each replica compares its rows with every replica's (all_gather is differentiable).
+    """
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return values
+    return context.all_gather(values, axis=0)
 
 
 @keras.saving.register_keras_serializable(package="ganzoo")
@@ -11,7 +24,8 @@ class MinibatchDiscrimination(keras.layers.Layer):
     Lets the discriminator look at a whole batch at once, so a generator that collapses onto a
     few modes produces tell-tale near-identical rows. Features f (N x A) are projected through a
     tensor T (A x B x C) to M (N x B x C); for each of the B kernels, o(x_i)_b = sum over the
-    *other* samples j of exp(-||M_i,b - M_j,b||_1). The output is [f, o]: width A + B.
+    *other* samples j of exp(-||M_i,b - M_j,b||_1), over the global batch under a distribution
+    strategy. The output is [f, o]: width A + B.
     """
 
     def __init__(self, num_kernels=100, kernel_dim=5, **kwargs):
@@ -29,7 +43,8 @@ class MinibatchDiscrimination(keras.layers.Layer):
     def call(self, features):
         m = ops.matmul(features, self.kernel)
         m = ops.reshape(m, (-1, self.num_kernels, self.kernel_dim))
-        l1 = ops.sum(ops.abs(ops.expand_dims(m, 0) - ops.expand_dims(m, 1)), axis=-1)  # N x N x B
+        others = _gathered_over_replicas(m)
+        l1 = ops.sum(ops.abs(ops.expand_dims(m, 1) - ops.expand_dims(others, 0)), axis=-1)  # N x N_global x B
         closeness = ops.sum(ops.exp(-l1), axis=1) - 1.0  # drop j == i, whose distance is 0
         return ops.concatenate([features, ops.cast(closeness, features.dtype)], axis=-1)
 
