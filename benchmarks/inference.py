@@ -33,7 +33,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "inference.json"
 REPORT = ROOT / "benchmarks" / "inference.md"
 SAVED_MODELS = ROOT / "saved_models"
 BATCHES = (1, 64, 1024)
-REPEATS = {1: 30, 64: 7, 1024: 3}
+REPEATS = {1: 30, 64: 10, 1024: 7}
 WARMUP = 3
 BASELINE = "tf.function"
 
@@ -221,7 +221,7 @@ def run_model(name, generator, description, folder, peak):
     rows = []
     for batch in BATCHES:
         print(f"  {name}: batch {batch} ({len(methods)} methods x {REPEATS[batch]} runs)", flush=True)
-        medians = time_methods(methods, batch, latent, num_classes, REPEATS[batch], warmup=1 if batch >= 1024 else WARMUP)
+        medians = time_methods(methods, batch, latent, num_classes, REPEATS[batch], warmup=2 if batch >= 1024 else WARMUP)
         for method, seconds in medians.items():
             gflops = flops * batch / seconds / 1e9
             rows.append(
