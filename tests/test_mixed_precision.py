@@ -64,3 +64,21 @@ def test_a_mixed_precision_generator_exports_as_a_float32_copy():
     assert mixed.dtype == "bfloat16"
     assert copy(z).dtype == "float32" and all(v.dtype == "float32" for v in copy.weights)
     np.testing.assert_allclose(np.asarray(copy(z)), np.asarray(keras.ops.cast(mixed, "float32")), atol=0.02)
+
+
+def test_a_mixed_precision_generator_exports_as_a_float32_graph(tmp_path):
+    import onnx
+
+    import zoo
+    from export import export_generator
+    from train.distribute import mixed_precision
+
+    with mixed_precision("mixed_bfloat16"):
+        gan = zoo.create("dcgan", data_shape=(8, 8, 1), filters=4, latent_dim=8)
+    assert gan.generator.compute_dtype == "bfloat16"
+    report = export_generator(gan, tmp_path / "g.onnx")
+    model = onnx.load(tmp_path / "g.onnx")
+    float32 = onnx.TensorProto.FLOAT
+    assert [o.type.tensor_type.elem_type for o in model.graph.output] == [float32]
+    assert all(init.data_type == float32 for init in model.graph.initializer if init.data_type != onnx.TensorProto.INT64)
+    assert report.max_abs_diff <= 1e-4
