@@ -257,6 +257,8 @@ class GAN(keras.Model):
         (and y = labels).
         """
         self._check_training_data(x, y)
+        if isinstance(x, tf.data.Dataset) and not args:
+            kwargs.setdefault("shuffle", False)  # a dataset shuffles itself; Keras warns on the default True
         if self.conditional and isinstance(x, tf.data.Dataset):
             # Checked in the input pipeline too: XLA (jit_compile=True) drops the asserts in train_step.
             x = x.map(self._assert_labels_in_range_in_element)
