@@ -62,10 +62,6 @@ RECIPES = {
 }
 
 
-def recipe_names():
-    return list(RECIPES)
-
-
 def get_recipe(name):
     """A copy of recipe `name` (ValueError listing the recipes when unknown)."""
     if name not in RECIPES:
