@@ -1,4 +1,4 @@
-"""MinibatchDiscrimination: shapes, behaviour on collapsed vs diverse batches, serialisation."""
+"""MinibatchDiscrimination and PacGAN's Pack: shapes, behaviour on collapsed vs diverse batches, serialisation."""
 
 import keras
 import numpy as np
@@ -36,3 +36,26 @@ def test_config_round_trip():
     layer = zoo.MinibatchDiscrimination(num_kernels=9, kernel_dim=2, name="mbd")
     clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
     assert (clone.num_kernels, clone.kernel_dim, clone.name) == (9, 2, "mbd")
+
+
+def test_pack_joins_consecutive_rows():
+    x = np.arange(24, dtype="float32").reshape(6, 4)
+    packed = keras.ops.convert_to_numpy(zoo.Pack(3)(x))
+    assert packed.shape == (2, 12)
+    # Each packed row holds exactly the three consecutive samples it groups (the order inside is the layer's).
+    for i in range(2):
+        np.testing.assert_array_equal(np.sort(packed[i]), np.sort(x[3 * i : 3 * i + 3].reshape(-1)))
+    assert zoo.Pack(3).compute_output_shape((None, 4)) == (None, 12)
+
+
+def test_pack_stacks_images_along_channels():
+    x = np.random.default_rng(0).normal(size=(4, 5, 5, 2)).astype("float32")
+    packed = keras.ops.convert_to_numpy(zoo.Pack(2)(x))
+    assert packed.shape == (2, 5, 5, 4)
+    np.testing.assert_array_equal(np.sort(packed[1].reshape(-1)), np.sort(x[2:4].reshape(-1)))
+
+
+def test_pack_config_round_trip():
+    layer = zoo.Pack(4, name="pack")
+    clone = zoo.Pack.from_config(layer.get_config())
+    assert clone.pack == 4 and clone.name == "pack"

@@ -18,6 +18,9 @@ CASES = {
         "minibatch",
         {"backbone": "dcgan", "data_shape": (8, 8, 1), "filters": 8, "minibatch_kernels": 8, "feature_matching": True},
     ),
+    # Options against collapse: LeakyReLU + dropout in D (Goodfellow et al. trained D with dropout), PacGAN packing.
+    "vanilla-leaky-dropout": ("vanilla", {"data_shape": (8, 8, 1), "activation": "leaky_relu", "dropout": 0.3, **SMALL_MLP}),
+    "vanilla-pack4": ("vanilla", {"data_shape": (2,), "pack": 4, **SMALL_MLP}),
     "conditional-dcgan-minibatch": (
         "conditional",
         {"backbone": "dcgan", "data_shape": (8, 8, 1), "num_classes": 3, "filters": 8, "minibatch_kernels": 8},
@@ -145,3 +148,33 @@ def test_an_uncompiled_gan_saves_and_reloads_uncompiled(tmp_path):
     restored.compile()
     restored.fit(dataset_for(restored), epochs=1, verbose=0)
     assert int(restored.g_optimizer.iterations) == 4
+
+
+def test_dropout_sits_after_every_hidden_layer_of_the_mlp_discriminator():
+    gan = zoo.create("vanilla", d_units=(16, 8, 4), dropout=0.25)
+    rates = [layer.rate for layer in gan.discriminator.layers if isinstance(layer, keras.layers.Dropout)]
+    assert rates == [0.25, 0.25, 0.25]
+    assert not any(isinstance(layer, keras.layers.Dropout) for layer in gan.generator.layers)
+
+
+def test_packed_discriminator_gives_one_logit_per_pack():
+    gan = zoo.create("vanilla", data_shape=(2,), pack=4, **SMALL_MLP)
+    assert gan.discriminator.get_layer("pack").pack == 4
+    assert tuple(gan.discriminator(np.zeros((12, 2), "float32")).shape) == (3, 1)
+
+
+def test_pack_rejects_what_it_cannot_do():
+    with pytest.raises(ValueError, match="unconditional MLP"):
+        zoo.create("conditional", pack=2)
+    with pytest.raises(ValueError, match="unconditional MLP"):
+        zoo.create("dcgan", pack=2)
+    with pytest.raises(ValueError, match="positive"):
+        zoo.create("vanilla", pack=0)
+
+
+def test_pack_names_a_batch_that_is_not_a_multiple():
+    gan = zoo.create("vanilla", data_shape=(2,), pack=4, **SMALL_MLP)
+    gan.compile()
+    x = np.random.default_rng(0).normal(size=(10, 2)).astype("float32")
+    with pytest.raises(ValueError, match="multiple of pack=4"):
+        gan.fit(tf.data.Dataset.from_tensor_slices(x).batch(10), epochs=1, verbose=0)

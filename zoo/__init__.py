@@ -8,7 +8,7 @@
 """
 
 from zoo.gan import GAN, PRIORS
-from zoo.layers import MinibatchDiscrimination
+from zoo.layers import MinibatchDiscrimination, Pack
 from zoo.losses import (
     feature_matching_loss,
     minimax_discriminator_loss,
@@ -22,6 +22,7 @@ __all__ = [
     "GAN",
     "PRIORS",
     "MinibatchDiscrimination",
+    "Pack",
     "available",
     "build_gan",
     "create",

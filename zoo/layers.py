@@ -53,3 +53,38 @@ class MinibatchDiscrimination(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "num_kernels": self.num_kernels, "kernel_dim": self.kernel_dim}
+
+
+@keras.saving.register_keras_serializable(package="ganzoo")
+class Pack(keras.layers.Layer):
+    """PacGAN packing (Lin et al. 2018): the discriminator judges `pack` samples at once.
+
+    Rows i*pack ... i*pack + pack - 1 of the batch become one packed sample, joined along the last
+    axis ([N, ..., C] -> [N / pack, ..., pack * C]), so D sees the joint distribution of `pack`
+    samples and a generator that repeats itself is easy to tell apart. Real and fake batches are
+    packed separately, so every pack is all real or all fake. N must be a multiple of `pack`.
+    """
+
+    def __init__(self, pack=2, **kwargs):
+        super().__init__(**kwargs)
+        self.pack = int(pack)
+
+    def call(self, samples):
+        n = ops.shape(samples)[0]
+        check = tf.debugging.assert_equal(
+            n % self.pack, 0,
+            message=f"ganzoo: PacGAN packing needs every batch (per replica) to be a multiple of pack={self.pack}",
+        )
+        with tf.control_dependencies([check] if check is not None else []):  # None when eager: already checked
+            samples = tf.identity(samples)
+        inner = tuple(samples.shape[1:])
+        grouped = ops.reshape(samples, (-1, self.pack, *inner))
+        grouped = ops.moveaxis(grouped, 1, -2)  # [N/pack, ..., pack, C]
+        return ops.reshape(grouped, (-1, *inner[:-1], self.pack * inner[-1]))
+
+    def compute_output_shape(self, input_shape):
+        batch = None if input_shape[0] is None else input_shape[0] // self.pack
+        return (batch, *input_shape[1:-1], input_shape[-1] * self.pack)
+
+    def get_config(self):
+        return {**super().get_config(), "pack": self.pack}

@@ -52,6 +52,8 @@ def build_gan(
     d_units=(1024, 512, 256),
     activation="relu",
     output_activation=None,
+    dropout=0.0,
+    pack=1,
     filters=64,
     seed=None,
     update="alternating",
@@ -59,8 +61,10 @@ def build_gan(
 ):
     """Build an uncompiled GAN.
 
-    MLP options: `g_units`, `d_units`, `activation`, `output_activation` (default tanh for images,
-    linear for vectors, whose range is unbounded). DCGAN option: `filters` (width of D's first
+    MLP options: `g_units`, `d_units`, `activation` (any Keras activation, e.g. "leaky_relu"),
+    `output_activation` (default tanh for images, linear for vectors, whose range is unbounded),
+    `dropout` (rate after each of D's hidden layers), `pack` (PacGAN: D judges `pack` samples at
+    once; the batch size must be a multiple of it). DCGAN option: `filters` (width of D's first
     layer and G's last hidden layer). `minibatch_kernels` (B) and `minibatch_dim` (C) switch on
     minibatch discrimination; `feature_matching` needs nothing else. `update` picks how a training
     step spends its forward passes (see `zoo.GAN`).
@@ -70,6 +74,10 @@ def build_gan(
     data_shape = tuple(int(d) for d in data_shape)
     if num_classes is not None and int(num_classes) < 2:
         raise ValueError(f"num_classes must be at least 2, got {num_classes}.")
+    if int(pack) < 1:
+        raise ValueError(f"pack must be a positive integer, got {pack}.")
+    if int(pack) > 1 and (backbone != "mlp" or num_classes is not None):
+        raise ValueError("pack (PacGAN) is implemented for unconditional MLP discriminators only.")
     if backbone == "mlp":
         if output_activation is None:
             output_activation = "tanh" if len(data_shape) > 1 else "linear"
@@ -77,7 +85,7 @@ def build_gan(
             data_shape, latent_dim, g_units, activation, output_activation, num_classes
         )
         discriminator = networks.mlp_discriminator(
-            data_shape, d_units, activation, num_classes, minibatch_kernels, minibatch_dim
+            data_shape, d_units, activation, num_classes, minibatch_kernels, minibatch_dim, dropout, int(pack)
         )
     else:
         generator = networks.dcgan_generator(data_shape, latent_dim, filters, num_classes)
