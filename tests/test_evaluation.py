@@ -89,6 +89,10 @@ def test_classifier_is_accurate_and_cached(digits_classifier, monkeypatch):
     assert again.info["cache_path"] == path
     np.testing.assert_allclose(again.predict_proba(test.x[:50]), probabilities, rtol=1e-5, atol=1e-6)
 
+    # Another training budget is another classifier: it must be trained, not served from this entry.
+    with pytest.raises(AssertionError, match="should have been reused"):
+        classifier.load_or_train("digits", epochs=1, verbose=False)
+
 
 def test_image_metrics_separate_real_from_collapsed(digits_classifier):
     test = datasets.load_arrays("digits", split="test")

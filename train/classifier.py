@@ -7,7 +7,8 @@ dataset-specific classifier instead, so the metrics work offline and on CPU. Its
 part of every report: a metric is only as good as the classifier behind it.
 
 The trained model is cached under `$GANZOO_CACHE` (default `~/.cache/ganzoo`)/classifiers, keyed by
-the dataset, the image shape and a fingerprint of the training data, and reused on later calls.
+the dataset, the image shape, the training budget and a fingerprint of the training data, and
+reused on later calls.
 """
 
 import hashlib
@@ -161,7 +162,8 @@ def load_or_train(
         raise ValueError(f"dataset {dataset!r} has no labels, so no evaluation classifier can be trained on it.")
     label = pathlib.Path(str(train.name or dataset)).name.replace(os.sep, "_") or "dataset"
     shape = "x".join(str(d) for d in train.x.shape[1:])
-    key = f"{label}-{shape}-v{ARCHITECTURE_VERSION}-{_fingerprint(train.x, train.y)}"
+    budget = f"e{int(epochs)}m{int(min_steps)}"  # a different training budget is a different classifier
+    key = f"{label}-{shape}-v{ARCHITECTURE_VERSION}-{budget}-{_fingerprint(train.x, train.y)}"
     path = cache_dir() / f"{key}.keras"
     info_path = path.with_suffix(".json")
     if path.exists() and info_path.exists():
