@@ -86,6 +86,11 @@ JIT_COMPILE = True
 STEPS_PER_EXECUTION = 50
 
 
+def _compile_options(steps):
+    """The compile settings of a `steps`-step run (recorded in every budget as they were used)."""
+    return {"jit_compile": JIT_COMPILE, "steps_per_execution": math.gcd(steps, STEPS_PER_EXECUTION)}
+
+
 def _train(preset, options, x, y, steps, batch_size, learning_rate, seed, final_lr_fraction=None):
     """Train a fresh GAN for exactly `steps` updates on shuffled batches; returns (gan, seconds, last losses).
 
@@ -107,8 +112,7 @@ def _train(preset, options, x, y, steps, batch_size, learning_rate, seed, final_
     gan.compile(
         d_optimizer=keras.optimizers.Adam(rate(), beta_1=0.5),
         g_optimizer=keras.optimizers.Adam(rate(), beta_1=0.5),
-        jit_compile=JIT_COMPILE,
-        steps_per_execution=math.gcd(steps, STEPS_PER_EXECUTION),
+        **_compile_options(steps),
     )
     elements = (x, y.astype("int32")) if gan.conditional else x
     data = (
@@ -221,8 +225,7 @@ def run_toy(seeds, steps, batch_size, datasets_=("ring8", "grid25"), variants=No
             "optimizer": f"Adam(beta_1=0.5) for G and D, lr cosine-decayed from {TOY_LEARNING_RATE:g} "
             f"to {TOY_LEARNING_RATE * TOY_FINAL_LR_FRACTION:g}",
             "seeds": list(range(seeds)),
-            "jit_compile": JIT_COMPILE,
-            "steps_per_execution": math.gcd(steps, STEPS_PER_EXECUTION),
+            **_compile_options(steps),
         },
         "pacgan_published": _pacgan_rows(),
         "pacgan_note": PACGAN_NOTE,
@@ -293,7 +296,7 @@ def run_images(steps, batch_size, n, seed=0, datasets_=None, variants=None, on_r
             "num_samples": n,
             "budget": {"steps": steps, "batch_size": batch_size, "learning_rate": 2e-4,
                        "optimizer": "Adam(beta_1=0.5) for G and D", "seed": seed,
-                       "jit_compile": JIT_COMPILE, "steps_per_execution": math.gcd(steps, STEPS_PER_EXECUTION)},
+                       **_compile_options(steps)},
             "classifiers": classifiers,
             "rows": rows,
         }
@@ -499,9 +502,13 @@ def _options_text(options):
 
 def _toy_network_text():
     n = TOY_NETWORK
+    minibatch = TOY_VARIANTS["minibatch"][1]
+    pack = TOY_VARIANTS["vanilla + pack 4"][1]["pack"]
     return (f"MLP G {list(n['g_units'])} ReLU, D {list(n['d_units'])} ReLU, latent {n['latent_dim']}-d {n['prior']}; "
-            f"minibatch rows add minibatch discrimination (B=10 kernels, C=5) after D's last hidden layer; "
-            f"'pack 4' rows are PacGAN4: D takes 4 samples joined into one 8-d input (`pack=4`)")
+            f"minibatch rows add minibatch discrimination (B={minibatch['minibatch_kernels']} kernels, "
+            f"C={minibatch['minibatch_dim']}) after D's last hidden layer; "
+            f"'pack {pack}' rows are PacGAN{pack}: D takes {pack} samples joined into one "
+            f"{pack * n['data_shape'][0]}-d input (`pack={pack}`)")
 
 
 # ----------------------------------------------------------------------------------------- main

@@ -75,7 +75,7 @@ class Pack(keras.layers.Layer):
             n % self.pack, 0,
             message=f"ganzoo: PacGAN packing needs every batch (per replica) to be a multiple of pack={self.pack}",
         )
-        with tf.control_dependencies([check] if check is not None else []):  # None when eager: already checked
+        with tf.control_dependencies([check]):
             samples = tf.identity(samples)
         inner = tuple(samples.shape[1:])
         grouped = ops.reshape(samples, (-1, self.pack, *inner))

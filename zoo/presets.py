@@ -74,9 +74,10 @@ def build_gan(
     data_shape = tuple(int(d) for d in data_shape)
     if num_classes is not None and int(num_classes) < 2:
         raise ValueError(f"num_classes must be at least 2, got {num_classes}.")
-    if int(pack) < 1:
+    pack = int(pack)
+    if pack < 1:
         raise ValueError(f"pack must be a positive integer, got {pack}.")
-    if int(pack) > 1 and (backbone != "mlp" or num_classes is not None):
+    if pack > 1 and (backbone != "mlp" or num_classes is not None):
         raise ValueError("pack (PacGAN) is implemented for unconditional MLP discriminators only.")
     if backbone == "mlp":
         if output_activation is None:
@@ -85,7 +86,7 @@ def build_gan(
             data_shape, latent_dim, g_units, activation, output_activation, num_classes
         )
         discriminator = networks.mlp_discriminator(
-            data_shape, d_units, activation, num_classes, minibatch_kernels, minibatch_dim, dropout, int(pack)
+            data_shape, d_units, activation, num_classes, minibatch_kernels, minibatch_dim, dropout, pack
         )
     else:
         generator = networks.dcgan_generator(data_shape, latent_dim, filters, num_classes)
