@@ -95,7 +95,7 @@ def export_generator(source, path, opset=None, fp16=False, metadata=None):
 
     generator, info = resolve_source(source)
     if generator.compute_dtype != "float32":
-        from train.distribute import float32_copy
+        from zoo.distribute import float32_copy
 
         # Trained under mixed precision: its variables are float32 already; export (and check
         # parity against) a float32 copy, so the graph is float32 unless fp16 is asked for.
