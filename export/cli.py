@@ -34,10 +34,10 @@ def run_export(args):
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the report
-    from export.exporter import export_generator
+    from train import run_folder
 
     metadata = {"dataset": args.dataset} if args.dataset else None
-    report = export_generator(args.source, args.out, opset=args.opset, fp16=args.fp16, metadata=metadata)
+    report = run_folder.export(args.source, args.out, opset=args.opset, fp16=args.fp16, metadata=metadata)
     print(report)
 
 
@@ -64,9 +64,7 @@ def run_sample(args):
 
     session = GeneratorSession(args.model, providers=args.providers)
     labels = _labels(session, args.label, args.n)
-    images = session.generate(args.n, labels=labels, seed=args.seed)
-    if images.ndim != 4:
-        raise ValueError(f"{args.model} generates vectors of shape {session.image_shape}, not images.")
+    images = session.generate_images(args.n, labels=labels, seed=args.seed)
     nrow = args.nrow or (session.num_classes if session.conditional and args.label is None else None)
     path = save_grid(images, args.out, nrow=nrow)
     print(f"wrote {path}: {args.n} images {session.image_shape} from {args.model} on {session.provider}")

@@ -244,13 +244,15 @@ def demo_command(args):
 
 def _export_demo(run_dir):
     """Export the demo's generator to ONNX with `export.export_generator`; (ok, text to print)."""
+    from train import run_folder
+
     try:
-        from export import export_generator
-    except (ImportError, AttributeError) as error:
+        import export.exporter  # noqa: F401  tf2onnx and onnx, which a training-only install may lack
+    except ImportError as error:
         return True, f"ONNX export not available ({error}); the Keras generator is {run_dir / 'generator.keras'}."
     path = pathlib.Path(run_dir) / "generator.onnx"
     try:
-        report = export_generator(run_dir, path)
+        report = run_folder.export(run_dir, path)
     except Exception as error:  # noqa: BLE001 - training succeeded; say what failed in the export
         return False, f"ONNX export failed: {type(error).__name__}: {error}"
     return True, f"ONNX generator: {path}\n{report}"
