@@ -161,6 +161,22 @@ def test_cli_export_prints_parity(conditional_run, tmp_path, capsys):
     assert "batch 1" in printed and "batch 7" in printed and "fp16" in printed and out.is_file()
 
 
+def test_cli_export_usage_errors_are_one_line_failures_are_not(conditional_run, tmp_path, monkeypatch, capsys):
+    from train.cli import main
+
+    assert main(["export", str(tmp_path / "missing"), "--out", str(tmp_path / "x.onnx")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("ganzoo export: error: no model at")
+
+    def parity_fails(*args, **kwargs):
+        raise ParityError("onnxruntime differs from Keras by 0.5 (tolerance 1e-4)")
+
+    monkeypatch.setattr(exporter, "export_generator", parity_fails)
+    folder, _ = conditional_run
+    with pytest.raises(ParityError):  # a real failure: the traceback reaches the user, exit status 1
+        main(["export", str(folder), "--out", str(tmp_path / "x.onnx")])
+
+
 # ----------------------------------------------------------------- the ConvTranspose rewrite, without TensorFlow
 
 

@@ -25,6 +25,10 @@ CONFIG_FILE, STATE_FILE = "config.json", "state.json"
 GAN_FILE, GENERATOR_FILE = "gan.keras", "generator.keras"
 
 
+class RunFolderError(ValueError):
+    """A path that holds no model of the kind asked for: the user's to fix."""
+
+
 # ------------------------------------------------------------------------------------------ config and state
 
 
@@ -96,7 +100,7 @@ def model_file(source):
     Args:
         source: a run folder (gan.keras preferred, else generator.keras) or a .keras file.
 
-    Raises FileNotFoundError when there is no model there, ValueError for another kind of file.
+    Raises FileNotFoundError when there is no model there, RunFolderError for another kind of file.
     """
     location = pathlib.Path(source)
     if location.is_dir():
@@ -106,7 +110,7 @@ def model_file(source):
         return found, location
     if location.is_file():
         if location.suffix != ".keras":
-            raise ValueError(f"{location} is not a .keras file or a run folder.")
+            raise RunFolderError(f"{location} is not a .keras file or a run folder.")
         return location, location.parent
     raise FileNotFoundError(f"no model at {location}")
 
@@ -231,5 +235,5 @@ def load_sampler(source):
     if len(model.inputs) == 2:
         num_classes = options.get("num_classes") or len(config.get("class_names") or []) or None
         if num_classes is None:
-            raise ValueError(f"{source} is a conditional generator but its class count is unknown (no config.json).")
+            raise RunFolderError(f"{source} is a conditional generator but its class count is unknown (no config.json).")
     return KerasGenerator(model, options.get("prior", "uniform"), num_classes), config
