@@ -1,4 +1,4 @@
-"""Quality benchmark: mode coverage on ring8 / grid25, the seeds' gaussian1d, and image metrics on MNIST and
+"""Quality benchmark: mode coverage on ring8 / grid25, the lecture example's gaussian1d, and image metrics on MNIST and
 Fashion-MNIST, per preset, beside published and real-data reference numbers.
 
     python -m benchmarks.run quality                       # everything, default budgets (CPU)
@@ -44,7 +44,7 @@ TOY_LEARNING_RATE = 1e-3  # cosine-decayed to TOY_FINAL_LR_FRACTION of itself ov
 TOY_FINAL_LR_FRACTION = 0.01
 DEFAULT_TOY_VARIANTS = ("vanilla", "minibatch", "vanilla + pack 4")
 
-# The seeds' Example 1, verbatim.
+# The lecture example's Example 1, verbatim.
 GAUSSIAN1D = dict(data_shape=(1,), latent_dim=1, g_units=(5, 5), d_units=(10, 10), activation="tanh")
 GAUSSIAN1D_LEARNING_RATE = 1e-3  # as the `example1-gaussian1d` recipe (train/recipes.py)
 
@@ -411,7 +411,7 @@ def render():
     if g1:
         g, r, b = g1["generated"], g1["baseline"], g1["budget"]
         lines += [
-            "## The seeds' Example 1: gaussian1d",
+            "## The lecture example's Example 1: gaussian1d",
             "",
             f"`zoo.create(\"vanilla\", data_shape=(1,), latent_dim=1, g_units=(5, 5), d_units=(10, 10), activation=\"tanh\")`, "
             f"{b['steps']} steps of batch {b['batch_size']}, Adam(lr {b['learning_rate']:g}, beta_1 0.5), seed {b['seed']}, "

@@ -106,7 +106,7 @@ def test_outputs_match_numpy_reference(models):
     np.testing.assert_array_equal(session.generate(5, labels=2, z=z), session.generate(5, labels=[2] * 5, z=z))
 
 
-def test_seeds_repeat_and_priors_are_sampled(models):
+def test_a_seed_repeats_the_draw_and_priors_are_sampled(models):
     session = GeneratorSession(models["plain"])
     np.testing.assert_array_equal(session.generate(3, seed=7), session.generate(3, seed=7))
     assert not np.array_equal(session.generate(3, seed=7), session.generate(3, seed=8))

@@ -11,7 +11,7 @@ Sources, by `name`:
   ``t10k-*`` for ``split="test"``), or else a folder of PNG/JPEG images; class subfolders become labels.
   Images are resized to ``image_size`` (default: the first image's size); grayscale folders give one
   channel, others RGB; unreadable files are skipped and counted in a warning.
-- toy vectors (see `TOY_SETS`): ``gaussian1d`` (N(1, 1), the seeds' Example 1), ``ring8`` and ``grid25``
+- toy vectors (see `TOY_SETS`): ``gaussian1d`` (N(1, 1), the lecture example's Example 1), ``ring8`` and ``grid25``
   (the mode-collapse benchmarks of VEEGAN / PacGAN, PacGAN's parameters). Each split is a fixed draw of
   `TOY_SAMPLES` points (train: seed 0, test: seed 1).
 """
@@ -47,8 +47,8 @@ class ToySet:
 
 
 TOY_SETS = {
-    # The seeds' Example 1: one Gaussian, mean 1, standard deviation 1.
-    "gaussian1d": ToySet(np.array([[1.0]]), 1.0, "N(1, 1) in 1-D (the seeds' Example 1)"),
+    # The lecture example's Example 1: one Gaussian, mean 1, standard deviation 1.
+    "gaussian1d": ToySet(np.array([[1.0]]), 1.0, "N(1, 1) in 1-D (the lecture example's Example 1)"),
     # PacGAN (Lin et al. 2018), 2D-ring: 8 Gaussians, means (cos(2 pi i / 8), sin(2 pi i / 8)), std 0.01.
     "ring8": ToySet(
         np.stack([np.cos(2 * np.pi * np.arange(8) / 8), np.sin(2 * np.pi * np.arange(8) / 8)], axis=1),
@@ -110,7 +110,14 @@ def is_toy(name):
 
 
 def load_arrays(name, split="train", image_size=None, data_dir=None):
-    """Load a whole split as `DatasetArrays` (see the module docstring for names and splits)."""
+    """Load a whole split as `DatasetArrays` (see the module docstring for names and splits).
+
+    Args:
+        name: "digits", a toy set, a tensorflow-datasets name, or a folder of images / MNIST IDX files.
+        split: "train", "test" or "all".
+        image_size: resize images to this many pixels square.
+        data_dir: tensorflow-datasets data directory.
+    """
     if split not in SPLITS:
         raise DatasetError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}.")
     name = str(name)
@@ -144,6 +151,14 @@ def load_dataset(
 
     The split is held in memory, so it is effectively cached; with `seed` the shuffle order of every
     pass is repeatable (tf.data reshuffles each iteration from that seed).
+
+    Args:
+        name, split, image_size, data_dir: as for `load_arrays`.
+        batch_size: samples per batch.
+        labels: yield (samples, labels) for a conditional model.
+        shuffle: shuffle every pass.
+        seed: makes the shuffle order repeatable.
+        drop_remainder: drop the last incomplete batch.
     """
     arrays = load_arrays(name, split=split, image_size=image_size, data_dir=data_dir)
     return to_dataset(arrays, batch_size, labels=labels, shuffle=shuffle, seed=seed, drop_remainder=drop_remainder)
@@ -167,6 +182,14 @@ def epoch_dataset(arrays, batch_size, seed, first_epoch, epochs, labels=False):
     Each epoch's order is a stateless shuffle seeded by (seed, epoch), so it depends only on the run's
     seed and the epoch number: a resumed run sees exactly the batches the uninterrupted run would have.
     Incomplete final batches are dropped, so every epoch has `len(arrays) // batch_size` steps.
+
+    Args:
+        arrays: a `DatasetArrays` (see `load_arrays`).
+        batch_size: samples per batch.
+        seed: the run's seed.
+        first_epoch: the epoch to start from (a resumed run's).
+        epochs: the epoch to stop before.
+        labels: yield (samples, labels) for a conditional model.
     """
     import tensorflow as tf
 

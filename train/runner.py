@@ -325,8 +325,16 @@ def _run_callbacks(config, arrays, run_dir, gan, history, divergence):
 def train_run(spec, out=None, runs_dir=RUNS_DIR, callbacks=(), verbose=1, log=print):
     """Train `spec` in a run folder (new, or the unfinished one it matches) and return a `RunResult`.
 
-    `callbacks` are extra Keras callbacks. A NaN/Inf loss stops the run with status "diverged",
-    keeping the last good epoch's gan.keras; bad input raises RunError before anything is written.
+    A NaN/Inf loss stops the run with status "diverged", keeping the last good epoch's gan.keras;
+    bad input raises RunError (or `train.datasets.DatasetError`) before anything is written.
+
+    Args:
+        spec: the `RunSpec` to train.
+        out: the run folder; default a new one under `runs_dir`, or the unfinished run of `spec`.
+        runs_dir: where new run folders go.
+        callbacks: extra Keras callbacks.
+        verbose: `fit`'s verbosity.
+        log: where the one-line progress messages go.
     """
     from train import callbacks as run_callbacks
     from train import datasets
