@@ -162,9 +162,9 @@ def onnx_methods(generator, name, folder):
         None, {"z": z} if y is None else {"z": z, "label": y}
     )[0]
     methods["ORT CPU fp16"] = GeneratorSession(fp16, providers="cpu")
-    from export.runtime import _gpu_visible
+    from export.runtime import gpu_visible
 
-    for provider in ("cuda", "tensorrt") if _gpu_visible() else ():
+    for provider in ("cuda", "tensorrt") if gpu_visible() else ():
         for path, precision in ((fp32, "fp32"), (fp16, "fp16")):
             try:
                 gpu = GeneratorSession(path, providers=provider)
@@ -211,13 +211,9 @@ def benchmark_models():
 
 def run_model(name, generator, description, folder, peak):
     latent = int(generator.inputs[0].shape[-1])
-    num_classes = None
-    if len(generator.inputs) == 2:
-        from export.exporter import _num_classes
-
-        num_classes = _num_classes(generator)
     flops = generator_flops(generator)
     methods = {**tensorflow_methods(generator), **onnx_methods(generator, name, folder)}
+    num_classes = methods["ORT CPU fp32"].num_classes  # as the exported metadata records it
     rows = []
     for batch in BATCHES:
         print(f"  {name}: batch {batch} ({len(methods)} methods x {REPEATS[batch]} runs)", flush=True)

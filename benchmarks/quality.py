@@ -1,4 +1,4 @@
-"""Quality benchmark: mode coverage on ring8 / grid25, the seeds' gaussian1d, and image metrics on MNIST and
+"""Quality benchmark: mode coverage on ring8 / grid25, the lecture example's gaussian1d, and image metrics on MNIST and
 Fashion-MNIST, per preset, beside published and real-data reference numbers.
 
     python -m benchmarks.run quality                       # everything, default budgets (CPU)
@@ -44,7 +44,7 @@ TOY_LEARNING_RATE = 1e-3  # cosine-decayed to TOY_FINAL_LR_FRACTION of itself ov
 TOY_FINAL_LR_FRACTION = 0.01
 DEFAULT_TOY_VARIANTS = ("vanilla", "minibatch", "vanilla + pack 4")
 
-# The seeds' Example 1, verbatim.
+# The lecture example's Example 1, verbatim.
 GAUSSIAN1D = dict(data_shape=(1,), latent_dim=1, g_units=(5, 5), d_units=(10, 10), activation="tanh")
 GAUSSIAN1D_LEARNING_RATE = 1e-3  # as the `example1-gaussian1d` recipe (train/recipes.py)
 
@@ -129,14 +129,6 @@ def _train(preset, options, x, y, steps, batch_size, learning_rate, seed, final_
     return gan, seconds, last
 
 
-def _sampler(gan, description):
-    from train.evaluation import Sampler
-
-    return Sampler(
-        lambda n, labels, seed: gan.generate(n, labels=labels, seed=seed),
-        gan.latent_dim, gan.num_classes, gan.data_shape, description,
-    )
-
 
 def _machine():
     import keras
@@ -177,9 +169,7 @@ def run_toy(seeds, steps, batch_size, datasets_=("ring8", "grid25"), variants=No
                     preset, {**TOY_NETWORK, **extra}, x, None, steps, batch_size, TOY_LEARNING_RATE, seed,
                     final_lr_fraction=TOY_FINAL_LR_FRACTION,
                 )
-                report = evaluation.evaluate(
-                    _sampler(gan, f"{variant} seed {seed}"), dataset, seed=seed, verbose=False
-                )
+                report = evaluation.evaluate(gan, dataset, seed=seed, verbose=False, description=f"{variant} seed {seed}")
                 g = report["generated"]
                 runs.append(
                     {
@@ -234,7 +224,7 @@ def run_toy(seeds, steps, batch_size, datasets_=("ring8", "grid25"), variants=No
 
 
 def _pacgan_rows():
-    from train.metrics import PACGAN_PUBLISHED
+    from train.evaluation.metrics import PACGAN_PUBLISHED
 
     return PACGAN_PUBLISHED
 
@@ -259,7 +249,7 @@ def run_gaussian1d(steps, batch_size, seed=0):
 
     data = datasets.load_arrays("gaussian1d", split="train").x
     gan, seconds, last = _train("vanilla", GAUSSIAN1D, data, None, steps, batch_size, GAUSSIAN1D_LEARNING_RATE, seed)
-    report = evaluation.evaluate(_sampler(gan, "Example 1"), "gaussian1d", n=10_000, seed=seed, verbose=True)
+    report = evaluation.evaluate(gan, "gaussian1d", n=10_000, seed=seed, verbose=True, description="Example 1")
     grid = np.linspace(-3.0, 5.0, 400, dtype="float32")[:, None]
     from keras import ops
 
@@ -284,7 +274,8 @@ def run_gaussian1d(steps, batch_size, seed=0):
 
 def run_images(steps, batch_size, n, seed=0, datasets_=None, variants=None, on_row=None, classifier_epochs=1, tag=""):
     """Train and evaluate each image row; `on_row(payload)` is called after every row (partial results)."""
-    from train import datasets, evaluation, plots
+    from export import sampling
+    from train import datasets, evaluation, files
 
     rows = []
     classifiers = {}
@@ -313,8 +304,8 @@ def run_images(steps, batch_size, n, seed=0, datasets_=None, variants=None, on_r
             if preset == "conditional":
                 options["num_classes"] = len(train.class_names or range(10))
             gan, seconds, last = _train(preset, options, train.x, train.y, steps, batch_size, 2e-4, seed)
-            report = evaluation.evaluate(_sampler(gan, f"{preset} on {dataset}"), str(folder), n=n, seed=seed,
-                                         classifier_epochs=classifier_epochs, verbose=True)
+            report = evaluation.evaluate(gan, str(folder), n=n, seed=seed, classifier_epochs=classifier_epochs,
+                                         verbose=True, description=f"{preset} on {dataset}")
             classifiers[dataset] = report["classifier"]
             baseline = report["baseline"]
             images = report["generated_images"]
@@ -323,7 +314,7 @@ def run_images(steps, batch_size, n, seed=0, datasets_=None, variants=None, on_r
             if gan.conditional:  # one row per class, in class order
                 labels = np.repeat(np.arange(gan.num_classes), 10)
                 images = gan.generate(len(labels), labels=labels, seed=seed)
-            plots.save_image(plots.image_grid(images[:100], 10, 10), figure, min_cell=56, cell=images.shape[1])
+            files.save_image(sampling.image_grid(images[:100], nrow=10, padding=1, min_cell=56), figure)
             print(f"{dataset} {variant}: trained {steps} steps in {seconds:.0f} s", flush=True)
             rows.append(
                 {
@@ -420,7 +411,7 @@ def render():
     if g1:
         g, r, b = g1["generated"], g1["baseline"], g1["budget"]
         lines += [
-            "## The seeds' Example 1: gaussian1d",
+            "## The lecture example's Example 1: gaussian1d",
             "",
             f"`zoo.create(\"vanilla\", data_shape=(1,), latent_dim=1, g_units=(5, 5), d_units=(10, 10), activation=\"tanh\")`, "
             f"{b['steps']} steps of batch {b['batch_size']}, Adam(lr {b['learning_rate']:g}, beta_1 0.5), seed {b['seed']}, "

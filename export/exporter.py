@@ -1,8 +1,11 @@
 """Export a GAN Zoo generator to ONNX, check it, and prove it matches Keras.
 
     from export import export_generator
-    report = export_generator("runs/dcgan_digits", "dcgan.onnx")   # or a GAN, a generator, a .keras file
+    report = export_generator(gan, "dcgan.onnx", metadata={"dataset": "digits"})  # or a generator, a .keras file
     print(report)
+
+A run folder is `train`'s format: `ganzoo export RUN_FOLDER` (or `train.run_folder.export`) reads
+it and passes the model and the run's metadata here.
 
 The graph has input `z` (float32 [batch, latent_dim]), for conditional models `label` (int64
 [batch]), and output `images` (float32 [batch, *data_shape]); the batch dimension is dynamic and
@@ -15,7 +18,6 @@ rewritten for onnxruntime's fast kernels (see `optimize_graph`) and verified aga
 """
 
 import dataclasses
-import json
 import math
 import os
 import pathlib
@@ -84,18 +86,22 @@ class ExportReport:
 def export_generator(source, path, opset=None, fp16=False, metadata=None):
     """Write `source`'s generator to the ONNX file `path`, check it, and return an `ExportReport`.
 
-    source: a `zoo.GAN`, a generator `keras.Model`, a `.keras` file (GAN or generator), or a run
-    folder (config.json with gan.keras or generator.keras). `metadata` adds or overrides metadata
-    entries (e.g. {"dataset": "digits", "prior": "normal"} for a bare generator).
-    `fp16=True` stores float16 weights and compute, keeping float32 inputs and outputs.
     Raises `ParityError` if onnxruntime's output differs from Keras by more than 1e-4 (fp32) or
     1e-2 (fp16) at batch sizes 1 and 7 (every class, for conditional models).
+
+    Args:
+        source: a `zoo.GAN`, a generator `keras.Model`, or a `.keras` file (GAN or generator).
+        path: the .onnx file to write.
+        opset: the ONNX opset (default 17).
+        fp16: store float16 weights and compute, keeping float32 inputs and outputs.
+        metadata: entries that add to or override the recorded metadata (e.g. {"dataset": "digits",
+            "prior": "normal"} for a bare generator, or what a run folder recorded).
     """
     import tf2onnx
 
     generator, info = resolve_source(source)
     if generator.compute_dtype != "float32":
-        from train.distribute import float32_copy
+        from zoo.distribute import float32_copy
 
         # Trained under mixed precision: its variables are float32 already; export (and check
         # parity against) a float32 copy, so the graph is float32 unless fp16 is asked for.
@@ -141,39 +147,8 @@ def _load_keras(path):
     return keras.models.load_model(path, compile=False)
 
 
-def _read_run_config(folder):
-    """config.json of a run folder, read defensively: {} if absent or unreadable."""
-    config_path = pathlib.Path(folder) / "config.json"
-    try:
-        config = json.loads(config_path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return config if isinstance(config, dict) else {}
-
-
-def _info_from_run_config(config):
-    """The metadata a run folder's config.json can supply (only keys it actually has)."""
-    info = {}
-    options = config.get("options") if isinstance(config.get("options"), dict) else {}
-    if isinstance(config.get("preset"), str):
-        info["preset"] = config["preset"]
-    dataset = config.get("dataset")
-    if isinstance(dataset, dict):
-        dataset = dataset.get("name")
-    if isinstance(dataset, str):
-        info["dataset"] = dataset
-    if isinstance(config.get("class_names"), list):
-        info["class_names"] = [str(name) for name in config["class_names"]]
-    if options.get("prior") in metadata_lib.PRIOR_RANGES:
-        info["prior"] = options["prior"]
-    training = {key: config[key] for key in ("epochs", "seed", "batch_size") if key in config}
-    if training:
-        info["training"] = training
-    return info
-
-
 def resolve_source(source):
-    """(generator keras.Model, metadata info dict) for any accepted source."""
+    """(generator keras.Model, metadata info dict) for a GAN, a generator or a .keras file."""
     import keras
 
     import zoo
@@ -182,20 +157,15 @@ def resolve_source(source):
     if isinstance(source, (str, os.PathLike)):
         location = pathlib.Path(source)
         if location.is_dir():
-            config = _read_run_config(location)
-            candidates = [location / "gan.keras", location / "generator.keras"]
-            found = next((c for c in candidates if c.is_file()), None)
-            if found is None:
-                raise FileNotFoundError(f"{location} is not a run folder: it has neither gan.keras nor generator.keras.")
-            info.update(_info_from_run_config(config))
-            source = _load_keras(found)
-        elif location.is_file():
-            if location.suffix != ".keras":
-                raise ValueError(f"{location} is not a .keras file or a run folder.")
-            info.update(_info_from_run_config(_read_run_config(location.parent)))
-            source = _load_keras(location)
-        else:
+            raise ValueError(
+                f"{location} is a folder; export a GAN, a generator or a .keras file "
+                "(a run folder: `ganzoo export`, or `train.run_folder.export`)."
+            )
+        if not location.is_file():
             raise FileNotFoundError(f"no model at {location}")
+        if location.suffix != ".keras":
+            raise ValueError(f"{location} is not a .keras file.")
+        source = _load_keras(location)
 
     if isinstance(source, zoo.GAN):
         info.setdefault("preset", source.preset)
@@ -206,7 +176,7 @@ def resolve_source(source):
         if not names or names[0] != "z" or len(names) > 2:
             raise ValueError(f"expected a generator with inputs z (and label); this model's inputs are {names}.")
         return source, info
-    raise ValueError(f"cannot export {type(source).__name__}: pass a GAN, a generator, a .keras file or a run folder.")
+    raise ValueError(f"cannot export {type(source).__name__}: pass a GAN, a generator or a .keras file.")
 
 
 def _num_classes(generator):

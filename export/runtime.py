@@ -2,13 +2,13 @@
 
     from export import GeneratorSession, save_grid
     session = GeneratorSession("saved_models/dcgan_digits.onnx")
-    images = session.generate(64, seed=0)          # uint8, NHWC
+    samples = session.generate(64, seed=0)         # float32, in the model's value_range
+    images = session.generate_images(64, seed=0)   # uint8, NHWC
     save_grid(images, "grid.png")
 
 A serving machine needs `pip install --no-deps gan-zoo` plus numpy, onnxruntime(-gpu) and pillow.
 """
 
-import math
 import os
 import pathlib
 import sys
@@ -17,6 +17,8 @@ import numpy as np
 import onnxruntime as ort
 
 from export import metadata as metadata_lib
+from export import sampling
+from export.sampling import to_uint8  # noqa: F401  (public here since the first release)
 
 TENSORRT = "TensorrtExecutionProvider"
 CUDA = "CUDAExecutionProvider"
@@ -26,7 +28,7 @@ PROVIDER_ALIASES = {"tensorrt": TENSORRT, "trt": TENSORRT, "cuda": CUDA, "gpu": 
 GENERATE_CHUNK = 1024
 
 
-def _gpu_visible():
+def gpu_visible():
     """Whether trying the GPU providers can succeed; avoids onnxruntime's loud failed-load logs on CPU hosts."""
     if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
         return False
@@ -39,7 +41,7 @@ def _provider_chains(providers):
     """The provider lists to try, best first, for `providers` ("auto", an alias, or ORT names)."""
     available = ort.get_available_providers()
     if providers == "auto":
-        gpu = [p for p in (TENSORRT, CUDA) if p in available] if _gpu_visible() else []
+        gpu = [p for p in (TENSORRT, CUDA) if p in available] if gpu_visible() else []
         # TensorRT -> CUDA -> CPU; if a chain fails outright, the next drops its head.
         return [gpu[i:] + [CPU] for i in range(len(gpu) + 1)], False
     names = [providers] if isinstance(providers, str) else list(providers)
@@ -71,7 +73,15 @@ class GeneratorSession:
 
     Attributes from the model's metadata: `metadata` (all of it), `latent_dim`, `num_classes`
     (None when unconditional), `class_names`, `prior` ("uniform" or "normal"), `prior_range`,
-    `image_shape` (one sample's shape), `value_range`.
+    `image_shape` (one sample's shape, also `data_shape`), `value_range`.
+
+    It satisfies the sampler protocol of `export.sampling`: `generate` returns float32 in
+    `value_range`, like `zoo.GAN.generate`; `generate_images` returns uint8 pixels.
+
+    Args:
+        path: the .onnx file `ganzoo export` (or `export_generator`) wrote.
+        providers: "auto", "cpu", "cuda", "tensorrt", or a list of onnxruntime provider names.
+        intra_op_threads: onnxruntime's intra-op thread count; None for its default.
     """
 
     def __init__(self, path, providers="auto", intra_op_threads=None):
@@ -142,6 +152,11 @@ class GeneratorSession:
         return tuple(int(d) for d in self.metadata["image_shape"])
 
     @property
+    def data_shape(self):
+        """One sample's shape, as `zoo.GAN.data_shape` calls it."""
+        return self.image_shape
+
+    @property
     def value_range(self):
         value = self.metadata["value_range"]
         return None if value is None else tuple(float(v) for v in value)
@@ -157,14 +172,7 @@ class GeneratorSession:
 
     def sample_noise(self, n, seed=None):
         """z from the model's prior, float32 (n, latent_dim); `seed` makes it repeatable."""
-        n = _positive(n)
-        rng = np.random.default_rng(seed)
-        a, b = self.prior_range
-        if self.prior == "uniform":
-            z = rng.uniform(a, b, size=(n, self.latent_dim))
-        else:
-            z = rng.normal(a, b, size=(n, self.latent_dim))
-        return z.astype(np.float32)
+        return sampling.prior_noise(n, self.latent_dim, self.prior, self.prior_range, seed)
 
     def __call__(self, z, labels=None):
         """G(z) or G(z, labels): the raw float32 output, shape (batch, *image_shape), in `value_range`."""
@@ -176,22 +184,30 @@ class GeneratorSession:
         return self.session.run([self._output_name], feeds)[0]
 
     def generate(self, n, labels=None, seed=None, z=None):
-        """n samples: uint8 NHWC images for image models (raw float32 for vector models).
+        """n samples, float32 (n, *image_shape) in `value_range` (the sampler protocol).
 
-        `labels`: one class index or n of them (conditional models only). `seed` makes the noise
-        repeatable; pass `z` (float32, (n, latent_dim)) to choose it yourself.
+        Args:
+            n: how many samples.
+            labels: one class index or n of them (conditional models only).
+            seed: an int makes the noise repeatable.
+            z: float32 (n, latent_dim) to choose the noise yourself.
         """
-        n = _positive(n)
+        n = sampling.positive(n)
         z = self.sample_noise(n, seed=seed) if z is None else self._checked_z(z)
         if len(z) != n:
             raise ValueError(f"n is {n} but z holds {len(z)} latent vectors.")
         labels = self._checked_labels(labels, n)
-        chunks = []
-        for start in range(0, n, GENERATE_CHUNK):
-            stop = start + GENERATE_CHUNK
-            chunks.append(self(z[start:stop], None if labels is None else labels[start:stop]))
-        samples = np.concatenate(chunks)
-        return to_uint8(samples, self.value_range) if len(self.image_shape) == 3 else samples
+        return sampling.generate_in_chunks(self, z, labels, GENERATE_CHUNK)
+
+    def generate_images(self, n, labels=None, seed=None, z=None):
+        """n images as uint8 NHWC pixels: `generate`, mapped from `value_range` to [0, 255].
+
+        Args:
+            n, labels, seed, z: as for `generate`.
+        """
+        if len(self.image_shape) != 3:
+            raise ValueError(f"{self.path} generates vectors of shape {self.image_shape}, not images.")
+        return to_uint8(self.generate(n, labels=labels, seed=seed, z=z), self.value_range)
 
     # ----------------------------------------------------------------- input checks
 
@@ -205,74 +221,23 @@ class GeneratorSession:
         return np.ascontiguousarray(z)
 
     def _checked_labels(self, labels, n):
-        if not self.conditional:
-            if labels is not None:
-                raise ValueError("labels were given, but this generator is unconditional.")
-            return None
-        if labels is None:
-            names = f" ({', '.join(map(str, self.class_names))})" if self.class_names else ""
-            raise ValueError(f"this conditional generator needs labels in [0, {self.num_classes}){names}.")
-        labels = np.asarray(labels)
-        if labels.ndim == 0:
-            labels = np.full((n,), labels)
-        if not np.issubdtype(labels.dtype, np.integer):
-            raise ValueError(f"labels must be integers, got dtype {labels.dtype}.")
-        if labels.shape != (n,):
-            raise ValueError(f"expected {n} labels (one per latent vector), got shape {labels.shape}.")
-        bad = labels[(labels < 0) | (labels >= self.num_classes)]
-        if bad.size:
-            raise ValueError(f"label {bad[0]} is outside [0, {self.num_classes}).")
-        return labels.astype(np.int64)
-
-
-def _positive(n):
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise ValueError(f"n must be a positive integer, got {n!r}.")
-    if n <= 0:
-        raise ValueError(f"n must be positive, got {n}.")
-    return int(n)
-
-
-def to_uint8(samples, value_range=(-1.0, 1.0)):
-    """Float samples in `value_range` -> uint8 in [0, 255]."""
-    low, high = value_range if value_range else (-1.0, 1.0)
-    scaled = (np.asarray(samples, np.float32) - low) * (255.0 / (high - low))
-    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+        return sampling.check_labels(labels, n, self.num_classes, self.class_names)
 
 
 def save_grid(images, path, nrow=None, padding=2, scale=None):
     """Tile images (N, H, W, C) into one PNG; returns the path.
 
-    uint8 images are used as they are; float images are taken to be in [-1, 1]. `nrow` is the
-    number of images per row (default: a square-ish grid). `scale` enlarges each pixel (default:
-    enough that a tile is at least 64 pixels wide, so 8x8 digits stay visible).
+    Args:
+        images: uint8 images as they are, or floats in [-1, 1].
+        path: the PNG file to write (its folder is created).
+        nrow: images per row (default: a square-ish grid).
+        padding: pixels between images.
+        scale: enlarge each pixel this many times (default: enough that a tile is at least 64
+            pixels wide, so 8x8 digits stay visible).
     """
-    from PIL import Image
-
-    images = np.asarray(images)
-    if images.ndim == 3:
-        images = images[..., None]
-    if images.ndim != 4 or images.shape[-1] not in (1, 3, 4) or len(images) == 0:
-        raise ValueError(f"save_grid needs images of shape (N, H, W, C) with C in 1/3/4, got {images.shape}.")
-    if images.dtype != np.uint8:
-        images = to_uint8(images)
-    n, height, width, channels = images.shape
-    nrow = int(nrow) if nrow else math.ceil(math.sqrt(n))
-    if nrow <= 0:
-        raise ValueError(f"nrow must be positive, got {nrow}.")
-    scale = int(scale) if scale else max(1, math.ceil(64 / max(height, width)))
-    rows = math.ceil(n / nrow)
-    grid = np.zeros(
-        (rows * (height + padding) + padding, nrow * (width + padding) + padding, channels), np.uint8
-    )
-    for index, image in enumerate(images):
-        top = padding + (index // nrow) * (height + padding)
-        left = padding + (index % nrow) * (width + padding)
-        grid[top : top + height, left : left + width] = image
-    if scale > 1:
-        grid = grid.repeat(scale, axis=0).repeat(scale, axis=1)
+    grid = sampling.image_grid(images, nrow=nrow, padding=padding, scale=scale)
     path = pathlib.Path(path)
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(grid[..., 0] if channels == 1 else grid).save(path)
+    sampling.to_pil(grid).save(path)
     return path

@@ -6,7 +6,8 @@ from PIL import Image
 
 import keras
 import zoo
-from train import callbacks, datasets, plots
+from export import sampling
+from train import callbacks, datasets, files
 
 
 def _tiny_gan(conditional=True, data_shape=(8, 8, 1)):
@@ -23,15 +24,6 @@ def _fit(gan, callback_list, labels=True, epochs=1):
     gan.fit(data, epochs=epochs, steps_per_epoch=2, callbacks=callback_list, verbose=0)
 
 
-def test_image_grid_layout():
-    images = np.stack([np.full((2, 3, 1), v, dtype="float32") for v in (-1.0, 0.0, 1.0)])
-    grid = plots.image_grid(images, rows=2, cols=2, pad=1)
-    assert grid.shape == (2 * 3 + 1, 2 * 4 + 1) and grid.dtype == np.uint8
-    assert grid[1, 1] == 0 and grid[1, 5] == 128 and grid[4, 1] == 255 and grid[4, 5] == 0  # last cell empty
-    with pytest.raises(ValueError, match="do not fit"):
-        plots.image_grid(np.zeros((5, 2, 2, 1)), 2, 2)
-
-
 def test_sample_grid_uses_fixed_noise_and_rows_ordered_by_class(tmp_path):
     gan = _tiny_gan()
     grid = callbacks.SampleGrid(tmp_path / "samples", rows=10, cols=4, seed=5)
@@ -46,7 +38,7 @@ def test_sample_grid_uses_fixed_noise_and_rows_ordered_by_class(tmp_path):
     # Row r is class r: redraw row 3 from the same noise with label 3 and compare pixel for pixel.
     z = keras.ops.convert_to_numpy(gan.sample_noise(40, seed=5))[12:16]
     row = gan.generator([z, np.full(4, 3, dtype="int32")], training=False)
-    expected = plots.image_grid(keras.ops.convert_to_numpy(row), 1, 4)[1:-1]
+    expected = sampling.image_grid(keras.ops.convert_to_numpy(row), nrow=4, padding=1, scale=1)[1:-1, :, 0]
     np.testing.assert_array_equal(picture[::scale, ::scale][1 + 3 * 9 : 1 + 3 * 9 + 8], expected)
     np.testing.assert_array_equal(callbacks.grid_labels(10, 3, 2), [0, 0, 1, 1, 2, 2])
     # Re-rendering is deterministic: same noise, same weights, same bytes.
@@ -112,7 +104,7 @@ def test_atomic_target_leaves_no_partial_file(tmp_path):
     target = tmp_path / "model.keras"
     target.write_text("old")
     with pytest.raises(RuntimeError):
-        with plots.atomic_target(target) as temporary:
+        with files.atomic_target(target) as temporary:
             assert temporary.suffix == ".keras" and temporary.parent == tmp_path
             temporary.write_text("half-writ")
             raise RuntimeError("killed mid-write")

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import zoo  # noqa: F401 - registers the GAN classes for load_model
-from train import cli, cli_train, runner
+from train import cli, runner
+from train.cli import training as cli_train
 from train.runner import RunSpec, train_run
 
 TINY = ["--option", "filters=8", "--latent-dim", "8", "--quiet"]
@@ -54,6 +55,15 @@ def test_bad_input_exits_2_with_one_line(argv, reason, tmp_path, monkeypatch, ca
     assert err.count("\n") == 1 and err.startswith("ganzoo train: error: ") and "Traceback" not in err
     assert reason in err
     assert not (tmp_path / "saved_models").exists() or not any((tmp_path / "saved_models").iterdir())
+
+
+def test_an_error_that_is_not_the_users_keeps_its_traceback(monkeypatch):
+    def keras_fails(*args, **kwargs):
+        raise ValueError("a Keras internal error")
+
+    monkeypatch.setattr(runner, "train_run", keras_fails)
+    with pytest.raises(ValueError, match="Keras internal"):  # not turned into "usage error, exit 2"
+        cli.main(["train", "vanilla", "--quiet"])
 
 
 def test_train_writes_a_complete_run_folder_and_same_seed_repeats_exactly(tmp_path, monkeypatch, capsys):

@@ -8,8 +8,23 @@ import pytest
 from train import datasets, evaluation
 
 
-def _sampler(generate, data_shape, num_classes=None):
-    return evaluation.Sampler(lambda n, labels, seed: generate(n, labels, seed), 2, num_classes, data_shape, "test")
+class _Sampler:
+    """A stand-in generator with the sampler protocol: `generate` draws from a hand-written function."""
+
+    latent_dim = 2
+
+    def __init__(self, generate, data_shape, num_classes=None):
+        self._generate, self.data_shape, self.num_classes = generate, data_shape, num_classes
+
+    @property
+    def conditional(self):
+        return self.num_classes is not None
+
+    def generate(self, n, labels=None, seed=None):
+        return self._generate(n, labels, seed)
+
+
+_sampler = _Sampler
 
 
 def test_toy_evaluation_tells_coverage_from_collapse():
@@ -54,7 +69,7 @@ def digits_classifier(tmp_path_factory):
     """The digits classifier, trained once into a temporary cache (500 steps, the default minimum, on 1,437 8x8 images)."""
     import os
 
-    from train import classifier
+    from train.evaluation import classifier
 
     cache = tmp_path_factory.mktemp("cache")
     old = os.environ.get("GANZOO_CACHE")
@@ -70,7 +85,7 @@ def digits_classifier(tmp_path_factory):
 
 
 def test_classifier_is_accurate_and_cached(digits_classifier, monkeypatch):
-    from train import classifier
+    from train.evaluation import classifier
 
     assert digits_classifier.test_accuracy > 0.9
     path = digits_classifier.info["cache_path"]
@@ -151,13 +166,16 @@ def small_gan(tmp_path_factory):
 
 
 def test_sources_load_from_run_folder_gan_and_generator(small_gan):
-    from_folder = evaluation.load_source(small_gan)
-    from_generator = evaluation.load_source(small_gan / "generator.keras")
-    assert from_folder.config["dataset"] == "digits"
+    import zoo
+
+    source = evaluation.load_source(small_gan)
+    from_folder, from_generator = source.sampler, evaluation.load_source(small_gan / "generator.keras").sampler
+    assert source.config["dataset"] == "digits" and isinstance(from_folder, zoo.GAN)
+    assert source.config["backbone"] == "mlp" and source.config["conditional"]  # derived for an older config
     assert from_folder.num_classes == from_generator.num_classes == 10
     assert from_folder.data_shape == from_generator.data_shape == (8, 8, 1)
     labels = np.arange(6) % 10
-    a, b = from_generator(6, labels=labels, seed=1), from_generator(6, labels=labels, seed=1)
+    a, b = from_generator.generate(6, labels=labels, seed=1), from_generator.generate(6, labels=labels, seed=1)
     np.testing.assert_array_equal(a, b)  # the seed fixes the noise
     assert a.shape == (6, 8, 8, 1) and np.abs(a).max() <= 1.0
     with pytest.raises(FileNotFoundError):
@@ -170,13 +188,13 @@ def test_onnx_source_matches_the_keras_generator(small_gan, tmp_path):
     pytest.importorskip("onnxruntime")
     exporter = pytest.importorskip("export.exporter")
     path = tmp_path / "g.onnx"
-    exporter.export_generator(str(small_gan), str(path))
-    onnx_sampler = evaluation.load_source(path)
-    keras_sampler = evaluation.load_source(small_gan / "generator.keras")
+    exporter.export_generator(str(small_gan / "generator.keras"), str(path), metadata={"dataset": "digits"})
+    onnx_sampler = evaluation.load_source(path).sampler
+    keras_sampler = evaluation.load_source(small_gan / "generator.keras").sampler
     assert onnx_sampler.num_classes == 10 and onnx_sampler.data_shape == (8, 8, 1)
     labels = np.arange(20) % 10
     # Both draw U(-1, 1) noise from numpy's default_rng(seed): the same z, so the same images.
-    np.testing.assert_allclose(onnx_sampler(20, labels, 3), keras_sampler(20, labels, 3), atol=1e-5)
+    np.testing.assert_allclose(onnx_sampler.generate(20, labels, 3), keras_sampler.generate(20, labels, 3), atol=1e-5)
 
 
 def test_cli_evaluate_writes_json(small_gan, digits_classifier, tmp_path, monkeypatch, capsys):

@@ -12,6 +12,7 @@ from onnx import TensorProto, helper, numpy_helper
 import zoo
 from export import GeneratorSession, exporter
 from export.exporter import ParityError, export_generator, optimize_graph
+from train import run_folder
 
 
 def _randomise_batchnorm(generator, seed=0):
@@ -83,7 +84,7 @@ def test_unconditional_export_contract(dcgan, tmp_path):
 def test_conditional_run_folder_every_class(conditional_run, tmp_path):
     folder, gan = conditional_run
     path = tmp_path / "cond.onnx"
-    report = export_generator(folder, path, opset=15)
+    report = run_folder.export(folder, path, opset=15)  # train reads the folder, export gets model + metadata
     inputs, _ = _graph_io(onnx.load(str(path)))
     assert inputs["label"] == (TensorProto.INT64, ["batch"])
     labels_checked = {(row["batch"], row["label"]) for row in report.checks}
@@ -92,6 +93,7 @@ def test_conditional_run_folder_every_class(conditional_run, tmp_path):
     session = GeneratorSession(path)
     assert session.class_names == ["zero", "one", "two"] and session.metadata["dataset"] == "digits"
     assert session.metadata["preset"] == "conditional" and session.metadata["training"] == {"epochs": 2, "seed": 1}
+    assert session.metadata["backbone"] == "dcgan"  # derived from the run's options: the config predates the key
     z = session.sample_noise(4, seed=0)
     keras_out = gan.generator([z, np.array([2, 1, 0, 2], np.int32)], training=False)
     np.testing.assert_allclose(session(z, [2, 1, 0, 2]), keras_out, atol=1e-4)
@@ -99,7 +101,7 @@ def test_conditional_run_folder_every_class(conditional_run, tmp_path):
 
 def test_fp16_keeps_float32_io(conditional_run, tmp_path):
     folder, gan = conditional_run
-    fp16 = export_generator(folder / "generator.keras", tmp_path / "g16.onnx", fp16=True)
+    fp16 = run_folder.export(folder / "generator.keras", tmp_path / "g16.onnx", fp16=True)
     model = onnx.load(fp16.path)
     inputs, outputs = _graph_io(model)
     assert inputs["z"][0] == TensorProto.FLOAT and outputs["images"][0] == TensorProto.FLOAT
@@ -135,11 +137,15 @@ def test_parity_failure_raises(dcgan, tmp_path, monkeypatch):
 def test_bad_sources(tmp_path):
     with pytest.raises(FileNotFoundError):
         export_generator(tmp_path / "missing", tmp_path / "x.onnx")
-    with pytest.raises(FileNotFoundError, match="not a run folder"):
+    with pytest.raises(ValueError, match="is a folder"):  # run folders are train's format, read by train
         export_generator(tmp_path, tmp_path / "x.onnx")
+    with pytest.raises(FileNotFoundError, match="not a run folder"):
+        run_folder.export(tmp_path, tmp_path / "x.onnx")
     (tmp_path / "notes.txt").write_text("hi")
     with pytest.raises(ValueError, match=".keras"):
         export_generator(tmp_path / "notes.txt", tmp_path / "x.onnx")
+    with pytest.raises(ValueError, match=".keras"):
+        run_folder.export(tmp_path / "notes.txt", tmp_path / "x.onnx")
     gan = zoo.create("vanilla", data_shape=(2,), latent_dim=3, g_units=(8,), d_units=(8,))
     with pytest.raises(ValueError, match="inputs"):
         export_generator(gan.discriminator, tmp_path / "x.onnx")
@@ -153,6 +159,22 @@ def test_cli_export_prints_parity(conditional_run, tmp_path, capsys):
     assert main(["export", str(folder), "--out", str(out), "--fp16"]) == 0
     printed = capsys.readouterr().out
     assert "batch 1" in printed and "batch 7" in printed and "fp16" in printed and out.is_file()
+
+
+def test_cli_export_usage_errors_are_one_line_failures_are_not(conditional_run, tmp_path, monkeypatch, capsys):
+    from train.cli import main
+
+    assert main(["export", str(tmp_path / "missing"), "--out", str(tmp_path / "x.onnx")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("ganzoo export: error: no model at")
+
+    def parity_fails(*args, **kwargs):
+        raise ParityError("onnxruntime differs from Keras by 0.5 (tolerance 1e-4)")
+
+    monkeypatch.setattr(exporter, "export_generator", parity_fails)
+    folder, _ = conditional_run
+    with pytest.raises(ParityError):  # a real failure: the traceback reaches the user, exit status 1
+        main(["export", str(folder), "--out", str(tmp_path / "x.onnx")])
 
 
 # ----------------------------------------------------------------- the ConvTranspose rewrite, without TensorFlow

@@ -12,7 +12,7 @@ def logit(p):
     return np.float32(math.log(p / (1 - p)))
 
 
-def test_value_function_matches_the_seeds_worked_example():
+def test_value_function_matches_the_lecture_worked_example():
     # D(x) = 0.8 and D(G(z)) = 0.2: V = ln 0.8 + ln(1 - 0.2) = 2 ln 0.8.
     v = zoo.value_function(np.array([logit(0.8)]), np.array([logit(0.2)]))
     assert float(v) == pytest.approx(2 * math.log(0.8), abs=1e-6)

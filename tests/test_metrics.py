@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from train import metrics
+from train.evaluation import metrics
 
 RING = np.stack([np.cos(2 * np.pi * np.arange(8) / 8), np.sin(2 * np.pi * np.arange(8) / 8)], axis=1)
 STD = 0.01

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import zoo
-from train.distribute import float32_copy, mixed_precision, set_mixed_precision
+from zoo import float32_copy, mixed_precision, set_mixed_precision
 
 DCGAN = {"data_shape": (8, 8, 1), "latent_dim": 8, "filters": 4, "seed": 1}
 MLP = {"data_shape": (4, 4, 1), "latent_dim": 8, "g_units": (16,), "d_units": (16,), "seed": 1}
@@ -71,7 +71,7 @@ def test_a_mixed_precision_generator_exports_as_a_float32_graph(tmp_path):
 
     import zoo
     from export import export_generator
-    from train.distribute import mixed_precision
+    from zoo import mixed_precision
 
     with mixed_precision("mixed_bfloat16"):
         gan = zoo.create("dcgan", data_shape=(8, 8, 1), filters=4, latent_dim=8)
@@ -82,3 +82,11 @@ def test_a_mixed_precision_generator_exports_as_a_float32_graph(tmp_path):
     assert [o.type.tensor_type.elem_type for o in model.graph.output] == [float32]
     assert all(init.data_type == float32 for init in model.graph.initializer if init.data_type != onnx.TensorProto.INT64)
     assert report.max_abs_diff <= 1e-4
+
+
+def test_train_keeps_exporting_the_model_side_helpers():
+    import train
+    from train import distribute
+
+    for name in ("float32_copy", "mixed_precision", "set_mixed_precision", "synchronize_batch_norm"):
+        assert getattr(train, name) is getattr(zoo, name) is getattr(distribute, name)

@@ -72,7 +72,7 @@ def test_preset_trains_and_round_trips(case, tmp_path):
     assert int(restored.g_optimizer.iterations) == 8
 
 
-def test_vanilla_defaults_are_the_seeds_mnist_example():
+def test_vanilla_defaults_are_the_lecture_mnist_example():
     gan = zoo.create("vanilla")
     dense = lambda model: [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
     assert [layer.units for layer in dense(gan.generator)] == [256, 512, 1024, 784]
@@ -81,7 +81,7 @@ def test_vanilla_defaults_are_the_seeds_mnist_example():
     assert gan.latent_dim == 100 and gan.prior == "uniform"
 
 
-def test_vanilla_builds_the_seeds_one_dimensional_example():
+def test_vanilla_builds_the_lecture_one_dimensional_example():
     gan = zoo.create(
         "vanilla", data_shape=(1,), latent_dim=1, g_units=(5, 5), d_units=(10, 10), activation="tanh"
     )

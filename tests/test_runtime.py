@@ -96,14 +96,17 @@ def test_outputs_match_numpy_reference(models):
     labels = np.array([0, 1, 2, 1, 0])
     expected = np.tanh((z + E[labels]) @ W).reshape(5, *SHAPE)
     np.testing.assert_allclose(session(z, labels), expected, atol=1e-5)
-    images = session.generate(5, labels=labels, z=z)
+    samples = session.generate(5, labels=labels, z=z)  # the sampler protocol: float32 in value_range, like GAN
+    assert samples.dtype == np.float32 and session.data_shape == SHAPE
+    np.testing.assert_allclose(samples, expected, atol=1e-5)
+    images = session.generate_images(5, labels=labels, z=z)
     assert images.dtype == np.uint8 and images.shape == (5, *SHAPE)
     np.testing.assert_array_equal(images, np.clip(np.rint((expected + 1) * 127.5), 0, 255).astype(np.uint8))
     # One label for all, and labels as a list, mean the same thing.
     np.testing.assert_array_equal(session.generate(5, labels=2, z=z), session.generate(5, labels=[2] * 5, z=z))
 
 
-def test_seeds_repeat_and_priors_are_sampled(models):
+def test_a_seed_repeats_the_draw_and_priors_are_sampled(models):
     session = GeneratorSession(models["plain"])
     np.testing.assert_array_equal(session.generate(3, seed=7), session.generate(3, seed=7))
     assert not np.array_equal(session.generate(3, seed=7), session.generate(3, seed=8))
@@ -127,6 +130,8 @@ def test_vector_model_returns_floats(models):
     session = GeneratorSession(models["vector"])
     samples = session.generate(6, seed=0)
     assert samples.dtype == np.float32 and samples.shape == (6, 2)
+    with pytest.raises(ValueError, match="not images"):
+        session.generate_images(6, seed=0)
 
 
 @pytest.mark.parametrize(
@@ -220,7 +225,7 @@ def test_runtime_works_without_tensorflow(models, tmp_path):
 import export
 from export import GeneratorSession, save_grid
 session = GeneratorSession({str(models['conditional'])!r})
-images = session.generate(6, labels=[0, 1, 2, 0, 1, 2], seed=0)
+images = session.generate_images(6, labels=[0, 1, 2, 0, 1, 2], seed=0)
 assert images.shape == (6, 2, 2, 3) and images.dtype.name == "uint8"
 save_grid(images, {str(tmp_path / 'grid.png')!r})
 """

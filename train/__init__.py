@@ -34,9 +34,10 @@ _EXPORTS = {
     "train_run": "train.runner",
     "RECIPES": "train.recipes",
     "get_recipe": "train.recipes",
-    # evaluation (issue 5) and scale (issue 6)
+    # evaluation
     "evaluate": "train.evaluation",
     "load_source": "train.evaluation",
+    # scale
     "get_strategy": "train.distribute",
     "set_mixed_precision": "train.distribute",
     "mixed_precision": "train.distribute",

@@ -11,7 +11,8 @@ import time
 import keras
 import numpy as np
 
-from train import latent, plots
+from export import sampling
+from train import files, latent, plots, run_folder
 
 MIN_CELL = 32  # pixels: grids of small images (digits are 8x8) are enlarged to at least this per image
 
@@ -58,8 +59,7 @@ class SampleGrid(keras.callbacks.Callback):
 
     def render(self, path):
         images = _generate(self.model, self.z, self.labels)
-        grid = plots.image_grid(images, self.rows, self.cols)
-        return plots.save_image(grid, path, min_cell=MIN_CELL, cell=images.shape[1])
+        return files.save_image(sampling.image_grid(images, nrow=self.cols, padding=1, min_cell=MIN_CELL), path)
 
 
 class LatentWalk(keras.callbacks.Callback):
@@ -90,8 +90,7 @@ class LatentWalk(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs_are_finite(logs):
             images = _generate(self.model, self.z, self.labels)
-            grid = plots.image_grid(images, 2 * self.pairs, self.steps)
-            plots.save_image(grid, self.path, min_cell=MIN_CELL, cell=images.shape[1])
+            files.save_image(sampling.image_grid(images, nrow=self.steps, padding=1, min_cell=MIN_CELL), self.path)
 
 
 class TrainingCurves(keras.callbacks.Callback):
@@ -127,7 +126,7 @@ class TrainingCurves(keras.callbacks.Callback):
 class ToyDistributionPlot(keras.callbacks.Callback):
     """Toy data figures per epoch, `directory/epoch_NNN.png`.
 
-    1-D data (`gaussian1d`): the seeds' figure, histograms of data and G(z) with D(x) drawn over them.
+    1-D data (`gaussian1d`): the lecture example's figure, histograms of data and G(z) with D(x) drawn over them.
     2-D data (`ring8`, `grid25`): a scatter of G(z) over the modes, each with its 3-std circle.
     """
 
@@ -199,16 +198,13 @@ class RunCheckpoint(keras.callbacks.Callback):
         self._started = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        from train import runner
-
         if (self.divergence is not None and self.divergence.diverged_at is not None) or not logs_are_finite(logs):
             return
         for name, value in (logs or {}).items():
             self.history.setdefault(name, []).append(float(value))
         self.history.setdefault("seconds", []).append(round(time.perf_counter() - self._started, 3))
-        runner.write_state(self.run_dir, "running", epoch + 1, self.history)
-        runner.save_model(self.model.generator, self.run_dir / runner.GENERATOR_FILE)
-        runner.save_model(self.model, self.run_dir / runner.GAN_FILE)
+        run_folder.write_state(self.run_dir, "running", epoch + 1, self.history)
+        run_folder.save_checkpoint(self.run_dir, self.model)
 
 
 def tensorboard_callback(log_dir):

@@ -5,13 +5,13 @@ Sources, by `name`:
   Split: a stratified 80/20 split with a fixed seed (0): ``train`` 1,437 images, ``test`` 360,
   ``all`` 1,797. ``ganzoo train`` uses ``train``, so ``test`` stays held out for evaluation.
 - a tensorflow-datasets image dataset (``mnist``, ``fashion_mnist``, ``cifar10``, ...), with ``data_dir``.
-  Offline, a dataset that is not already prepared fails at once with a ValueError naming the local
+  Offline, a dataset that is not already prepared fails at once with a DatasetError naming the local
   alternatives (tfds itself would retry downloads for minutes).
 - a directory: MNIST-format IDX files (``train-images-idx3-ubyte[.gz]`` + ``train-labels-idx1-ubyte[.gz]``,
   ``t10k-*`` for ``split="test"``), or else a folder of PNG/JPEG images; class subfolders become labels.
   Images are resized to ``image_size`` (default: the first image's size); grayscale folders give one
   channel, others RGB; unreadable files are skipped and counted in a warning.
-- toy vectors (see `TOY_SETS`): ``gaussian1d`` (N(1, 1), the seeds' Example 1), ``ring8`` and ``grid25``
+- toy vectors (see `TOY_SETS`): ``gaussian1d`` (N(1, 1), the lecture example's Example 1), ``ring8`` and ``grid25``
   (the mode-collapse benchmarks of VEEGAN / PacGAN, PacGAN's parameters). Each split is a fixed draw of
   `TOY_SAMPLES` points (train: seed 0, test: seed 1).
 """
@@ -47,8 +47,8 @@ class ToySet:
 
 
 TOY_SETS = {
-    # The seeds' Example 1: one Gaussian, mean 1, standard deviation 1.
-    "gaussian1d": ToySet(np.array([[1.0]]), 1.0, "N(1, 1) in 1-D (the seeds' Example 1)"),
+    # The lecture example's Example 1: one Gaussian, mean 1, standard deviation 1.
+    "gaussian1d": ToySet(np.array([[1.0]]), 1.0, "N(1, 1) in 1-D (the lecture example's Example 1)"),
     # PacGAN (Lin et al. 2018), 2D-ring: 8 Gaussians, means (cos(2 pi i / 8), sin(2 pi i / 8)), std 0.01.
     "ring8": ToySet(
         np.stack([np.cos(2 * np.pi * np.arange(8) / 8), np.sin(2 * np.pi * np.arange(8) / 8)], axis=1),
@@ -85,6 +85,10 @@ class DatasetArrays:
         return tuple(int(d) for d in self.x.shape[1:])
 
 
+class DatasetError(ValueError):
+    """The dataset asked for cannot be loaded as asked (a bad name, folder, split or size): the user's to fix."""
+
+
 def dataset_names():
     """The built-in names that work offline (tfds names and directory paths are accepted too)."""
     return ["digits", *TOY_SETS]
@@ -93,7 +97,7 @@ def dataset_names():
 def toy_modes(name):
     """(centres K x D, std) of a toy set, so evaluation counts modes with the data's own parameters."""
     if name not in TOY_SETS:
-        raise ValueError(f"{name!r} is not a toy set; toy sets are {', '.join(TOY_SETS)}.")
+        raise DatasetError(f"{name!r} is not a toy set; toy sets are {', '.join(TOY_SETS)}.")
     toy = TOY_SETS[name]
     return toy.modes.copy(), toy.std
 
@@ -106,9 +110,16 @@ def is_toy(name):
 
 
 def load_arrays(name, split="train", image_size=None, data_dir=None):
-    """Load a whole split as `DatasetArrays` (see the module docstring for names and splits)."""
+    """Load a whole split as `DatasetArrays` (see the module docstring for names and splits).
+
+    Args:
+        name: "digits", a toy set, a tensorflow-datasets name, or a folder of images / MNIST IDX files.
+        split: "train", "test" or "all".
+        image_size: resize images to this many pixels square.
+        data_dir: tensorflow-datasets data directory.
+    """
     if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}.")
+        raise DatasetError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}.")
     name = str(name)
     if name == "digits":
         arrays = _digits(split)
@@ -117,7 +128,7 @@ def load_arrays(name, split="train", image_size=None, data_dir=None):
     elif os.path.isdir(name):
         arrays = _directory(pathlib.Path(name), split, image_size)
     elif _looks_like_path(name):
-        raise ValueError(f"dataset folder {name!r} does not exist.")
+        raise DatasetError(f"dataset folder {name!r} does not exist.")
     else:
         arrays = _tfds(name, split, data_dir)
     if image_size is not None and arrays.x.ndim == 4:
@@ -140,6 +151,14 @@ def load_dataset(
 
     The split is held in memory, so it is effectively cached; with `seed` the shuffle order of every
     pass is repeatable (tf.data reshuffles each iteration from that seed).
+
+    Args:
+        name, split, image_size, data_dir: as for `load_arrays`.
+        batch_size: samples per batch.
+        labels: yield (samples, labels) for a conditional model.
+        shuffle: shuffle every pass.
+        seed: makes the shuffle order repeatable.
+        drop_remainder: drop the last incomplete batch.
     """
     arrays = load_arrays(name, split=split, image_size=image_size, data_dir=data_dir)
     return to_dataset(arrays, batch_size, labels=labels, shuffle=shuffle, seed=seed, drop_remainder=drop_remainder)
@@ -163,6 +182,14 @@ def epoch_dataset(arrays, batch_size, seed, first_epoch, epochs, labels=False):
     Each epoch's order is a stateless shuffle seeded by (seed, epoch), so it depends only on the run's
     seed and the epoch number: a resumed run sees exactly the batches the uninterrupted run would have.
     Incomplete final batches are dropped, so every epoch has `len(arrays) // batch_size` steps.
+
+    Args:
+        arrays: a `DatasetArrays` (see `load_arrays`).
+        batch_size: samples per batch.
+        seed: the run's seed.
+        first_epoch: the epoch to start from (a resumed run's).
+        epochs: the epoch to stop before.
+        labels: yield (samples, labels) for a conditional model.
     """
     import tensorflow as tf
 
@@ -185,18 +212,18 @@ def epoch_dataset(arrays, batch_size, seed, first_epoch, epochs, labels=False):
 
 def _check_batch_size(arrays, batch_size, labels):
     if int(batch_size) < 1:
-        raise ValueError(f"batch size must be positive, got {batch_size}.")
+        raise DatasetError(f"batch size must be positive, got {batch_size}.")
     if int(batch_size) > len(arrays):
-        raise ValueError(f"batch size {batch_size} is larger than dataset {arrays.name!r} ({len(arrays)} samples).")
+        raise DatasetError(f"batch size {batch_size} is larger than dataset {arrays.name!r} ({len(arrays)} samples).")
     if labels and arrays.y is None:
-        raise ValueError(f"dataset {arrays.name!r} has no labels.")
+        raise DatasetError(f"dataset {arrays.name!r} has no labels.")
 
 
 def resize_images(x, image_size):
     """Resize NHWC images in [-1, 1] to image_size x image_size (area when shrinking, bilinear when growing)."""
     size = int(image_size)
     if size < 1:
-        raise ValueError(f"image size must be positive, got {image_size}.")
+        raise DatasetError(f"image size must be positive, got {image_size}.")
     if x.shape[1:3] == (size, size):
         return x
     import tensorflow as tf
@@ -259,7 +286,7 @@ def read_idx(path):
     with opener(path, "rb") as f:
         data = f.read()
     if data[:2] != b"\x00\x00" or data[2] != 0x08:
-        raise ValueError(f"{path} is not an unsigned-byte IDX file.")
+        raise DatasetError(f"{path} is not an unsigned-byte IDX file.")
     ndim = data[3]
     shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
@@ -279,7 +306,7 @@ def _idx_dataset(folder, split):
     for prefix in prefixes:
         images_file = _idx_file(folder, f"{prefix}-images-idx3-ubyte")
         if images_file is None:
-            raise ValueError(f"{folder} has no {prefix}-images-idx3-ubyte[.gz] file for split {split!r}.")
+            raise DatasetError(f"{folder} has no {prefix}-images-idx3-ubyte[.gz] file for split {split!r}.")
         xs.append(read_idx(images_file))
         labels_file = _idx_file(folder, f"{prefix}-labels-idx1-ubyte")
         ys.append(None if labels_file is None else read_idx(labels_file).astype("int32"))
@@ -304,7 +331,7 @@ def _image_folder(folder, image_size):
         files = [(path, None) for path in _images_in(folder)]
         class_names = None
     if not files:
-        raise ValueError(f"{folder} holds no images (PNG/JPEG files or MNIST IDX files).")
+        raise DatasetError(f"{folder} holds no images (PNG/JPEG files or MNIST IDX files).")
     images, labels, skipped = [], [], 0
     for path, label in files:
         try:
@@ -317,7 +344,7 @@ def _image_folder(folder, image_size):
     if skipped:
         warnings.warn(f"skipped {skipped} unreadable image file(s) of {len(files)} in {folder}.", stacklevel=2)
     if not images:
-        raise ValueError(f"{folder} holds no readable images ({skipped} unreadable file(s)).")
+        raise DatasetError(f"{folder} holds no readable images ({skipped} unreadable file(s)).")
     grayscale = all(_is_gray(np.asarray(image)) for image in images[:256])
     width, height = (image_size, image_size) if image_size else images[0].size
     pixels = np.stack([np.asarray(image.resize((int(width), int(height)), Image.BILINEAR)) for image in images])
@@ -360,24 +387,24 @@ def _tfds(name, split, data_dir):
     try:
         import tensorflow_datasets as tfds
     except ImportError as error:
-        raise ValueError(_offline_message(name, f"tensorflow-datasets is not importable ({error})")) from None
+        raise DatasetError(_offline_message(name, f"tensorflow-datasets is not importable ({error})")) from None
     try:
         builder = tfds.builder(name, data_dir=data_dir)
     except tfds.core.registered.DatasetNotFoundError:
-        raise ValueError(
+        raise DatasetError(
             f"unknown dataset {name!r}; choose one of {', '.join(dataset_names())}, a tensorflow-datasets "
             f"image dataset ({', '.join(TFDS_EXAMPLES)}, ...) or a folder of images / MNIST IDX files."
         ) from None
     features = builder.info.features
     if "image" not in features:
-        raise ValueError(f"tensorflow-datasets dataset {name!r} has no 'image' feature.")
+        raise DatasetError(f"tensorflow-datasets dataset {name!r} has no 'image' feature.")
     if not _is_prepared(builder):
         if not _online():
-            raise ValueError(_offline_message(name, "no network connection"))
+            raise DatasetError(_offline_message(name, "no network connection"))
         try:
             builder.download_and_prepare()
         except Exception as error:  # noqa: BLE001 - any download failure gets the same advice
-            raise ValueError(_offline_message(name, f"download failed ({type(error).__name__})")) from None
+            raise DatasetError(_offline_message(name, f"download failed ({type(error).__name__})")) from None
     splits = {"all": "train+test"}.get(split, split)
     data = tfds.as_numpy(builder.as_dataset(split=splits, batch_size=-1))
     label = features["label"] if "label" in features else None

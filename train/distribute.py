@@ -1,4 +1,4 @@
-"""Scaling knobs for `fit`: tf.distribute strategies and mixed precision.
+"""Scaling knobs for `fit`: which tf.distribute strategy a run uses (the model side is `zoo.distribute`).
 
     from train.distribute import get_strategy, set_mixed_precision
     set_mixed_precision("auto")               # before building the model
@@ -12,12 +12,20 @@
 the global batch, so the numbers match one device on the same batch.
 """
 
-import contextlib
 import json
 import os
 
+# The model side (dtype policies, float32 copies, synchronised BatchNorm) lives in zoo; re-exported here.
+from zoo.distribute import (  # noqa: F401
+    MIXED_PRECISION_POLICIES,
+    default_mixed_precision_policy,
+    float32_copy,
+    mixed_precision,
+    set_mixed_precision,
+    synchronize_batch_norm,
+)
+
 STRATEGIES = ("default", "mirrored", "multiworker")
-MIXED_PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 def get_strategy(name="default", devices=None):
@@ -30,6 +38,10 @@ def get_strategy(name="default", devices=None):
     - "multiworker": `MultiWorkerMirroredStrategy` across the hosts listed in the `TF_CONFIG`
       environment variable (see `tf_config`); every worker runs the same program. Create it at
       program start, before any other TensorFlow op.
+
+    Args:
+        name: one of `STRATEGIES`.
+        devices: device names for "mirrored" (e.g. ["/gpu:0", "/gpu:1"]); None for all local GPUs.
     """
     import tensorflow as tf
 
@@ -56,89 +68,11 @@ def get_strategy(name="default", devices=None):
 
 
 def tf_config(workers, index, task_type="worker"):
-    """The TF_CONFIG JSON string for worker `index` of the `workers` ("host:port") cluster."""
+    """The TF_CONFIG JSON string for worker `index` of the `workers` cluster.
+
+    Args:
+        workers: the cluster's "host:port" addresses, the same list on every worker.
+        index: this worker's position in `workers`.
+        task_type: the cluster's task name.
+    """
     return json.dumps({"cluster": {task_type: list(workers)}, "task": {"type": task_type, "index": int(index)}})
-
-
-def default_mixed_precision_policy():
-    """mixed_float16 where there is a GPU (tensor cores), mixed_bfloat16 on CPU (no loss scaling needed)."""
-    import tensorflow as tf
-
-    return "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"
-
-
-def set_mixed_precision(policy="auto"):
-    """Set Keras' global dtype policy for models built from now on; returns the policy name.
-
-    `policy`: "auto" or True (see `default_mixed_precision_policy`), "mixed_float16",
-    "mixed_bfloat16", or "float32" / None / False to switch mixed precision off.
-    Layers then compute in 16 bits and keep float32 variables; `GAN` keeps discriminator logits
-    and losses in float32 and wraps its optimizers in `LossScaleOptimizer` under mixed_float16.
-    """
-    import keras
-
-    if policy is True or policy == "auto":
-        policy = default_mixed_precision_policy()
-    elif policy in (None, False, "off", "none"):
-        policy = "float32"
-    if policy not in MIXED_PRECISION_POLICIES:
-        raise ValueError(f"Unknown mixed-precision policy {policy!r}; choose 'auto' or one of {MIXED_PRECISION_POLICIES}.")
-    keras.mixed_precision.set_global_policy(policy)
-    return policy
-
-
-@contextlib.contextmanager
-def mixed_precision(policy="auto"):
-    """`set_mixed_precision(policy)` for the duration of a `with` block; the previous policy is restored."""
-    import keras
-
-    previous = keras.mixed_precision.global_policy()
-    try:
-        yield set_mixed_precision(policy)
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
-
-
-def float32_copy(model):
-    """A float32 copy of a functional `model` built under a mixed-precision policy (same weights).
-
-    A generator trained under mixed precision computes, and outputs, 16-bit values; export this copy
-    to get a float32 ONNX graph. Its variables were float32 all along, so nothing is lost.
-    """
-    import keras
-
-    def float32_layer(layer):
-        return layer.__class__.from_config({**layer.get_config(), "dtype": "float32"})
-
-    copy = keras.models.clone_model(model, clone_function=float32_layer)
-    copy.set_weights(model.get_weights())
-    return copy
-
-
-def synchronize_batch_norm(model, synchronized=True):
-    """Switch every BatchNormalization layer in `model` (a GAN, or one of its networks) to
-    global-batch statistics under a strategy; returns how many layers it changed.
-
-    By default Keras' BatchNormalization normalises each replica's batch with that replica's own
-    mean and variance, and each replica keeps its own moving averages (the saved ones are replica
-    0's). Synchronised, they are all-reduced every call: the step then equals the one-device step
-    on the global batch, at the cost of one all-reduce per BatchNorm layer.
-    """
-    import keras
-
-    batch_norms = [layer for layer in _all_layers(model) if isinstance(layer, keras.layers.BatchNormalization)]
-    for layer in batch_norms:
-        layer.synchronized = bool(synchronized)
-    return len(batch_norms)
-
-
-def _all_layers(model):
-    """Every layer in `model` and its nested models, once each."""
-    seen, stack, found = set(), [model], []
-    while stack:
-        layer = stack.pop()
-        if id(layer) not in seen:
-            seen.add(id(layer))
-            found.append(layer)
-            stack.extend(getattr(layer, "layers", []))
-    return found

@@ -49,7 +49,13 @@ INTERPOLATIONS = {"linear": lerp, "spherical": slerp}
 
 
 def interpolate(z0, z1, steps=10, method="spherical"):
-    """`steps` latent vectors from z0 to z1 inclusive: shape (steps, latent_dim)."""
+    """`steps` latent vectors from z0 to z1 inclusive: shape (steps, latent_dim).
+
+    Args:
+        z0, z1: the two end points (latent_dim,).
+        steps: how many vectors, ends included (at least 2).
+        method: "linear" (`lerp`) or "spherical" (`slerp`).
+    """
     if method not in INTERPOLATIONS:
         raise ValueError(f"unknown interpolation {method!r}; choose one of {', '.join(INTERPOLATIONS)}.")
     if int(steps) < 2:
@@ -59,7 +65,12 @@ def interpolate(z0, z1, steps=10, method="spherical"):
 
 
 def latent_walk(endpoints, steps=10, method="spherical"):
-    """Interpolations between consecutive rows of `endpoints` (K x latent_dim): (K - 1) * steps vectors."""
+    """Interpolations between consecutive rows of `endpoints` (K x latent_dim): (K - 1) * steps vectors.
+
+    Args:
+        endpoints: (K >= 2, latent_dim) points to walk through.
+        steps, method: as for `interpolate`, per leg.
+    """
     endpoints = np.asarray(endpoints, dtype="float32")
     if endpoints.ndim != 2 or len(endpoints) < 2:
         raise ValueError("endpoints must be a (K >= 2, latent_dim) array.")
@@ -69,8 +80,9 @@ def latent_walk(endpoints, steps=10, method="spherical"):
 def vector_arithmetic(plus_a, minus_b, plus_c):
     """mean(A) - mean(B) + mean(C) over latent vectors (DCGAN's "smiling woman - woman + man").
 
-    Each argument is one vector (latent_dim,) or several (n, latent_dim), averaged first as in the
-    paper, which averaged three exemplars per concept.
+    Args:
+        plus_a, minus_b, plus_c: each one vector (latent_dim,) or several (n, latent_dim), averaged
+            first as in the paper, which averaged three exemplars per concept.
     """
     means = [np.mean(np.atleast_2d(np.asarray(v, dtype="float64")), axis=0) for v in (plus_a, minus_b, plus_c)]
     if len({m.shape for m in means}) != 1:

@@ -1,71 +1,13 @@
-"""Files a training run writes: image grids, figures (matplotlib, Agg backend) and atomic saves.
+"""Figures of a training run (matplotlib, Agg backend): training curves and the toy-data plots.
 
-Every writer goes through `atomic_target`: the file is written under a temporary name in the same
-folder and renamed over the target, so a run killed mid-write never leaves a truncated file.
+Each `plot_*` draws one figure and hands it to `train.files.save_figure`, which writes it atomically.
 """
-
-import contextlib
-import json
-import os
-import pathlib
 
 import numpy as np
 
+from train import files
+
 CURVES = (("d_loss", "g_loss"), ("d_real", "d_fake"))
-
-
-@contextlib.contextmanager
-def atomic_target(path):
-    """Yield a temporary path beside `path` (same suffix, so format detection works); rename it over `path` on success."""
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
-
-
-def save_json(data, path):
-    with atomic_target(path) as temporary:
-        temporary.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
-
-
-def to_uint8(images):
-    """Images in [-1, 1] -> uint8 in [0, 255]."""
-    return np.round((np.clip(np.asarray(images, dtype="float32"), -1.0, 1.0) + 1.0) * 127.5).astype("uint8")
-
-
-def image_grid(images, rows, cols, pad=1):
-    """A (rows x cols) mosaic of NHWC images in [-1, 1] as uint8 (H, W) or (H, W, 3), with `pad` pixel gaps."""
-    images = to_uint8(images)
-    n, height, width, channels = images.shape
-    if n > rows * cols:
-        raise ValueError(f"{n} images do not fit a {rows} x {cols} grid.")
-    grid = np.zeros((rows * (height + pad) + pad, cols * (width + pad) + pad, channels), dtype="uint8")
-    for i, image in enumerate(images):
-        r, c = divmod(i, cols)
-        top, left = pad + r * (height + pad), pad + c * (width + pad)
-        grid[top : top + height, left : left + width] = image
-    return grid[..., 0] if channels == 1 else grid
-
-
-def save_image(array, path, min_cell=None, cell=None):
-    """Save a uint8 grid as PNG, enlarged by an integer factor (nearest) so that small images stay visible."""
-    from PIL import Image
-
-    array = np.asarray(array)
-    scale = 1
-    if min_cell and cell and cell < min_cell:
-        scale = int(np.ceil(min_cell / cell))
-    image = Image.fromarray(array)
-    if scale > 1:
-        image = image.resize((image.width * scale, image.height * scale), Image.NEAREST)
-    with atomic_target(path) as temporary:
-        image.save(temporary, format="PNG")
-    return pathlib.Path(path)
 
 
 def _figure(ncols=1, width=5.0, height=4.0):
@@ -76,13 +18,6 @@ def _figure(ncols=1, width=5.0, height=4.0):
     FigureCanvasAgg(figure)
     axes = figure.subplots(1, ncols)
     return figure, np.atleast_1d(axes)
-
-
-def _save_figure(figure, path):
-    figure.tight_layout()
-    with atomic_target(path) as temporary:
-        figure.savefig(temporary, format="png", dpi=100)
-    return pathlib.Path(path)
 
 
 def plot_curves(history, path):
@@ -101,11 +36,11 @@ def plot_curves(history, path):
     axes[1].set_title("discriminator outputs")
     axes[1].axhline(0.5, color="gray", linestyle=":", linewidth=1)
     axes[1].set_ylim(0.0, 1.0)
-    return _save_figure(figure, path)
+    return files.save_figure(figure, path)
 
 
 def plot_gaussian1d(data, samples, grid, discriminator, path, title=""):
-    """The seeds' 1-D figure: histograms of data and of G(z), with D(x) drawn over them."""
+    """The lecture example's 1-D figure: histograms of data and of G(z), with D(x) drawn over them."""
     figure, (axis,) = _figure()
     bins = np.linspace(grid.min(), grid.max(), 60)
     axis.hist(np.ravel(data), bins=bins, density=True, alpha=0.5, color="black", label="data p(x)")
@@ -119,7 +54,7 @@ def plot_gaussian1d(data, samples, grid, discriminator, path, title=""):
     handles = axis.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
     axis.legend(handles=handles, loc="upper left")
     axis.set_title(title)
-    return _save_figure(figure, path)
+    return files.save_figure(figure, path)
 
 
 def plot_toy2d(modes, std, samples, path, title=""):
@@ -138,4 +73,4 @@ def plot_toy2d(modes, std, samples, path, title=""):
     axis.set_aspect("equal")
     axis.legend(loc="upper right")
     axis.set_title(title)
-    return _save_figure(figure, path)
+    return files.save_figure(figure, path)

@@ -1,4 +1,4 @@
-"""Named training recipes: the seeds' experiments and the demo, runnable as `ganzoo train --recipe NAME`.
+"""Named training recipes: the lecture example's experiments and the demo, runnable as `ganzoo train --recipe NAME`.
 
 A recipe fixes a preset, a dataset and hyper-parameters; flags given on the command line override
 them (e.g. `--dataset ../shared/data/mnist` where tensorflow-datasets cannot download MNIST).
@@ -6,7 +6,7 @@ them (e.g. `--dataset ../shared/data/mnist` where tensorflow-datasets cannot dow
 
 RECIPES = {
     "example1-gaussian1d": dict(
-        description="the seeds' Example 1: fit N(1, 1) with a 1-5-5-1 tanh generator and a 1-10-10-1 tanh discriminator",
+        description="the lecture example's Example 1: fit N(1, 1) with a 1-5-5-1 tanh generator and a 1-10-10-1 tanh discriminator",
         preset="vanilla",
         dataset="gaussian1d",
         epochs=10,
@@ -15,7 +15,7 @@ RECIPES = {
         options=dict(latent_dim=1, g_units=[5, 5], d_units=[10, 10], activation="tanh"),
     ),
     "example2-mnist-mlp": dict(
-        description="the seeds' Example 2: MLP GAN (256-512-1024 / 1024-512-256) on MNIST, 100-d uniform noise",
+        description="the lecture example's Example 2: MLP GAN (256-512-1024 / 1024-512-256) on MNIST, 100-d uniform noise",
         preset="vanilla",
         dataset="mnist",
         epochs=30,
@@ -63,7 +63,11 @@ RECIPES = {
 
 
 def get_recipe(name):
-    """A copy of recipe `name` (ValueError listing the recipes when unknown)."""
+    """A copy of recipe `name` (ValueError listing the recipes when unknown).
+
+    Args:
+        name: one of `RECIPES`.
+    """
     if name not in RECIPES:
         raise ValueError(f"unknown recipe {name!r}; choose one of {', '.join(RECIPES)}.")
     recipe = dict(RECIPES[name])

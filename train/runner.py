@@ -1,13 +1,7 @@
 """A training run: one folder holding everything needed to watch, resume, repeat and export it.
 
-    saved_models/<preset>-<dataset>-<YYYYmmdd-HHMMSS>/
-        config.json      what was asked for (repeat the run from it) and the versions used
-        state.json       progress: status (running | finished | diverged), epochs done, history
-        gan.keras        the whole GAN with optimizer and noise-generator state: resumable
-        generator.keras  the generator alone, for sampling and export
-        samples/         a fixed-noise grid per epoch (or the toy-data figure), latent_walk.png
-        curves.png       d_loss, g_loss, D(x), D(G(z)) per epoch
-        logs/            TensorBoard
+The folder's layout and file formats are `train.run_folder`'s; this module plans a run (checks the
+request, picks or creates the folder) and trains it.
 
 Every file is written atomically (temporary name, then rename). The checkpoint after each epoch is
 `gan.keras`; the epoch it holds is read from its own optimizer step count, so the model and its
@@ -22,7 +16,6 @@ an uninterrupted one.
 """
 
 import dataclasses
-import json
 import math
 import os
 import pathlib
@@ -31,11 +24,9 @@ import re
 import secrets
 import time
 
-from train import plots
+from train import files, run_folder
+from train.run_folder import CONFIG_FILE, GAN_FILE, RUNS_DIR, STATE_FILE
 
-RUNS_DIR = "saved_models"
-CONFIG_FILE, STATE_FILE = "config.json", "state.json"
-GAN_FILE, GENERATOR_FILE = "gan.keras", "generator.keras"
 CURVES_EVERY = 5  # epochs between redraws of curves.png (matplotlib is the slowest per-epoch writer); also drawn at the end
 
 # config.json entries that must agree for a folder to hold "the same run" as a command.
@@ -90,11 +81,6 @@ class RunResult:
 # ------------------------------------------------------------------------------------------ helpers
 
 
-def read_json(path):
-    with open(path) as f:
-        return json.load(f)
-
-
 def versions():
     import keras
     import numpy
@@ -143,11 +129,6 @@ def same_run(existing, config, with_seed=True):
     return _repeat_view(existing, with_seed) == _repeat_view(config, with_seed)
 
 
-def run_status(run_dir):
-    path = pathlib.Path(run_dir) / STATE_FILE
-    return read_json(path).get("status", "running") if path.exists() else "running"
-
-
 def find_unfinished_run(runs_dir, config, with_seed=True):
     """The newest folder in `runs_dir` holding an unfinished run of `config`, or None."""
     runs_dir = pathlib.Path(runs_dir)
@@ -156,8 +137,8 @@ def find_unfinished_run(runs_dir, config, with_seed=True):
     candidates = []
     for folder in runs_dir.glob(f"{config['preset']}-{dataset_slug(config['dataset'])}-*"):
         try:
-            existing = read_json(folder / CONFIG_FILE)
-            if run_status(folder) == "running" and same_run(existing, config, with_seed):
+            existing = files.read_json(folder / CONFIG_FILE)
+            if run_folder.run_status(folder) == "running" and same_run(existing, config, with_seed):
                 candidates.append((existing.get("created", ""), folder.name, folder))
         except (OSError, ValueError):
             continue
@@ -221,6 +202,7 @@ def plan_run(spec, out=None, runs_dir=RUNS_DIR):
     if num_classes is not None and arrays.y is None:
         raise RunError(f"--num-classes was given, but dataset {spec.dataset!r} has no labels.")
     preset_classes = presets.PRESETS[spec.preset].get("num_classes")
+    backbone = options.get("backbone", presets.PRESETS[spec.preset]["backbone"])
     conditional = num_classes is not None or preset_classes is not None
     if conditional:
         if arrays.y is None:
@@ -247,6 +229,7 @@ def plan_run(spec, out=None, runs_dir=RUNS_DIR):
         "class_names": class_names,
         "data_shape": list(arrays.data_shape),
         "num_samples": len(arrays),
+        "backbone": backbone,
         "conditional": conditional,
         "epochs": int(spec.epochs),
         "batch_size": int(spec.batch_size),
@@ -268,8 +251,8 @@ def plan_run(spec, out=None, runs_dir=RUNS_DIR):
         run_dir = new_run_dir(runs_dir, spec.preset, spec.dataset)
     resuming = (run_dir / CONFIG_FILE).exists()
     if resuming:
-        existing = read_json(run_dir / CONFIG_FILE)
-        status = run_status(run_dir)
+        existing = files.read_json(run_dir / CONFIG_FILE)
+        status = run_folder.run_status(run_dir)
         if status != "running":
             raise RunError(f"{run_dir} already holds a {status} run; choose another --out folder.")
         if not same_run(existing, config, with_seed):
@@ -283,25 +266,12 @@ def plan_run(spec, out=None, runs_dir=RUNS_DIR):
 
 
 def _strategy_and_policy(config):
-    """The tf.distribute strategy (train/distribute.py when present) after setting the dtype policy."""
-    import keras
-    import tensorflow as tf
+    """The run's tf.distribute strategy, after setting its dtype policy."""
+    from train import distribute
 
-    try:
-        from train import distribute
-    except ImportError:
-        distribute = None
     if config.get("mixed_precision"):
-        if distribute is not None:
-            distribute.set_mixed_precision(config["mixed_precision"])
-        else:
-            keras.mixed_precision.set_global_policy(config["mixed_precision"])
-    name = config.get("strategy") or "default"
-    if distribute is not None:
-        return distribute.get_strategy(name)
-    if name != "default":
-        raise RunError(f"strategy {name!r} needs train/distribute.py, which is not installed.")
-    return tf.distribute.get_strategy()
+        distribute.set_mixed_precision(config["mixed_precision"])
+    return distribute.get_strategy(config.get("strategy") or "default")
 
 
 def _build_or_load(config, run_dir):
@@ -323,18 +293,6 @@ def _build_or_load(config, run_dir):
             jit_compile=bool(config.get("jit")),
         )
         return gan, False
-
-
-def save_model(model, path):
-    with plots.atomic_target(path) as temporary:
-        model.save(temporary)
-
-
-def write_state(run_dir, status, epochs_done, history, message=None):
-    state = {"status": status, "epochs_done": int(epochs_done), "history": history}
-    if message:
-        state["message"] = message
-    plots.save_json(state, pathlib.Path(run_dir) / STATE_FILE)
 
 
 def _run_callbacks(config, arrays, run_dir, gan, history, divergence):
@@ -367,8 +325,16 @@ def _run_callbacks(config, arrays, run_dir, gan, history, divergence):
 def train_run(spec, out=None, runs_dir=RUNS_DIR, callbacks=(), verbose=1, log=print):
     """Train `spec` in a run folder (new, or the unfinished one it matches) and return a `RunResult`.
 
-    `callbacks` are extra Keras callbacks. A NaN/Inf loss stops the run with status "diverged",
-    keeping the last good epoch's gan.keras; bad input raises RunError before anything is written.
+    A NaN/Inf loss stops the run with status "diverged", keeping the last good epoch's gan.keras;
+    bad input raises RunError (or `train.datasets.DatasetError`) before anything is written.
+
+    Args:
+        spec: the `RunSpec` to train.
+        out: the run folder; default a new one under `runs_dir`, or the unfinished run of `spec`.
+        runs_dir: where new run folders go.
+        callbacks: extra Keras callbacks.
+        verbose: `fit`'s verbosity.
+        log: where the one-line progress messages go.
     """
     from train import callbacks as run_callbacks
     from train import datasets
@@ -382,19 +348,19 @@ def train_run(spec, out=None, runs_dir=RUNS_DIR, callbacks=(), verbose=1, log=pr
             run_dir.rmdir()
         raise RunError(f"cannot build preset {config['preset']!r} with options {config['options']}: {error}") from None
     if not resuming:
-        plots.save_json(config, run_dir / CONFIG_FILE)
+        run_folder.write_config(run_dir, config)
     for leftover in run_dir.rglob(".*.tmp-*"):  # half-written files of a killed process (never renamed)
         leftover.unlink(missing_ok=True)
     steps = int(config["steps_per_epoch"])
     initial_epoch = int(gan.g_optimizer.iterations.numpy()) // steps if restored else 0
     history = {}
     if resuming and (run_dir / STATE_FILE).exists():
-        history = {k: v[:initial_epoch] for k, v in read_json(run_dir / STATE_FILE).get("history", {}).items()}
+        history = {k: v[:initial_epoch] for k, v in run_folder.read_history(run_dir).items()}
     if restored:
         log(f"Resuming {run_dir} from epoch {initial_epoch}/{config['epochs']} (seed {config['seed']}).")
     else:
         log(f"Training {config['preset']} on {config['dataset']} ({len(arrays)} samples) in {run_dir} (seed {config['seed']}).")
-        write_state(run_dir, "running", 0, history)
+        run_folder.write_state(run_dir, "running", 0, history)
 
     divergence = run_callbacks.StopOnDivergence()
     epochs = int(config["epochs"])
@@ -422,7 +388,7 @@ def train_run(spec, out=None, runs_dir=RUNS_DIR, callbacks=(), verbose=1, log=pr
         else:
             kept = "no checkpoint was kept: it diverged before the first epoch ended"
         message = f"training diverged at {where} ({bad}); {kept}. Try a lower --lr or another --seed."
-        write_state(run_dir, "diverged", epochs_done, history, message)
+        run_folder.write_state(run_dir, "diverged", epochs_done, history, message)
         return RunResult(run_dir, "diverged", initial_epoch, epochs_done, history, seconds, message, gan)
-    write_state(run_dir, "finished", epochs_done, history)
+    run_folder.write_state(run_dir, "finished", epochs_done, history)
     return RunResult(run_dir, "finished", initial_epoch, epochs_done, history, seconds, "", gan)

@@ -7,6 +7,7 @@
     images = gan.generate(16, seed=0)
 """
 
+from zoo.distribute import float32_copy, mixed_precision, set_mixed_precision, synchronize_batch_norm
 from zoo.gan import GAN, PRIORS
 from zoo.layers import MinibatchDiscrimination, Pack
 from zoo.losses import (
@@ -27,8 +28,12 @@ __all__ = [
     "build_gan",
     "create",
     "feature_matching_loss",
+    "float32_copy",
     "minimax_discriminator_loss",
     "minimax_generator_loss",
+    "mixed_precision",
     "non_saturating_generator_loss",
+    "set_mixed_precision",
+    "synchronize_batch_norm",
     "value_function",
 ]

@@ -211,8 +211,13 @@ class GAN(keras.Model):
     def generate(self, n, labels=None, seed=None, batch_size=1024):
         """n samples as a float32 numpy array in the data's range ([-1, 1] for images).
 
-        `labels` (conditional models only) is one class index or a sequence of n of them.
-        `seed` (an int) makes the draw repeatable; without it the model's own seed stream is used.
+        The sampler protocol that `export.GeneratorSession` shares (see `export.sampling`).
+
+        Args:
+            n: how many samples.
+            labels: one class index or a sequence of n of them (conditional models only).
+            seed: an int makes the draw repeatable; without it the model's own noise stream is used.
+            batch_size: samples per forward pass, which bounds memory.
         """
         n = int(n)
         if n <= 0:
@@ -227,19 +232,21 @@ class GAN(keras.Model):
         return np.concatenate(chunks).astype("float32")
 
     def _checked_labels(self, labels, n):
+        # The TF-free runtime has its own copy (export.sampling.check_labels); tests/test_labels.py
+        # holds both to the same inputs and messages.
         if not self.conditional:
             if labels is not None:
-                raise ValueError("labels were given to an unconditional GAN (num_classes is None).")
+                raise ValueError("labels were given, but this generator is unconditional.")
             return None
         if labels is None:
-            raise ValueError(f"this conditional GAN needs labels in [0, {self.num_classes}).")
+            raise ValueError(f"this conditional generator needs labels in [0, {self.num_classes}).")
         labels = np.asarray(labels)
         if labels.ndim == 0:
             labels = np.full((n,), labels)
-        if labels.shape != (n,):
-            raise ValueError(f"expected {n} labels, got an array of shape {labels.shape}.")
         if not np.issubdtype(labels.dtype, np.integer):
             raise ValueError(f"labels must be integers, got dtype {labels.dtype}.")
+        if labels.shape != (n,):
+            raise ValueError(f"expected {n} labels (one per latent vector), got shape {labels.shape}.")
         self._check_label_range(labels)
         return labels.astype("int32")
 

@@ -12,7 +12,7 @@ from zoo.gan import GAN
 BACKBONES = ("mlp", "dcgan")
 
 PRESETS = {
-    # Goodfellow et al. 2014, as in the seeds' MNIST example: MLPs, 100-d U(-1, 1) noise.
+    # Goodfellow et al. 2014, as in the lecture example's MNIST network: MLPs, 100-d U(-1, 1) noise.
     "vanilla": dict(backbone="mlp"),
     # Radford et al. 2015.
     "dcgan": dict(backbone="dcgan"),
@@ -112,7 +112,12 @@ OPTIONS = tuple(p for p in inspect.signature(build_gan).parameters if p != "pres
 
 
 def create(name, **options):
-    """Build the preset `name`; `options` override its defaults (see `build_gan`)."""
+    """Build the preset `name`; `options` override its defaults.
+
+    Args:
+        name: one of `available()`.
+        **options: any `build_gan` keyword argument, e.g. data_shape=(28, 28, 1), num_classes=10.
+    """
     if name not in PRESETS:
         raise ValueError(f"Unknown preset {name!r}; available presets: {', '.join(available())}.")
     unknown = sorted(set(options) - set(OPTIONS))

@@ -1,10 +1,12 @@
 """`ganzoo evaluate SOURCE --dataset NAME|PATH [--n N] [--json FILE]`: quality metrics beside a real-data baseline.
 
-TensorFlow is imported inside the handler only (see train/cli.py).
+TensorFlow is imported inside the handler only (see train/cli/__init__.py).
 """
 
 import json
 import pathlib
+
+from train.cli.errors import UsageError, usage_errors
 
 
 def register(subparsers):
@@ -33,21 +35,24 @@ def register(subparsers):
 
 
 def run_evaluate(args):
-    from train.cli import UsageError
-
     if args.n is not None and args.n < 2:
         raise UsageError(f"--n must be at least 2, got {args.n}.")
-    from train.evaluation import evaluate, to_json
+    if not pathlib.Path(args.source).exists():
+        raise UsageError(f"{args.source} does not exist (expected a run folder, .keras or .onnx file).")
+    from train.datasets import DatasetError
+    from train.evaluation import EvaluationError, evaluate, to_json
+    from train.run_folder import RunFolderError
 
-    report = evaluate(
-        args.source,
-        dataset=args.dataset,
-        n=args.n,
-        seed=args.seed,
-        data_dir=args.data_dir,
-        baseline=not args.no_baseline,
-        inception=args.inception,
-    )
+    with usage_errors(FileNotFoundError, RunFolderError, EvaluationError, DatasetError):
+        report = evaluate(
+            args.source,
+            dataset=args.dataset,
+            n=args.n,
+            seed=args.seed,
+            data_dir=args.data_dir,
+            baseline=not args.no_baseline,
+            inception=args.inception,
+        )
     if args.json:
         path = pathlib.Path(args.json)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,6 @@
-"""The evaluation classifier: a small CNN per dataset, trained once on its train split and cached.
+"""The evaluation classifier: a small CNN per dataset that scores generated images (not a GAN's discriminator).
+
+It is trained once on the dataset's train split and cached.
 
 Image metrics (classifier score, Frechet distance, class histograms, conditional accuracy) need a
 network that knows the dataset. InceptionV3 is the standard but needs ImageNet weights from the
@@ -12,13 +14,14 @@ reused on later calls.
 """
 
 import hashlib
-import json
 import math
 import os
 import pathlib
 import time
 
 import numpy as np
+
+from train import files
 
 ARCHITECTURE_VERSION = 1  # bump when build_classifier changes, so old cache entries are not reused
 FEATURES_LAYER = "features"
@@ -47,7 +50,7 @@ def build_classifier(input_shape, num_classes):
     return keras.Model(inputs, probabilities, name="evaluation_classifier")
 
 
-class Classifier:
+class EvaluationClassifier:
     """A trained evaluation classifier: `predict_proba(x)`, `features(x)`, `predict(x)`.
 
     Inputs are images as the generators produce them: float32 NHWC in [-1, 1].
@@ -131,7 +134,7 @@ def train_classifier(
         "train_seconds": round(time.time() - start, 1),
         "architecture_version": ARCHITECTURE_VERSION,
     }
-    return Classifier(model, info)
+    return EvaluationClassifier(model, info)
 
 
 def _fingerprint(x, y):
@@ -167,7 +170,7 @@ def load_or_train(
     path = cache_dir() / f"{key}.keras"
     info_path = path.with_suffix(".json")
     if path.exists() and info_path.exists():
-        classifier = Classifier(keras.models.load_model(path, compile=False), json.loads(info_path.read_text()))
+        classifier = EvaluationClassifier(keras.models.load_model(path, compile=False), files.read_json(info_path))
         source = f"cached at {path}"
     else:
         num_classes = len(train.class_names) if getattr(train, "class_names", None) else None
@@ -175,11 +178,8 @@ def load_or_train(
             train.x, train.y, test.x, test.y, num_classes=num_classes, epochs=epochs, min_steps=min_steps
         )
         classifier.info.update(dataset=str(dataset), class_names=list(getattr(train, "class_names", None) or []))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.stem + ".tmp.keras")
-        classifier.model.save(tmp)
-        os.replace(tmp, path)
-        info_path.write_text(json.dumps(classifier.info, indent=2))
+        files.save_model(classifier.model, path)
+        files.save_json(classifier.info, info_path)
         source = f"trained in {classifier.info['train_seconds']} s, cached at {path}"
     classifier.info["cache_path"] = str(path)
     if verbose:

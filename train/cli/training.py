@@ -8,6 +8,8 @@ import os
 import pathlib
 import time
 
+from train.cli.errors import UsageError, usage_errors
+
 LOSSES = ("non_saturating", "minimax")
 PRIORS = ("uniform", "normal")
 STRATEGIES = ("default", "mirrored", "multiworker")
@@ -95,8 +97,6 @@ def list_command(args):
 
 def parse_option(text):
     """'key=value' -> (key, value), the value read as JSON, else a comma list of numbers, else a string."""
-    from train.cli import UsageError
-
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key:
@@ -117,11 +117,11 @@ def parse_option(text):
 
 def spec_from_args(args):
     """Build a `RunSpec` from the recipe (if any), then the flags, then the defaults."""
-    from train.cli import UsageError
     from train import recipes
     from train.runner import RunSpec
 
-    base = recipes.get_recipe(args.recipe) if args.recipe else {}
+    with usage_errors(ValueError):  # get_recipe's only error: an unknown name
+        base = recipes.get_recipe(args.recipe) if args.recipe else {}
     preset = args.preset or base.get("preset")
     if preset is None:
         raise UsageError("give a PRESET or --recipe NAME (see `ganzoo list`).")
@@ -174,9 +174,11 @@ def train_command(args):
     started = time.perf_counter()
     _quiet_tensorflow()
     spec = spec_from_args(args)
-    from train.runner import train_run
+    from train.datasets import DatasetError
+    from train.runner import RunError, train_run
 
-    result = train_run(spec, out=args.out, runs_dir=args.runs_dir, verbose=0 if args.quiet else 1)
+    with usage_errors(RunError, DatasetError):
+        result = train_run(spec, out=args.out, runs_dir=args.runs_dir, verbose=0 if args.quiet else 1)
     print_summary(result, time.perf_counter() - started)
     return 0 if result.status == "finished" else 1
 
@@ -213,7 +215,8 @@ def demo_command(args):
     started = time.perf_counter()
     _quiet_tensorflow()
     from train import recipes
-    from train.runner import RunSpec, train_run
+    from train.datasets import DatasetError
+    from train.runner import RunError, RunSpec, train_run
 
     recipe = recipes.get_recipe("demo")
     spec = RunSpec(
@@ -227,7 +230,8 @@ def demo_command(args):
         recipe="demo",
     )
     print(f"ganzoo demo: {recipe['description']}", flush=True)
-    result = train_run(spec, out=args.out, verbose=1)
+    with usage_errors(RunError, DatasetError):
+        result = train_run(spec, out=args.out, verbose=1)
     if result.status != "finished":
         print_summary(result, time.perf_counter() - started)
         return 1
@@ -244,13 +248,15 @@ def demo_command(args):
 
 def _export_demo(run_dir):
     """Export the demo's generator to ONNX with `export.export_generator`; (ok, text to print)."""
+    from train import run_folder
+
     try:
-        from export import export_generator
-    except (ImportError, AttributeError) as error:
+        import export.exporter  # noqa: F401  tf2onnx and onnx, which a training-only install may lack
+    except ImportError as error:
         return True, f"ONNX export not available ({error}); the Keras generator is {run_dir / 'generator.keras'}."
     path = pathlib.Path(run_dir) / "generator.onnx"
     try:
-        report = export_generator(run_dir, path)
+        report = run_folder.export(run_dir, path)
     except Exception as error:  # noqa: BLE001 - training succeeded; say what failed in the export
         return False, f"ONNX export failed: {type(error).__name__}: {error}"
     return True, f"ONNX generator: {path}\n{report}"

@@ -1,4 +1,12 @@
-"""`ganzoo export` (TensorFlow, imported when the command runs) and `ganzoo sample` (onnxruntime only)."""
+"""`ganzoo export` (TensorFlow, imported when the command runs) and `ganzoo sample` (onnxruntime only).
+
+`export` reads the run folder here, in train, and hands the model and its metadata to
+`export.export_generator`; `sample` needs only the TensorFlow-free `export.runtime`.
+"""
+
+import pathlib
+
+from train.cli.errors import UsageError, usage_errors
 
 
 def register(subparsers):
@@ -34,10 +42,12 @@ def run_export(args):
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the report
-    from export.exporter import export_generator
+    from train import run_folder
 
+    with usage_errors(FileNotFoundError, run_folder.RunFolderError):
+        run_folder.model_file(args.source)
     metadata = {"dataset": args.dataset} if args.dataset else None
-    report = export_generator(args.source, args.out, opset=args.opset, fp16=args.fp16, metadata=metadata)
+    report = run_folder.export(args.source, args.out, opset=args.opset, fp16=args.fp16, metadata=metadata)
     print(report)
 
 
@@ -46,7 +56,7 @@ def _labels(session, label, n):
 
     if not session.conditional:
         if label is not None:
-            raise ValueError(f"{session.path} is unconditional; drop --label.")
+            raise UsageError(f"{session.path} is unconditional; drop --label.")
         return None
     if label is None:
         return np.arange(n) % session.num_classes  # each row of a 10-wide grid walks through the classes
@@ -54,19 +64,27 @@ def _labels(session, label, n):
     if label in names:
         return int(names.index(label))
     try:
-        return int(label)
+        index = int(label)
     except ValueError:
-        raise ValueError(f"--label {label!r} is neither a class index nor one of {names}.") from None
+        raise UsageError(f"--label {label!r} is neither a class index nor one of {names}.") from None
+    if not 0 <= index < session.num_classes:
+        raise UsageError(f"label {index} is outside [0, {session.num_classes}).")
+    return index
 
 
 def run_sample(args):
     from export.runtime import GeneratorSession, save_grid
 
-    session = GeneratorSession(args.model, providers=args.providers)
+    if args.n < 1:
+        raise UsageError(f"--n must be positive, got {args.n}.")
+    if not pathlib.Path(args.model).is_file():
+        raise UsageError(f"no ONNX model at {args.model}")
+    with usage_errors(ValueError):  # not an ONNX file, not a GAN Zoo generator, or a provider that is not there
+        session = GeneratorSession(args.model, providers=args.providers)
+    if len(session.image_shape) != 3:
+        raise UsageError(f"{args.model} generates vectors of shape {session.image_shape}, not images.")
     labels = _labels(session, args.label, args.n)
-    images = session.generate(args.n, labels=labels, seed=args.seed)
-    if images.ndim != 4:
-        raise ValueError(f"{args.model} generates vectors of shape {session.image_shape}, not images.")
+    images = session.generate_images(args.n, labels=labels, seed=args.seed)
     nrow = args.nrow or (session.num_classes if session.conditional and args.label is None else None)
     path = save_grid(images, args.out, nrow=nrow)
     print(f"wrote {path}: {args.n} images {session.image_shape} from {args.model} on {session.provider}")

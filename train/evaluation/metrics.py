@@ -1,10 +1,10 @@
 """Sample-quality metrics: plain numpy / scipy functions of samples, class probabilities and features.
 
 Nothing here touches TensorFlow or a model, so every number can be checked against a hand-worked or
-closed-form case (tests/test_metrics.py). `train.evaluation` wires them to generators and datasets.
+closed-form case (tests/test_metrics.py). `train.evaluation.evaluator` wires them to generators and datasets.
 
 - Toy sets (PacGAN, Lin et al. 2018, Table 1): `mode_coverage`.
-- `gaussian1d` (the seeds' Example 1): `gaussian_fit`.
+- `gaussian1d` (the lecture example's Example 1): `gaussian_fit`.
 - Images, given a classifier's outputs: `classifier_score`, `frechet_distance`, `class_histogram_kl`,
   `classes_covered`, `conditional_accuracy`; and with InceptionV3 features `kernel_inception_distance`.
 """

@@ -1,0 +1,51 @@
+"""The `ganzoo` command: one entry point, one module per group of subcommands.
+
+- `training`: list, train, demo;
+- `export`: export (a run folder to ONNX), sample (from an .onnx file, without TensorFlow);
+- `evaluate`: evaluate.
+
+Each module defines `register(subparsers)`; none imports TensorFlow at module level, so
+`ganzoo sample` keeps working in a serving environment without TensorFlow. Handlers raise
+`UsageError` (see `errors`) for input the user has to change; `main` prints those as one line
+with exit status 2 and lets every other exception through with its traceback.
+"""
+
+import argparse
+import importlib
+import sys
+
+from train.cli.errors import UsageError
+
+COMMAND_MODULES = (
+    "train.cli.training",  # list, train, demo
+    "train.cli.export",  # export, sample
+    "train.cli.evaluate",  # evaluate
+)
+
+__all__ = ["UsageError", "build_parser", "main"]
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="ganzoo", description="Train, export and sample GANs.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv=None):
+    """Run `ganzoo` with `argv` (default: the command line); returns the exit status.
+
+    Args:
+        argv: the arguments after `ganzoo`, e.g. ["sample", "model.onnx", "--out", "grid.png"].
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except UsageError as error:
+        print(f"ganzoo {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"ganzoo {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,109 @@
+"""What a model needs to train under several replicas or a mixed-precision policy, and to leave it.
+
+    import zoo
+    zoo.set_mixed_precision("auto")          # before building the model
+    gan = zoo.create("dcgan")
+    zoo.synchronize_batch_norm(gan)          # global-batch BatchNorm statistics under a strategy
+    generator = zoo.float32_copy(gan.generator)   # float32 again, e.g. for export
+
+These act on models and Keras' dtype policy only; choosing a `tf.distribute` strategy for a run is
+`train.distribute`'s.
+"""
+
+import contextlib
+
+import keras
+import tensorflow as tf
+
+MIXED_PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
+
+
+def default_mixed_precision_policy():
+    """mixed_float16 where there is a GPU (tensor cores), mixed_bfloat16 on CPU (no loss scaling needed)."""
+    return "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"
+
+
+def set_mixed_precision(policy="auto"):
+    """Set Keras' global dtype policy for models built from now on; returns the policy name.
+
+    Layers then compute in 16 bits and keep float32 variables; `GAN` keeps discriminator logits
+    and losses in float32 and wraps its optimizers in `LossScaleOptimizer` under mixed_float16.
+
+    Args:
+        policy: "auto" or True (see `default_mixed_precision_policy`), "mixed_float16",
+            "mixed_bfloat16", or "float32" / None / False to switch mixed precision off.
+    """
+
+    if policy is True or policy == "auto":
+        policy = default_mixed_precision_policy()
+    elif policy in (None, False, "off", "none"):
+        policy = "float32"
+    if policy not in MIXED_PRECISION_POLICIES:
+        raise ValueError(f"Unknown mixed-precision policy {policy!r}; choose 'auto' or one of {MIXED_PRECISION_POLICIES}.")
+    keras.mixed_precision.set_global_policy(policy)
+    return policy
+
+
+@contextlib.contextmanager
+def mixed_precision(policy="auto"):
+    """`set_mixed_precision(policy)` for the duration of a `with` block; the previous policy is restored.
+
+    Args:
+        policy: as for `set_mixed_precision`.
+    """
+
+    previous = keras.mixed_precision.global_policy()
+    try:
+        yield set_mixed_precision(policy)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def float32_copy(model):
+    """A float32 copy of a functional `model` built under a mixed-precision policy (same weights).
+
+    A generator trained under mixed precision computes, and outputs, 16-bit values; export this copy
+    to get a float32 ONNX graph. Its variables were float32 all along, so nothing is lost.
+
+    Args:
+        model: a functional `keras.Model`, e.g. `gan.generator`.
+    """
+
+    def float32_layer(layer):
+        return layer.__class__.from_config({**layer.get_config(), "dtype": "float32"})
+
+    copy = keras.models.clone_model(model, clone_function=float32_layer)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def synchronize_batch_norm(model, synchronized=True):
+    """Switch every BatchNormalization layer in `model` (a GAN, or one of its networks) to
+    global-batch statistics under a strategy; returns how many layers it changed.
+
+    By default Keras' BatchNormalization normalises each replica's batch with that replica's own
+    mean and variance, and each replica keeps its own moving averages (the saved ones are replica
+    0's). Synchronised, they are all-reduced every call: the step then equals the one-device step
+    on the global batch, at the cost of one all-reduce per BatchNorm layer.
+
+    Args:
+        model: a `GAN`, or one of its networks.
+        synchronized: True for global-batch statistics, False for per-replica ones.
+    """
+
+    batch_norms = [layer for layer in _all_layers(model) if isinstance(layer, keras.layers.BatchNormalization)]
+    for layer in batch_norms:
+        layer.synchronized = bool(synchronized)
+    return len(batch_norms)
+
+
+def _all_layers(model):
+    """Every layer in `model` and its nested models, once each."""
+    seen, stack, found = set(), [model], []
+    while stack:
+        layer = stack.pop()
+        if id(layer) not in seen:
+            seen.add(id(layer))
+            found.append(layer)
+            stack.extend(getattr(layer, "layers", []))
+    return found
