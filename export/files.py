@@ -31,6 +31,9 @@ class WriteError(OSError):
     The message names the path and the cause in one line; the previous file at that path is intact.
     """
 
+    def __str__(self):
+        return self.strerror  # "cannot write PATH: CAUSE", without OSError's "[Errno N]"
+
 
 class LockedError(ValueError):
     """Another live process holds the lock on a run folder or export target."""
@@ -50,12 +53,13 @@ def ensure_folder(folder):
     folder = pathlib.Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise WriteError(errno.ENOTDIR, f"cannot write {folder}: a file is in the way of the folder") from None
+    except (FileExistsError, NotADirectoryError):
+        pass
     except OSError as error:
         raise write_error(folder, error) from None
     if not folder.is_dir():
-        raise WriteError(errno.ENOTDIR, f"cannot write {folder}: it is not a folder")
+        blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), folder)
+        raise WriteError(errno.ENOTDIR, f"cannot write {folder}: {blocker} is a file, not a folder")
     return folder
 
 

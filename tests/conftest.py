@@ -24,3 +24,14 @@ def _seeded():
     import keras
 
     keras.utils.set_random_seed(1234)
+
+
+@pytest.fixture(scope="session")
+def reference_weights(tmp_path_factory):
+    """tests/faulty_train.py's run, never interrupted: the generator weights every resumed run must end with."""
+    from faulty_train import TRAIN, generator_weights
+    from train import cli
+
+    out = tmp_path_factory.mktemp("reference") / "run"
+    assert cli.main([*TRAIN, "--out", str(out)]) == 0
+    return generator_weights(out)
