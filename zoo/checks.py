@@ -59,7 +59,7 @@ def checked_arrays(x, y, value_range, num_classes):
         raise ValueError(f"training samples must be numbers, got dtype {x.dtype}.")
     bad = ~np.isfinite(x)
     if bad.any():
-        index = np.unravel_index(np.argmax(bad), x.shape)
+        index = tuple(int(i) for i in np.unravel_index(np.argmax(bad), x.shape))
         raise ValueError(f"training samples hold {int(bad.sum())} NaN or Inf value(s), the first at index {index}.")
     if value_range is not None and x.size:
         low, high = float(x.min()), float(x.max())

@@ -274,7 +274,7 @@ class GAN(keras.Model):
             return super().fit(x, y, *args, **kwargs)
         except tf.errors.InvalidArgumentError as error:
             if "ganzoo:" in str(error.message):
-                message = error.message.split("ganzoo:")[1].split("\n")[0].strip()
+                message = error.message.split("ganzoo:")[1].split("\n")[0].split("] [")[0].replace("\\'", "'").strip()
                 raise ValueError(message) from None
             raise
 
