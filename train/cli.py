@@ -15,6 +15,15 @@ COMMAND_MODULES = (
 )
 
 
+# Top-level modules only the training extra installs, and the one only a serving extra installs:
+# a command that needs a missing one says which extra to install.
+EXTRA_FOR_MODULE = {
+    **dict.fromkeys(("tensorflow", "keras", "tensorflow_datasets", "onnx", "tf2onnx", "scipy", "sklearn",
+                     "matplotlib", "tensorboard"), "train"),
+    "onnxruntime": "serve",
+}
+
+
 class UsageError(Exception):
     """Bad input from the user: printed as one line, exit status 2, no traceback."""
 
@@ -40,6 +49,13 @@ def main(argv=None):
         return args.func(args) or 0
     except (UsageError, ValueError, FileNotFoundError) as error:
         print(f"ganzoo {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as error:
+        extra = EXTRA_FOR_MODULE.get((error.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(f'ganzoo {args.command}: needs {error.name}, which is not installed: pip install "gan-zoo[{extra}]"',
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"ganzoo {args.command}: interrupted", file=sys.stderr)
