@@ -43,12 +43,12 @@ def prior_noise(n, latent_dim, prior="uniform", prior_range=None, seed=None):
         latent_dim: the size of each.
         prior: "uniform" or "normal".
         prior_range: [low, high] for "uniform", [mean, stddev] for "normal"; default the
-            metadata's `PRIOR_RANGES` (U(-1, 1), N(0, 1)).
+            metadata's `PRIOR_PARAMS` (U(-1, 1), N(0, 1)).
         seed: an int makes the draw repeatable.
     """
-    if prior not in metadata_lib.PRIOR_RANGES:
-        raise ValueError(f"unknown prior {prior!r}; choose one of {tuple(metadata_lib.PRIOR_RANGES)}.")
-    a, b = prior_range if prior_range is not None else metadata_lib.PRIOR_RANGES[prior]
+    if prior not in metadata_lib.PRIOR_PARAMS:
+        raise ValueError(f"unknown prior {prior!r}; choose one of {tuple(metadata_lib.PRIOR_PARAMS)}.")
+    a, b = prior_range if prior_range is not None else tuple(metadata_lib.PRIOR_PARAMS[prior].values())
     rng = np.random.default_rng(seed)
     size = (positive(n), int(latent_dim))
     z = rng.uniform(a, b, size=size) if prior == "uniform" else rng.normal(a, b, size=size)

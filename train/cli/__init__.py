@@ -24,6 +24,14 @@ COMMAND_MODULES = (
 
 __all__ = ["UsageError", "build_parser", "main"]
 
+# Top-level modules only the training extra installs, and the one only a serving extra installs:
+# a command that needs a missing one says which extra to install.
+EXTRA_FOR_MODULE = {
+    **dict.fromkeys(("tensorflow", "keras", "tensorflow_datasets", "onnx", "tf2onnx", "scipy", "sklearn",
+                     "matplotlib", "tensorboard"), "train"),
+    "onnxruntime": "serve",
+}
+
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="ganzoo", description="Train, export and sample GANs.")
@@ -45,6 +53,13 @@ def main(argv=None):
         return args.func(args) or 0
     except UsageError as error:
         print(f"ganzoo {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as error:
+        extra = EXTRA_FOR_MODULE.get((error.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(f'ganzoo {args.command}: needs {error.name}, which is not installed: pip install "gan-zoo[{extra}]"',
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"ganzoo {args.command}: interrupted", file=sys.stderr)

@@ -14,13 +14,22 @@ def register(subparsers):
         "export",
         help="export a generator to ONNX and check it against Keras",
         description="Export SOURCE (a run folder, or a .keras GAN or generator) to ONNX, "
-        "then print the parity check against Keras at batch sizes 1 and 7.",
+        "then print the parity check against Keras at batch sizes 1 and 7. "
+        "Writes <name>.metadata.json beside the .onnx file.",
     )
     export.add_argument("source", help="run folder or .keras file")
-    export.add_argument("--out", required=True, help="the .onnx file to write")
+    export.add_argument("--out", default=None, help="the .onnx file to write (optional with --triton)")
     export.add_argument("--fp16", action="store_true", help="float16 weights and compute (float32 inputs/outputs)")
     export.add_argument("--opset", type=int, default=None, help="ONNX opset (default: %(default)s -> 17)")
     export.add_argument("--dataset", default=None, help="training dataset name to record, if the source lacks it")
+    export.add_argument("--label-dtype", choices=("int64", "int32"), default="int64",
+                        help="type of the label input (int32 for onnxruntime-web's WebGL; default %(default)s)")
+    export.add_argument("--model-card", default=None, help="model card location to record (path or URL)")
+    export.add_argument("--license", default=None, help="licence of the weights to record (SPDX id)")
+    export.add_argument("--triton", default=None, metavar="DIR",
+                        help="also write a Triton model repository: DIR/<name>/config.pbtxt and DIR/<name>/1/model.onnx")
+    export.add_argument("--triton-name", default=None, help="Triton model name (default: the --out or SOURCE file name)")
+    export.add_argument("--max-batch-size", type=int, default=1024, help="Triton max_batch_size (default %(default)s)")
     export.set_defaults(func=run_export)
 
     sample = subparsers.add_parser(
@@ -42,13 +51,25 @@ def run_export(args):
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the report
+    from export import triton
     from train import run_folder
 
+    if args.out is None and args.triton is None:
+        raise UsageError("give --out FILE.onnx, --triton DIR, or both.")
     with usage_errors(FileNotFoundError, run_folder.RunFolderError):
         run_folder.model_file(args.source)
-    metadata = {"dataset": args.dataset} if args.dataset else None
-    report = run_folder.export(args.source, args.out, opset=args.opset, fp16=args.fp16, metadata=metadata)
+    name = args.triton_name or triton.model_name(args.out or args.source)
+    out = args.out or triton.model_path(args.triton, name)
+    given = {"dataset": args.dataset, "model_card": args.model_card, "license": args.license}
+    metadata = {key: value for key, value in given.items() if value} or None
+    report = run_folder.export(
+        args.source, out, opset=args.opset, fp16=args.fp16, metadata=metadata, label_dtype=args.label_dtype
+    )
     print(report)
+    if args.triton:
+        folder = triton.write_model_repository(report.path, args.triton, report.metadata, name=name,
+                                               max_batch_size=args.max_batch_size)
+        print(f"wrote Triton model {folder} (config.pbtxt, 1/{triton.MODEL_FILE})")
 
 
 def _labels(session, label, n):
