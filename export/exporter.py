@@ -183,7 +183,7 @@ def resolve_source(source):
     if isinstance(source, zoo.GAN):
         info.setdefault("preset", source.preset)
         info["prior"] = source.prior
-        return source.generator, info
+        return source.sampling_generator, info  # the averaged generator when the GAN keeps one (EMA)
     if isinstance(source, keras.Model):
         names = [tensor.name for tensor in source.inputs]
         if not names or names[0] != "z" or len(names) > 2:

@@ -86,8 +86,9 @@ def run_status(run_dir):
 
 
 def save_checkpoint(run_dir, gan):
-    """generator.keras, then gan.keras: the latter goes last because a resumed run starts from it."""
-    files.save_model(gan.generator, pathlib.Path(run_dir) / GENERATOR_FILE)
+    """generator.keras (the generator the GAN samples with: the averaged one under EMA), then gan.keras:
+    the latter goes last because a resumed run starts from it."""
+    files.save_model(gan.sampling_generator, pathlib.Path(run_dir) / GENERATOR_FILE)
     files.save_model(gan, pathlib.Path(run_dir) / GAN_FILE)
 
 

@@ -10,7 +10,7 @@ import time
 
 from train.cli.errors import UsageError, usage_errors
 
-LOSSES = ("non_saturating", "minimax")
+LOSSES = ("non_saturating", "minimax", "hinge", "wasserstein_gp", "least_squares")  # zoo.LOSSES, kept TF-free
 PRIORS = ("uniform", "normal")
 STRATEGIES = ("default", "mirrored", "multiworker")
 SEQUENCE_OPTIONS = ("g_units", "d_units")  # `--option g_units=64` means one layer: [64]
@@ -48,9 +48,11 @@ def _add_training_flags(parser):
     add("--batch-size", type=int, help=f"batch size (default {DEFAULTS['batch_size']})")
     add("--latent-dim", type=int, help="size of z (default: the preset's, 100)")
     add("--d-steps", type=int, help="discriminator updates per generator update, k (default 1)")
-    add("--loss", help="generator loss: non_saturating (default) or minimax")
+    add("--loss", help=f"GAN loss: {', '.join(LOSSES)} (default: the preset's, non_saturating)")
     add("--prior", help="noise prior: uniform (default, U(-1, 1)) or normal")
     add("--lr", type=float, help="Adam learning rate for both networks (default 2e-4, beta_1 0.5)")
+    add("--d-lr", type=float, help="D's own learning rate (TTUR, Heusel et al. 2017; default --lr)")
+    add("--g-lr", type=float, help="G's own learning rate (default --lr)")
     add("--num-classes", type=int, help="train a conditional model with this many classes (labelled data only)")
     add("--seed", type=int, help="random seed: same seed, same weights and samples on CPU (default: drawn, recorded)")
     add("--out", help="run folder (default saved_models/<preset>-<dataset>-<timestamp>, or the unfinished run "
@@ -137,7 +139,7 @@ def spec_from_args(args):
     for text in args.option:
         key, value = parse_option(text)
         options[key] = value
-    for flag, key in (("latent_dim", "latent_dim"), ("d_steps", "d_steps"), ("loss", "generator_loss"),
+    for flag, key in (("latent_dim", "latent_dim"), ("d_steps", "d_steps"), ("loss", "loss"),
                       ("prior", "prior"), ("num_classes", "num_classes")):
         if getattr(args, flag) is not None:
             options[key] = getattr(args, flag)
@@ -152,6 +154,8 @@ def spec_from_args(args):
         epochs=pick("epochs", "epochs"),
         batch_size=pick("batch_size", "batch_size"),
         learning_rate=pick("lr", "learning_rate"),
+        d_learning_rate=pick("d_lr", "d_learning_rate"),
+        g_learning_rate=pick("g_lr", "g_learning_rate"),
         seed=args.seed,
         options=options,
         image_size=args.image_size,
