@@ -6,21 +6,31 @@ STAMP := $(VENV)/.installed
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo test bench install clean
+.PHONY: demo test bench install clean examples
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[train,dev]"
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/ganzoo demo
 
-test: $(STAMP)
+test: $(STAMP) examples
 	$(PY) -m pytest -q
+
+# What the browser and Node examples' tests need; each step may fail (no root, no network), and then
+# those tests skip with the reason.
+examples: examples/web/node_modules/.package-lock.json examples/node/node_modules/.package-lock.json
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+		(apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)) >/dev/null 2>&1 || \
+		echo "no Chromium (apt-get install -y chromium failed): tests/test_web_example.py will skip"
+
+examples/%/node_modules/.package-lock.json: examples/%/package-lock.json
+	cd examples/$* && npm ci --no-audit --no-fund --loglevel=error || echo "npm ci failed in examples/$*: its test will skip"
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run

@@ -8,9 +8,11 @@ A run folder is `train`'s format: `ganzoo export RUN_FOLDER` (or `train.run_fold
 it and passes the model and the run's metadata here.
 
 The graph has input `z` (float32 [batch, latent_dim]), for conditional models `label` (int64
-[batch]), and output `images` (float32 [batch, *data_shape]); the batch dimension is dynamic and
-named `batch`; BatchNorm runs in inference mode. `metadata_props` carry what a consumer needs to
-sample without TensorFlow (see `export.metadata`).
+[batch], or int32 with `label_dtype="int32"` for runtimes without int64 such as WebGL), and output
+`images` (float32 [batch, *data_shape]); the batch dimension is dynamic and named `batch`;
+BatchNorm runs in inference mode. A label outside [0, num_classes) gives an all-NaN row in the
+graph itself, never another class's image. `metadata_props` (and the `<model>.metadata.json`
+sidecar) carry what a consumer needs to sample without TensorFlow (see `export.metadata`).
 
 Conversion goes through `tf2onnx.convert.from_function` on a `tf.function` with a named input
 signature (`tf2onnx.convert.from_keras` fails on Keras 3 models). The converted graph is then
@@ -37,6 +39,8 @@ FP32_TOLERANCE = 1e-4
 FP16_TOLERANCE = 1e-2
 PARITY_BATCH_SIZES = (1, 7)
 BATCH_DIM = "batch"
+# The label input's type: int64 by default; int32 where a runtime has no int64 (onnxruntime-web's WebGL).
+LABEL_DTYPES = ("int64", "int32")
 
 
 class ParityError(ValueError):
@@ -86,7 +90,7 @@ class ExportReport:
 # --------------------------------------------------------------------------- public entry point
 
 
-def export_generator(source, path, opset=None, fp16=False, metadata=None):
+def export_generator(source, path, opset=None, fp16=False, metadata=None, label_dtype="int64"):
     """Write `source`'s generator to the ONNX file `path`, check it, and return an `ExportReport`.
 
     Raises `ParityError` if onnxruntime's output differs from Keras by more than 1e-4 (fp32) or
@@ -99,14 +103,21 @@ def export_generator(source, path, opset=None, fp16=False, metadata=None):
         fp16: store float16 weights and compute, keeping float32 inputs and outputs.
         metadata: entries that add to or override the recorded metadata (e.g. {"dataset": "digits",
             "prior": "normal"} for a bare generator, or what a run folder recorded).
+        label_dtype: the label input's type, "int64" (default) or "int32" (for runtimes without
+            int64, such as WebGL).
+
+    Writes `<stem>.metadata.json` beside `path`, with the same values as the ONNX metadata.
     """
     opset = check_opset(opset)
+    if label_dtype not in LABEL_DTYPES:
+        raise ValueError(f"label_dtype must be one of {LABEL_DTYPES}, got {label_dtype!r}.")
     path = files.check_writable(path)  # a target that cannot be written fails now, not after the conversion
+    files.check_writable(metadata_lib.sidecar_path(path))
     with files.exclusive(lock_path(path), f"export target {path}"):
-        return _export(source, path, opset, fp16, metadata)
+        return _export(source, path, opset, fp16, metadata, label_dtype)
 
 
-def _export(source, path, opset, fp16, metadata):
+def _export(source, path, opset, fp16, metadata, label_dtype):
     import tf2onnx
 
     generator, info = resolve_source(source)
@@ -116,26 +127,31 @@ def _export(source, path, opset, fp16, metadata):
         # Trained under mixed precision: its variables are float32 already; export (and check
         # parity against) a float32 copy, so the graph is float32 unless fp16 is asked for.
         generator = float32_copy(generator)
-    model = convert(generator, opset)
+    model = convert(generator, opset, label_dtype)
     model = optimize_graph(model)
     info.update(metadata or {})
-    props = build_metadata(generator, info, opset=opset, precision="fp16" if fp16 else "fp32")
+    props = build_metadata(generator, info, opset=opset, precision="fp16" if fp16 else "fp32", label_dtype=label_dtype)
     if fp16:
         model = to_float16(model)
+    _drop_unused_opset_imports(model)
     model.producer_name = "gan-zoo"
     model.producer_version = props["versions"]["gan-zoo"]
     model.doc_string = f"GAN Zoo generator ({props.get('preset') or 'custom'}), exported with tf2onnx {tf2onnx.__version__}"
     _set_metadata(model, props)
     onnx.checker.check_model(model, full_check=True)
+    check_metadata(model, props)
 
     path = pathlib.Path(path)
     tolerance = FP16_TOLERANCE if fp16 else FP32_TOLERANCE
-    # The file appears only once parity has passed: a server watching `path` never sees a
-    # half-written model, or one that disagrees with Keras (the previous file stays).
-    with files.atomic_target(path) as temporary:
+    # The files appear only once parity has passed: a server watching `path` never sees a
+    # half-written model, or one that disagrees with Keras (the previous files stay). The model
+    # is renamed into place first, then its sidecar (the metadata inside the model is the authority).
+    sidecar = metadata_lib.sidecar_path(path)
+    with files.atomic_target(sidecar) as sidecar_temporary, files.atomic_target(path) as temporary:
         onnx.save(model, str(temporary))
         provider, checks = parity_check(generator, temporary, tolerance, name=path)
         size_bytes = temporary.stat().st_size
+        sidecar_temporary.write_text(metadata_lib.as_json(props))
     return ExportReport(
         path=str(path),
         precision=props["precision"],
@@ -197,7 +213,7 @@ def resolve_source(source):
     if isinstance(source, zoo.GAN):
         info.setdefault("preset", source.preset)
         info["prior"] = source.prior
-        return source.generator, info
+        return source.sampling_generator, info  # the averaged generator when the GAN keeps one (EMA)
     if isinstance(source, keras.Model):
         names = [tensor.name for tensor in source.inputs]
         if not names or names[0] != "z" or len(names) > 2:
@@ -222,10 +238,10 @@ def _value_range(generator):
     from zoo.checks import output_range
 
     bounds = output_range(generator)
-    return None if bounds is None else [float(b) for b in bounds]
+    return None if bounds is None else metadata_lib.value_range(*bounds)
 
 
-def build_metadata(generator, info, opset, precision):
+def build_metadata(generator, info, opset, precision, label_dtype="int64"):
     """Everything `metadata_props` records, as Python values."""
     import importlib.metadata
 
@@ -240,26 +256,36 @@ def build_metadata(generator, info, opset, precision):
         version = "unknown"
     num_classes = _num_classes(generator)
     prior = info.get("prior", "uniform")
-    if prior not in metadata_lib.PRIOR_RANGES:
-        raise ValueError(f"unknown prior {prior!r}; choose one of {tuple(metadata_lib.PRIOR_RANGES)}.")
+    if prior not in metadata_lib.PRIOR_PARAMS:
+        raise ValueError(f"unknown prior {prior!r}; choose one of {tuple(metadata_lib.PRIOR_PARAMS)}.")
     class_names = info.get("class_names")
     if num_classes is None:
         class_names = None
     elif class_names is None or len(class_names) != num_classes:
         class_names = [str(i) for i in range(num_classes)]
+    latent_dim = int(generator.inputs[0].shape[-1])
+    image_shape = [int(d) for d in generator.outputs[0].shape[1:]]
+    inputs = [metadata_lib.tensor_spec("z", "float32", [BATCH_DIM, latent_dim])]
+    if num_classes is not None:
+        inputs.append(metadata_lib.tensor_spec("label", label_dtype, [BATCH_DIM]))
     metadata = {
         "preset": info.get("preset"),
-        "latent_dim": int(generator.inputs[0].shape[-1]),
+        "latent_dim": latent_dim,
         "prior": prior,
-        "prior_range": info.get("prior_range", metadata_lib.PRIOR_RANGES[prior]),
+        "prior_params": info.get("prior_params", metadata_lib.PRIOR_PARAMS[prior]),
         "num_classes": num_classes,
         "class_names": class_names,
-        "image_shape": [int(d) for d in generator.outputs[0].shape[1:]],
+        "label_out_of_range": None if num_classes is None else metadata_lib.NAN_ROW,
+        "inputs": inputs,
+        "outputs": [metadata_lib.tensor_spec("images", "float32", [BATCH_DIM, *image_shape])],
+        "image_shape": image_shape,
         "value_range": info.get("value_range", _value_range(generator)),
         "layout": "NHWC" if len(generator.outputs[0].shape) == 4 else "ND",
         "dataset": info.get("dataset"),
         "precision": precision,
         "opset": opset,
+        "model_card": info.get("model_card"),
+        "license": info.get("license"),
         "versions": {
             "gan-zoo": version,
             "tensorflow": tf.__version__,
@@ -280,23 +306,66 @@ def _set_metadata(model, metadata):
         model.metadata_props.add(key=key, value=value)
 
 
+def _graph_specs(values):
+    def spec(value):
+        tensor = value.type.tensor_type
+        dtype = helper.tensor_dtype_to_np_dtype(tensor.elem_type).name
+        return metadata_lib.tensor_spec(value.name, dtype, [d.dim_param or d.dim_value for d in tensor.shape.dim])
+
+    return [spec(value) for value in values]
+
+
+def check_metadata(model, metadata):
+    """Fail before writing when the metadata disagrees with the graph (see `metadata.check_against_graph`).
+
+    For conditional models the graph is also run on the labels 0, num_classes - 1 (finite rows)
+    and num_classes, -1 (NaN rows), which pins num_classes to what the graph actually accepts.
+    """
+    metadata_lib.check_against_graph(metadata, _graph_specs(model.graph.input), _graph_specs(model.graph.output))
+    if metadata["num_classes"] is None:
+        return
+    import onnxruntime
+
+    n = metadata["num_classes"]
+    labels = np.array([0, n - 1, n, -1], dtype=metadata["inputs"][1]["dtype"])
+    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    z = np.zeros((len(labels), metadata["latent_dim"]), np.float32)
+    images = session.run(None, {"z": z, "label": labels})[0].reshape(len(labels), -1)
+    finite = np.isfinite(images).all(axis=1)
+    if finite.tolist() != [True, True, False, False] or not np.isnan(images[2:]).all():
+        raise ValueError(
+            f"the export: metadata does not match the graph: with num_classes {n}, labels {labels.tolist()} "
+            f"should give finite, finite, NaN, NaN rows; rows finite: {finite.tolist()}."
+        )
+
+
 # --------------------------------------------------------------------------- conversion
 
 
-def convert(generator, opset=DEFAULT_OPSET):
-    """The generator's inference graph as an ONNX model with our input/output names and a `batch` dim."""
+def convert(generator, opset=DEFAULT_OPSET, label_dtype="int64"):
+    """The generator's inference graph as an ONNX model with our input/output names and a `batch` dim.
+
+    Conditional graphs check the label themselves: the embedding lookup (ONNX Gather, which
+    accepts negative indices) only ever sees a valid class, and each row whose label is outside
+    [0, num_classes) is replaced by NaN with one Where.
+    """
     import tensorflow as tf
     import tf2onnx
 
     latent_dim = int(generator.inputs[0].shape[-1])
     z_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="z")
     if len(generator.inputs) == 2:
-        signature = [z_spec, tf.TensorSpec([None], tf.int64, name="label")]
+        num_classes = _num_classes(generator)
+        signature = [z_spec, tf.TensorSpec([None], label_dtype, name="label")]
 
         @tf.function(input_signature=signature)
         def generate(z, label):
-            # The Keras label input is int32; ONNX consumers pass int64 class indices.
-            return {"images": tf.cast(generator([z, tf.cast(label, tf.int32)], training=False), tf.float32)}
+            valid = tf.logical_and(label >= 0, label < num_classes)
+            safe = label * tf.cast(valid, label.dtype)  # invalid -> class 0, masked below
+            # The Keras label input is int32; checked above in the caller's dtype, so no wrap-around.
+            images = tf.cast(generator([z, tf.cast(safe, tf.int32)], training=False), tf.float32)
+            row_valid = tf.reshape(valid, [-1] + [1] * (images.shape.rank - 1))
+            return {"images": tf.where(row_valid, images, tf.constant(float("nan"), tf.float32))}
 
     else:
         signature = [z_spec]
@@ -517,6 +586,14 @@ def _rewrite_conv_transpose(model, node):
     for offset, new_node in enumerate(new_nodes):
         model.graph.node.insert(index + offset, new_node)
     return True
+
+
+def _drop_unused_opset_imports(model):
+    """tf2onnx always imports ai.onnx.ml; keep only the domains some node uses (and the default one)."""
+    used = {node.domain for node in model.graph.node} | {""}
+    keep = [opset for opset in model.opset_import if opset.domain in used]
+    del model.opset_import[:]
+    model.opset_import.extend(keep)
 
 
 def _drop_unused_initializers(model):

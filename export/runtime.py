@@ -6,7 +6,7 @@
     images = session.generate_images(64, seed=0)   # uint8, NHWC
     save_grid(images, "grid.png")
 
-A serving machine needs `pip install --no-deps gan-zoo` plus numpy, onnxruntime(-gpu) and pillow.
+A serving machine needs `pip install "gan-zoo[serve]"` (numpy, pillow, onnxruntime) or `[serve-gpu]`.
 """
 
 import os
@@ -73,8 +73,10 @@ class GeneratorSession:
     provider names to choose; a requested GPU provider that does not load is a ValueError.
 
     Attributes from the model's metadata: `metadata` (all of it), `latent_dim`, `num_classes`
-    (None when unconditional), `class_names`, `prior` ("uniform" or "normal"), `prior_range`,
-    `image_shape` (one sample's shape, also `data_shape`), `value_range`.
+    (None when unconditional), `class_names`, `prior` ("uniform" or "normal"), `prior_params`
+    ({"low", "high"} or {"mean", "std"}), `prior_range` (those two numbers in that order),
+    `image_shape` (one sample's shape, also `data_shape`), `value_range` ((min, max) or None).
+    Labels are fed in the graph's label type (int64, or int32 for exports made for WebGL).
 
     It satisfies the sampler protocol of `export.sampling`: `generate` returns float32 in
     `value_range`, like `zoo.GAN.generate`; `generate_images` returns uint8 pixels.
@@ -94,6 +96,8 @@ class GeneratorSession:
         self.metadata = metadata_lib.decode(props, source=str(self.path))
         self.provider = self.session.get_providers()[0]
         self._input_names = {i.name for i in self.session.get_inputs()}
+        label_types = [i.type for i in self.session.get_inputs() if i.name == "label"]
+        self._label_dtype = np.int32 if label_types == ["tensor(int32)"] else np.int64
         self._output_name = self.session.get_outputs()[0].name
         expected = {"z", "label"} if self.conditional else {"z"}
         if self._input_names != expected:
@@ -145,8 +149,12 @@ class GeneratorSession:
         return self.metadata["prior"]
 
     @property
+    def prior_params(self):
+        return {key: float(value) for key, value in self.metadata["prior_params"].items()}
+
+    @property
     def prior_range(self):
-        return tuple(float(v) for v in self.metadata["prior_range"])
+        return tuple(self.prior_params[key] for key in metadata_lib.PRIOR_PARAMS[self.prior])
 
     @property
     def image_shape(self):
@@ -160,7 +168,7 @@ class GeneratorSession:
     @property
     def value_range(self):
         value = self.metadata["value_range"]
-        return None if value is None else tuple(float(v) for v in value)
+        return None if value is None else (float(value["min"]), float(value["max"]))
 
     def __repr__(self):
         kind = f"conditional, {self.num_classes} classes" if self.conditional else "unconditional"
@@ -227,7 +235,8 @@ class GeneratorSession:
         return np.ascontiguousarray(z)
 
     def _checked_labels(self, labels, n):
-        return sampling.check_labels(labels, n, self.num_classes, self.class_names)
+        labels = sampling.check_labels(labels, n, self.num_classes, self.class_names)
+        return None if labels is None else labels.astype(self._label_dtype)
 
 
 def save_grid(images, path, nrow=None, padding=2, scale=None):

@@ -43,16 +43,10 @@ def prior_noise(n, latent_dim, prior="uniform", prior_range=None, seed=None):
         latent_dim: the size of each.
         prior: "uniform" or "normal".
         prior_range: [low, high] for "uniform", [mean, stddev] for "normal"; default the
-            metadata's `PRIOR_RANGES` (U(-1, 1), N(0, 1)).
+            metadata's `PRIOR_PARAMS` (U(-1, 1), N(0, 1)).
         seed: an int makes the draw repeatable.
     """
-    if prior not in metadata_lib.PRIOR_RANGES:
-        raise ValueError(f"unknown prior {prior!r}; choose one of {tuple(metadata_lib.PRIOR_RANGES)}.")
-    a, b = prior_range if prior_range is not None else metadata_lib.PRIOR_RANGES[prior]
-    rng = np.random.default_rng(seed)
-    size = (positive(n), int(latent_dim))
-    z = rng.uniform(a, b, size=size) if prior == "uniform" else rng.normal(a, b, size=size)
-    return z.astype(np.float32)
+    return LazyNoise(n, latent_dim, prior, prior_range, seed)[:]
 
 
 class LazyNoise:
@@ -63,10 +57,10 @@ class LazyNoise:
     """
 
     def __init__(self, n, latent_dim, prior="uniform", prior_range=None, seed=None):
-        if prior not in metadata_lib.PRIOR_RANGES:
-            raise ValueError(f"unknown prior {prior!r}; choose one of {tuple(metadata_lib.PRIOR_RANGES)}.")
+        if prior not in metadata_lib.PRIOR_PARAMS:
+            raise ValueError(f"unknown prior {prior!r}; choose one of {tuple(metadata_lib.PRIOR_PARAMS)}.")
         self.n, self.latent_dim, self.prior = positive(n), int(latent_dim), prior
-        self.range = prior_range if prior_range is not None else metadata_lib.PRIOR_RANGES[prior]
+        self.range = prior_range if prior_range is not None else tuple(metadata_lib.PRIOR_PARAMS[prior].values())
         self.rng = np.random.default_rng(seed)
         self.drawn = 0
 

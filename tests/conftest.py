@@ -35,3 +35,30 @@ def reference_weights(tmp_path_factory):
     out = tmp_path_factory.mktemp("reference") / "run"
     assert cli.main([*TRAIN, "--out", str(out)]) == 0
     return generator_weights(out)
+
+
+@pytest.fixture
+def js_example_case(tmp_path):
+    """For the JavaScript examples: an input file of noise and labels, and the Python runtime's grid for it.
+
+    Returns make(model_name, n, seed) -> (input JSON path, expected grid as uint8 (H, W)), the grid
+    laid out as `save_grid` lays it out (one column per class for conditional models).
+    """
+    import json
+
+    import numpy as np
+    from PIL import Image
+
+    from export import GeneratorSession, save_grid
+
+    def make(name, n, seed=0):
+        session = GeneratorSession(ROOT / "saved_models" / f"{name}.onnx")
+        z = session.sample_noise(n, seed=seed)
+        labels = (np.arange(n) % session.num_classes).tolist() if session.conditional else None
+        path = tmp_path / f"{name}-input.json"
+        path.write_text(json.dumps({"z": z.ravel().tolist(), "labels": labels}))
+        images = session.generate(n, labels=labels, z=z)
+        grid = save_grid(images, tmp_path / f"{name}-expected.png", nrow=session.num_classes)
+        return path, np.asarray(Image.open(grid))
+
+    return make

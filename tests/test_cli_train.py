@@ -44,7 +44,7 @@ def test_list_names_presets_datasets_and_recipes(capsys):
         (["train", "vanilla", "--dataset", "ring8", "--num-classes", "3"], "has no labels"),
         (["train", "conditional", "--dataset", "grid25"], "has no labels"),
         (["train", "--recipe", "nosuch"], "unknown recipe 'nosuch'; choose one of example1-gaussian1d"),
-        (["train", "vanilla", "--loss", "hinge"], "unknown loss 'hinge'"),
+        (["train", "vanilla", "--loss", "hingeless"], "unknown loss 'hingeless'"),
         (["train", "vanilla", "--option", "no_such_option=1"], "unknown option(s) ['no_such_option']"),
     ],
 )
@@ -58,6 +58,38 @@ def test_bad_input_exits_2_with_one_line(argv, reason, tmp_path, monkeypatch, ca
     assert err.count("\n") == 1 and err.startswith("ganzoo train: error: ") and "Traceback" not in err
     assert reason.format(file=tmp_path / "file") in err
     assert not (tmp_path / "saved_models").exists() or not any((tmp_path / "saved_models").iterdir())
+
+
+def test_cli_losses_are_the_zoos():
+    assert cli_train.LOSSES == tuple(zoo.LOSSES)  # the CLI keeps its own copy so that --help needs no TensorFlow
+
+
+def test_stabiliser_flags_reach_the_run_and_samples_come_from_the_averaged_generator(tmp_path, capsys):
+    """--loss, --d-lr/--g-lr (TTUR) and an EMA option: recorded, used, and generator.keras / the export are
+    the averaged generator, the one `generate` samples with."""
+    import onnxruntime as ort
+
+    from train import run_folder
+
+    run_dir = tmp_path / "run"
+    argv = ["train", "dcgan", "--epochs", "1", "--seed", "3", "--loss", "hinge", "--d-lr", "4e-4", "--g-lr", "1e-4",
+            "--option", "ema_decay=0.9", "--out", str(run_dir), *TINY]
+    code, out, err = _run(capsys, *argv)
+    assert code == 0, err
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["options"]["loss"] == "hinge" and config["options"]["ema_decay"] == 0.9
+    assert (config["d_learning_rate"], config["g_learning_rate"]) == (4e-4, 1e-4)
+    gan = keras.models.load_model(run_dir / "gan.keras")
+    assert float(gan.d_optimizer.learning_rate) == pytest.approx(4e-4)
+    assert float(gan.g_optimizer.learning_rate) == pytest.approx(1e-4)
+    saved = keras.models.load_model(run_dir / "generator.keras")
+    for averaged, kept in zip(gan.ema_generator.get_weights(), saved.get_weights(), strict=True):
+        np.testing.assert_array_equal(averaged, kept)
+    assert any(not np.array_equal(a, b) for a, b in zip(gan.generator.get_weights(), saved.get_weights()))
+    report = run_folder.export(run_dir, tmp_path / "g.onnx")
+    z = np.random.default_rng(0).uniform(-1, 1, (4, 8)).astype("float32")
+    onnx_out = ort.InferenceSession(report.path, providers=["CPUExecutionProvider"]).run(None, {"z": z})[0]
+    np.testing.assert_allclose(onnx_out, gan.ema_generator(z, training=False), atol=1e-4)
 
 
 def test_an_error_that_is_not_the_users_keeps_its_traceback(monkeypatch):

@@ -11,6 +11,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 import zoo
 from export import GeneratorSession, exporter
+from export import metadata as metadata_lib
 from export.exporter import ParityError, export_generator, optimize_graph
 from train import run_folder
 
@@ -69,9 +70,17 @@ def test_unconditional_export_contract(dcgan, tmp_path):
     assert outputs == {"images": (TensorProto.FLOAT, ["batch", 8, 8, 1])}
     assert "ConvTranspose" not in {node.op_type for node in model.graph.node}  # rewritten for ORT's Conv kernels
     meta = GeneratorSession(path).metadata
-    assert meta["preset"] == "dcgan" and meta["prior"] == "normal" and meta["prior_range"] == [0.0, 1.0]
+    assert meta["preset"] == "dcgan" and meta["prior"] == "normal" and meta["prior_params"] == {"mean": 0.0, "std": 1.0}
     assert meta["latent_dim"] == 16 and meta["num_classes"] is None and meta["image_shape"] == [8, 8, 1]
-    assert meta["value_range"] == [-1.0, 1.0] and meta["dataset"] == "digits" and meta["opset"] == 17
+    assert meta["value_range"] == metadata_lib.value_range(-1, 1) and meta["dataset"] == "digits" and meta["opset"] == 17
+    assert meta["inputs"] == [{"name": "z", "dtype": "float32", "shape": ["batch", 16]}]
+    assert meta["outputs"] == [{"name": "images", "dtype": "float32", "shape": ["batch", 8, 8, 1]}]
+    assert meta["label_out_of_range"] is None and meta["model_card"] is None
+    assert [opset.domain for opset in model.opset_import] == [""]  # no unused ai.onnx.ml import
+    # Every metadata value is JSON, the format marker too, and the sidecar holds the same values.
+    props = {p.key: json.loads(p.value) for p in model.metadata_props}
+    assert props["ganzoo.format"] == "gan-zoo-generator/2"
+    assert json.loads((tmp_path / "dcgan.metadata.json").read_text()) == props
     assert {"gan-zoo", "tensorflow", "keras", "tf2onnx", "onnx"} <= set(meta["versions"])
     assert [row["batch"] for row in report.checks] == [1, 7]
     assert report.max_abs_diff <= 1e-4 and report.provider == "CPUExecutionProvider"
@@ -99,6 +108,60 @@ def test_conditional_run_folder_every_class(conditional_run, tmp_path):
     np.testing.assert_allclose(session(z, [2, 1, 0, 2]), keras_out, atol=1e-4)
 
 
+@pytest.mark.parametrize("fp16", [False, True], ids=["fp32", "fp16"])
+def test_out_of_range_labels_give_nan_rows_in_the_graph(conditional_run, tmp_path, fp16):
+    """Raw onnxruntime, no GeneratorSession checks: a bad label never yields another class's image."""
+    folder, gan = conditional_run
+    report = run_folder.export(folder, tmp_path / "c.onnx", fp16=fp16)
+    assert report.metadata["label_out_of_range"] == "nan_row"
+    session = ort.InferenceSession(report.path, providers=["CPUExecutionProvider"])
+    labels = np.array([0, -1, 2, 3, 10**6, -20, 1], np.int64)
+    z = np.random.default_rng(0).uniform(-1, 1, (len(labels), 16)).astype(np.float32)
+    images = session.run(None, {"z": z, "label": labels})[0]
+    valid = (labels >= 0) & (labels < 3)
+    assert np.isnan(images[~valid]).all() and np.isfinite(images[valid]).all()
+    keras_out = gan.generator([z[valid], labels[valid].astype(np.int32)], training=False)
+    np.testing.assert_allclose(images[valid], keras_out, atol=1e-2 if fp16 else 1e-4)
+
+
+def test_int32_labels(conditional_run, tmp_path):
+    folder, gan = conditional_run
+    report = run_folder.export(folder, tmp_path / "c32.onnx", label_dtype="int32")
+    model = onnx.load(report.path)
+    assert _graph_io(model)[0]["label"] == (TensorProto.INT32, ["batch"])
+    assert report.metadata["inputs"][1] == {"name": "label", "dtype": "int32", "shape": ["batch"]}
+    session = ort.InferenceSession(report.path, providers=["CPUExecutionProvider"])
+    labels = np.array([2, 3, -1, 0, 2**31 - 1], np.int32)
+    z = np.random.default_rng(1).uniform(-1, 1, (len(labels), 16)).astype(np.float32)
+    images = session.run(None, {"z": z, "label": labels})[0]
+    assert np.isnan(images[[1, 2, 4]]).all()
+    np.testing.assert_allclose(images[[0, 3]], gan.generator([z[[0, 3]], labels[[0, 3]]], training=False), atol=1e-4)
+    np.testing.assert_allclose(GeneratorSession(report.path)(z[:1], [2]), images[:1], atol=0)  # the runtime feeds int32
+    with pytest.raises(ValueError, match="label_dtype"):
+        run_folder.export(folder, tmp_path / "x.onnx", label_dtype="uint8")
+
+
+def test_metadata_that_disagrees_with_the_graph_fails_before_writing(conditional_run, tmp_path, monkeypatch):
+    folder, _ = conditional_run
+    build = exporter.build_metadata
+
+    for change, message in [
+        (lambda meta: meta.update(latent_dim=17), "latent_dim 17"),
+        (lambda meta: meta.update(image_shape=[8, 8, 3]), "image_shape"),
+        (lambda meta: meta.update(num_classes=4, class_names=list("abcd")), "labels"),
+        (lambda meta: meta.update(class_names=["a", "b"]), "2 class_names"),
+    ]:
+        def tampered(*args, change=change, **kwargs):
+            meta = build(*args, **kwargs)
+            change(meta)
+            return meta
+
+        monkeypatch.setattr(exporter, "build_metadata", tampered)
+        with pytest.raises(ValueError, match=message):
+            run_folder.export(folder, tmp_path / "bad.onnx")
+        assert not (tmp_path / "bad.onnx").exists()
+
+
 def test_fp16_keeps_float32_io(conditional_run, tmp_path):
     folder, gan = conditional_run
     fp16 = run_folder.export(folder / "generator.keras", tmp_path / "g16.onnx", fp16=True)
@@ -108,7 +171,9 @@ def test_fp16_keeps_float32_io(conditional_run, tmp_path):
     big = [init for init in model.graph.initializer if len(init.dims) >= 2]
     assert big and all(init.data_type == TensorProto.FLOAT16 for init in big)
     assert fp16.tolerance == 1e-2 and fp16.max_abs_diff <= 1e-2 and fp16.precision == "fp16"
-    assert fp16.size_bytes < 0.6 * 4 * gan.generator.count_params()  # half of the float32 weights, plus a little
+    metadata_bytes = sum(len(prop.key) + len(prop.value) for prop in model.metadata_props)
+    # Half of the float32 weights, plus a little graph (the metadata is a fixed ~1.5 kB on top).
+    assert fp16.size_bytes - metadata_bytes < 0.6 * 4 * gan.generator.count_params()
     # A generator.keras inside a run folder still picks up the folder's config.json.
     assert GeneratorSession(fp16.path).metadata["dataset"] == "digits"
 

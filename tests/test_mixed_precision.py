@@ -37,7 +37,7 @@ def test_mixed_bfloat16_dcgan_trains_with_finite_float32_losses():
     assert gan.compute_dtype == "bfloat16"
     assert all(v.dtype == "float32" for v in gan.trainable_variables)
     assert gan.discriminator(images(gan.data_shape, 2)).dtype == "bfloat16"
-    assert gan._discriminate(images(gan.data_shape, 2), None).dtype == "float32"  # logits for the losses
+    assert gan._discriminate(images(gan.data_shape, 2), None)[0].dtype == "float32"  # logits for the losses
     assert int(gan.g_optimizer.iterations) == 3
     assert all(np.isfinite(values).all() for values in history.values())
     assert any(not np.array_equal(b, np.array(v)) for b, v in zip(before, gan.generator.trainable_variables))
@@ -53,6 +53,17 @@ def test_mixed_float16_scales_the_losses_and_applies_the_steps():
     # A step is skipped only when the scaled gradients overflow; a tiny model at scale 2^15 does not.
     assert int(gan.d_optimizer.iterations) == int(gan.g_optimizer.iterations) == 3
     assert all(np.isfinite(values).all() for values in history.values())
+
+
+def test_mixed_bfloat16_trains_with_the_stabilisers():
+    options = {"loss": "hinge", "r1_weight": 1.0, "spectral_norm": True, "ema_decay": 0.9, "diffaugment": "color,cutout"}
+    with mixed_precision("mixed_bfloat16"):
+        gan = zoo.create("conditional", num_classes=3, conditioning="acgan", **options, **MLP)
+        gan.compile()
+        history = gan.fit(images(gan.data_shape), np.arange(24) % 3, batch_size=8, epochs=1, verbose=0).history
+    assert int(gan.g_optimizer.iterations) == 3
+    assert all(np.isfinite(values).all() for values in history.values()), history
+    assert all(v.dtype == "float32" for v in gan.ema_generator.weights)
 
 
 def test_a_mixed_precision_generator_exports_as_a_float32_copy():

@@ -1,5 +1,6 @@
 """A `ganzoo train` process SIGKILLed mid-run and started again with the same command finishes the run,
-and ends with the same generator weights as an uninterrupted run with the same seed."""
+and ends with the same generator weights as an uninterrupted run with the same seed, its averaged
+generator (EMA, Yazici et al. 2019) included."""
 
 import json
 import os
@@ -19,7 +20,8 @@ from train.runner import RunSpec, train_run
 EPOCHS = 6
 ARGS = [
     "train", "vanilla", "--dataset", "digits", "--epochs", str(EPOCHS), "--batch-size", "32", "--seed", "11",
-    "--latent-dim", "16", "--option", "g_units=64", "--option", "d_units=64", "--lr", "1e-3", "--quiet",
+    "--latent-dim", "16", "--option", "g_units=64", "--option", "d_units=64", "--option", "ema_decay=0.9",
+    "--lr", "1e-3", "--quiet",
 ]
 COMMAND = [sys.executable, "-c", "import sys; from train.cli import main; sys.exit(main())", *ARGS]
 
@@ -38,7 +40,9 @@ def _state(run_dirs):
 
 
 def _generator_weights(run_dir):
-    return keras.models.load_model(run_dir / "gan.keras").generator.get_weights()
+    gan = keras.models.load_model(run_dir / "gan.keras")
+    assert gan.sampling_generator is gan.ema_generator
+    return gan.generator.get_weights() + gan.ema_generator.get_weights()
 
 
 def test_sigkill_then_same_command_resumes_and_matches_uninterrupted(tmp_path):
@@ -78,7 +82,7 @@ def test_sigkill_then_same_command_resumes_and_matches_uninterrupted(tmp_path):
 
     spec = RunSpec(
         preset="vanilla", dataset="digits", epochs=EPOCHS, batch_size=32, seed=11, learning_rate=1e-3,
-        options=dict(latent_dim=16, g_units=[64], d_units=[64]),
+        options=dict(latent_dim=16, g_units=[64], d_units=[64], ema_decay=0.9),
     )
     reference = train_run(spec, out=tmp_path / "uninterrupted", verbose=0, log=lambda *_: None)
     assert reference.status == "finished"

@@ -26,7 +26,15 @@ W = RNG.normal(size=(LATENT, int(np.prod(SHAPE)))).astype(np.float32)
 E = RNG.normal(size=(CLASSES, LATENT)).astype(np.float32)
 
 
-def _model(path, conditional=False, prior="uniform", metadata=True, image_shape=SHAPE):
+def _v1_props(meta):
+    """The format-1 metadata earlier exports carry: a bare-string marker, priors and ranges as lists."""
+    legacy = {key: value for key, value in meta.items() if key not in ("inputs", "outputs", "label_out_of_range")}
+    legacy["prior_range"] = list(legacy.pop("prior_params").values())
+    legacy["value_range"] = None if meta["value_range"] is None else [meta["value_range"]["min"], meta["value_range"]["max"]]
+    return {metadata_lib.FORMAT_KEY: metadata_lib.FORMAT_V1, **{k: json.dumps(v) for k, v in legacy.items()}}
+
+
+def _model(path, conditional=False, prior="uniform", metadata=True, image_shape=SHAPE, label_dtype="int64", version=2):
     z = helper.make_tensor_value_info("z", TensorProto.FLOAT, ["batch", LATENT])
     out = helper.make_tensor_value_info("images", TensorProto.FLOAT, ["batch", *image_shape])
     inits = [
@@ -35,7 +43,8 @@ def _model(path, conditional=False, prior="uniform", metadata=True, image_shape=
     ]
     nodes, inputs, h = [], [z], "z"
     if conditional:
-        inputs.append(helper.make_tensor_value_info("label", TensorProto.INT64, ["batch"]))
+        label_type = TensorProto.INT64 if label_dtype == "int64" else TensorProto.INT32
+        inputs.append(helper.make_tensor_value_info("label", label_type, ["batch"]))
         inits.append(numpy_helper.from_array(E, "E"))
         nodes += [helper.make_node("Gather", ["E", "label"], ["e"]), helper.make_node("Add", ["z", "e"], ["ze"])]
         h = "ze"
@@ -48,19 +57,21 @@ def _model(path, conditional=False, prior="uniform", metadata=True, image_shape=
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     if metadata:
-        props = metadata_lib.encode(
-            {
-                "preset": "test",
-                "latent_dim": LATENT,
-                "prior": prior,
-                "prior_range": metadata_lib.PRIOR_RANGES[prior],
-                "num_classes": CLASSES if conditional else None,
-                "class_names": ["a", "b", "c"] if conditional else None,
-                "image_shape": list(image_shape),
-                "value_range": [-1.0, 1.0] if len(image_shape) == 3 else None,
-                "dataset": "unit-test",
-            }
-        )
+        meta = {
+            "preset": "test",
+            "latent_dim": LATENT,
+            "prior": prior,
+            "prior_params": metadata_lib.PRIOR_PARAMS[prior],
+            "num_classes": CLASSES if conditional else None,
+            "class_names": ["a", "b", "c"] if conditional else None,
+            "inputs": [metadata_lib.tensor_spec("z", "float32", ["batch", LATENT])]
+            + ([metadata_lib.tensor_spec("label", label_dtype, ["batch"])] if conditional else []),
+            "outputs": [metadata_lib.tensor_spec("images", "float32", ["batch", *image_shape])],
+            "image_shape": list(image_shape),
+            "value_range": metadata_lib.value_range(-1, 1) if len(image_shape) == 3 else None,
+            "dataset": "unit-test",
+        }
+        props = metadata_lib.encode(meta) if version == 2 else _v1_props(meta)
         for key, value in props.items():
             model.metadata_props.add(key=key, value=value)
     onnx.checker.check_model(model)
@@ -77,6 +88,8 @@ def models(tmp_path_factory):
         "normal": _model(folder / "normal.onnx", prior="normal"),
         "vector": _model(folder / "vector.onnx", image_shape=(2,)),
         "foreign": _model(folder / "foreign.onnx", metadata=False),
+        "int32": _model(folder / "int32.onnx", conditional=True, label_dtype="int32"),
+        "v1": _model(folder / "v1.onnx", conditional=True, prior="normal", version=1),
     }
 
 
@@ -104,6 +117,18 @@ def test_outputs_match_numpy_reference(models):
     np.testing.assert_array_equal(images, np.clip(np.rint((expected + 1) * 127.5), 0, 255).astype(np.uint8))
     # One label for all, and labels as a list, mean the same thing.
     np.testing.assert_array_equal(session.generate(5, labels=2, z=z), session.generate(5, labels=[2] * 5, z=z))
+
+
+def test_int32_label_graph_and_format_1_metadata(models):
+    z = GeneratorSession(models["conditional"]).sample_noise(3, seed=0)
+    expected = np.tanh((z + E[[2, 0, 1]]) @ W).reshape(3, *SHAPE)
+    int32 = GeneratorSession(models["int32"])  # an export for WebGL: labels are fed as int32
+    np.testing.assert_allclose(int32(z, np.array([2, 0, 1], np.int64)), expected, atol=1e-5)
+    old = GeneratorSession(models["v1"])  # format 1 is read and normalised to format 2's keys
+    assert old.prior_params == {"mean": 0.0, "std": 1.0} and old.prior_range == (0.0, 1.0)
+    assert old.value_range == (-1.0, 1.0) and old.metadata["value_range"]["to_uint8"].endswith("127.5), 0, 255)")
+    assert old.metadata["label_out_of_range"] == "unchecked" and old.metadata["inputs"] is None
+    np.testing.assert_allclose(old(z, [2, 0, 1]), expected, atol=1e-5)
 
 
 def test_a_seed_repeats_the_draw_and_priors_are_sampled(models):
@@ -249,11 +274,18 @@ assert main(["sample", {str(models['conditional'])!r}, "--label", "7", "--out", 
 
 
 def test_metadata_round_trip():
-    meta = {"latent_dim": 3, "prior": "normal", "prior_range": [0.0, 1.0], "num_classes": None,
-            "image_shape": [8, 8, 1], "value_range": [-1.0, 1.0], "class_names": None, "versions": {"x": "1"}}
+    meta = {"latent_dim": 3, "prior": "normal", "prior_params": {"mean": 0.0, "std": 1.0}, "num_classes": None,
+            "image_shape": [8, 8, 1], "value_range": metadata_lib.value_range(0, 1), "class_names": None,
+            "inputs": [], "outputs": [], "versions": {"x": "1"}}
     props = metadata_lib.encode(meta)
     assert all(isinstance(v, str) for v in props.values())
+    assert {key: json.loads(value) for key, value in props.items()}[metadata_lib.FORMAT_KEY] == "gan-zoo-generator/2"
     assert metadata_lib.decode(props) == meta
+    assert json.loads(metadata_lib.as_json(meta)) == {key: json.loads(value) for key, value in props.items()}
+    assert meta["value_range"] == {"min": 0.0, "max": 1.0, "to_uint8": "clip(round(x * 255), 0, 255)",
+                                   "polarity": "max_is_white"}
     with pytest.raises(ValueError, match="incomplete"):
-        metadata_lib.decode({metadata_lib.FORMAT_KEY: metadata_lib.FORMAT, "latent_dim": "3"})
+        metadata_lib.decode({metadata_lib.FORMAT_KEY: json.dumps(metadata_lib.FORMAT), "latent_dim": "3"})
+    with pytest.raises(ValueError, match="takes"):
+        metadata_lib.decode(metadata_lib.encode({**meta, "prior_params": {"low": -1, "high": 1}}))
     assert json.loads(props["image_shape"]) == [8, 8, 1]

@@ -46,6 +46,25 @@ def test_shipped_files_and_metadata(name):
 
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_shipped_metadata_sidecar_and_label_range(name):
+    import json
+
+    import onnx
+    import onnxruntime as ort
+
+    model = onnx.load(str(SAVED / f"{name}.onnx"))
+    props = {prop.key: json.loads(prop.value) for prop in model.metadata_props}
+    assert props == json.loads((SAVED / f"{name}.metadata.json").read_text())
+    assert props["ganzoo.format"] == "gan-zoo-generator/2" and props["license"] == "Apache-2.0"
+    assert (SAVED.parent / props["model_card"]).is_file()
+    if SHIPPED[name][1]:  # raw onnxruntime, as Node, the browser and Triton run it
+        session = ort.InferenceSession(str(SAVED / f"{name}.onnx"), providers=["CPUExecutionProvider"])
+        labels = np.array([9, -1, 10, 10**6, 0])
+        images = session.run(None, {"z": np.zeros((5, 100), np.float32), "label": labels})[0]
+        assert np.isfinite(images[[0, 4]]).all() and np.isnan(images[1:4]).all()
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_shipped_onnx_matches_shipped_keras(name):
     import keras
 

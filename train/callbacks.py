@@ -22,8 +22,9 @@ def logs_are_finite(logs):
 
 
 def _generate(model, z, labels=None):
+    """Samples for fixed noise from the generator the model samples with (the averaged one under EMA)."""
     inputs = z if labels is None else [z, labels]
-    return keras.ops.convert_to_numpy(model.generator(inputs, training=False)).astype("float32")
+    return keras.ops.convert_to_numpy(model.sampling_generator(inputs, training=False)).astype("float32")
 
 
 def _due(epoch, every, last_epoch=None):

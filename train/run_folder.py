@@ -107,7 +107,7 @@ def commit_epoch(run_dir, gan, epochs_done, history):
     state.json is the commit: written only once the checkpoint it describes is complete on disk.
     """
     run_dir = pathlib.Path(run_dir)
-    files.save_model(gan.generator, run_dir / GENERATOR_FILE)
+    files.save_model(gan.sampling_generator, run_dir / GENERATOR_FILE)  # the averaged generator under EMA
     pending = files.save_model(gan, run_dir / f".gan-epoch-{int(epochs_done):04d}.keras")
     write_state(run_dir, "running", epochs_done, history)
     os.replace(pending, run_dir / GAN_FILE)
@@ -193,7 +193,7 @@ def load_keras(path, **kwargs):
 
 def export_metadata(config):
     """The ONNX metadata a run's config supplies (only the keys it actually has), for `export_generator`."""
-    from export.metadata import PRIOR_RANGES
+    from export.metadata import PRIOR_PARAMS
 
     info = {}
     options = config.get("options") if isinstance(config.get("options"), dict) else {}
@@ -207,7 +207,7 @@ def export_metadata(config):
         info["dataset"] = dataset
     if isinstance(config.get("class_names"), list):
         info["class_names"] = [str(name) for name in config["class_names"]]
-    if options.get("prior") in PRIOR_RANGES:
+    if options.get("prior") in PRIOR_PARAMS:
         info["prior"] = options["prior"]
     training = {key: config[key] for key in ("epochs", "seed", "batch_size") if key in config}
     if training:
@@ -215,19 +215,21 @@ def export_metadata(config):
     return info
 
 
-def export(source, path, opset=None, fp16=False, metadata=None):
+def export(source, path, opset=None, fp16=False, metadata=None, label_dtype="int64"):
     """`export.export_generator` for a run folder or .keras file, with the run's config as metadata.
 
     Args:
         source: a run folder or a .keras file.
         path: the .onnx file to write.
-        opset, fp16: as for `export_generator`.
+        opset, fp16, label_dtype: as for `export_generator`.
         metadata: entries that override the run's (e.g. {"dataset": "digits"}).
     """
     from export import export_generator
 
     model, config = load(source)
-    return export_generator(model, path, opset=opset, fp16=fp16, metadata={**export_metadata(config), **(metadata or {})})
+    return export_generator(
+        model, path, opset=opset, fp16=fp16, metadata={**export_metadata(config), **(metadata or {})}, label_dtype=label_dtype
+    )
 
 
 class KerasGenerator:

@@ -33,7 +33,7 @@ CURVES_EVERY = 5  # epochs between redraws of curves.png (matplotlib is the slow
 # config.json entries that must agree for a folder to hold "the same run" as a command.
 REPEAT_KEYS = (
     "preset", "options", "dataset", "split", "image_size", "data_dir", "epochs", "batch_size",
-    "learning_rate", "beta_1", "strategy", "mixed_precision", "jit", "sample_every",
+    "learning_rate", "d_learning_rate", "g_learning_rate", "beta_1", "strategy", "mixed_precision", "jit", "sample_every",
 )
 
 
@@ -50,6 +50,8 @@ class RunSpec:
     epochs: int = 20
     batch_size: int = 64
     learning_rate: float = 2e-4
+    d_learning_rate: float | None = None  # TTUR (Heusel et al. 2017): D's and G's own rates, default learning_rate
+    g_learning_rate: float | None = None
     beta_1: float = 0.5
     seed: int | None = None
     options: dict = dataclasses.field(default_factory=dict)
@@ -120,6 +122,8 @@ def _jsonable(value):
 
 def _repeat_view(config, with_seed):
     view = {key: config.get(key) for key in REPEAT_KEYS}
+    for key in ("d_learning_rate", "g_learning_rate"):  # runs made before TTUR used one rate for both
+        view[key] = config.get(key, config.get("learning_rate"))
     if not with_seed:
         view["options"] = {k: v for k, v in (view["options"] or {}).items() if k != "seed"}
     return view
@@ -185,8 +189,10 @@ def _request(spec, out, runs_dir):
         raise RunError(f"batch size must be positive, got {spec.batch_size}.")
     if int(spec.sample_every) < 1:
         raise RunError(f"sample_every must be positive, got {spec.sample_every}.")
-    if not float(spec.learning_rate) > 0:
-        raise RunError(f"learning rate must be positive, got {spec.learning_rate}.")
+    for name in ("learning_rate", "d_learning_rate", "g_learning_rate"):
+        rate = getattr(spec, name)
+        if rate is not None and not 0 < float(rate) < math.inf:
+            raise RunError(f"{name.replace('_', ' ')} must be a positive finite number, got {rate}.")
     unknown = sorted(set(spec.options) - set(presets.OPTIONS) - {"num_classes"})
     if unknown:
         raise RunError(f"unknown option(s) {unknown}; options are: {', '.join(presets.OPTIONS)}.")
@@ -238,6 +244,8 @@ def _request(spec, out, runs_dir):
         "steps_per_epoch": len(arrays) // int(spec.batch_size),
         "seed": seed,
         "learning_rate": float(spec.learning_rate),
+        "d_learning_rate": float(spec.d_learning_rate or spec.learning_rate),
+        "g_learning_rate": float(spec.g_learning_rate or spec.learning_rate),
         "beta_1": float(spec.beta_1),
         "strategy": spec.strategy,
         "mixed_precision": spec.mixed_precision,
@@ -315,8 +323,8 @@ def _build_or_load(config, run_dir):
             return run_folder.load_keras(checkpoint), True
         gan = zoo.create(config["preset"], **config["options"])
         gan.compile(
-            d_optimizer=keras.optimizers.Adam(config["learning_rate"], beta_1=config["beta_1"]),
-            g_optimizer=keras.optimizers.Adam(config["learning_rate"], beta_1=config["beta_1"]),
+            d_optimizer=keras.optimizers.Adam(config.get("d_learning_rate", config["learning_rate"]), beta_1=config["beta_1"]),
+            g_optimizer=keras.optimizers.Adam(config.get("g_learning_rate", config["learning_rate"]), beta_1=config["beta_1"]),
             jit_compile=bool(config.get("jit")),
         )
         return gan, False

@@ -7,33 +7,56 @@
     images = gan.generate(16, seed=0)
 """
 
+from zoo.augment import diff_augment, parse_policy
 from zoo.distribute import float32_copy, mixed_precision, set_mixed_precision, synchronize_batch_norm
 from zoo.gan import GAN, PRIORS
 from zoo.layers import MinibatchDiscrimination, Pack
 from zoo.losses import (
+    LOSSES,
+    auxiliary_classifier_loss,
     feature_matching_loss,
+    hinge_discriminator_loss,
+    hinge_generator_loss,
+    least_squares_discriminator_loss,
+    least_squares_generator_loss,
     minimax_discriminator_loss,
     minimax_generator_loss,
     non_saturating_generator_loss,
+    r1_penalty,
     value_function,
+    wasserstein_discriminator_loss,
+    wasserstein_generator_loss,
+    wasserstein_gradient_penalty,
 )
 from zoo.presets import available, build_gan, create
 
 __all__ = [
     "GAN",
+    "LOSSES",
     "PRIORS",
     "MinibatchDiscrimination",
     "Pack",
+    "auxiliary_classifier_loss",
     "available",
     "build_gan",
     "create",
+    "diff_augment",
     "feature_matching_loss",
     "float32_copy",
+    "hinge_discriminator_loss",
+    "hinge_generator_loss",
+    "least_squares_discriminator_loss",
+    "least_squares_generator_loss",
     "minimax_discriminator_loss",
     "minimax_generator_loss",
     "mixed_precision",
     "non_saturating_generator_loss",
+    "parse_policy",
+    "r1_penalty",
     "set_mixed_precision",
     "synchronize_batch_norm",
     "value_function",
+    "wasserstein_discriminator_loss",
+    "wasserstein_generator_loss",
+    "wasserstein_gradient_penalty",
 ]

@@ -5,15 +5,59 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from zoo import checks, losses
+from zoo import augment, checks, losses
+from zoo.networks import checked_conditioning
 
 PRIORS = ("uniform", "normal")
 UPDATES = ("alternating", "reuse_fake", "fused")
 
 
-def _adam():
+def _adam(learning_rate=None):
     """The optimizer Radford et al. found stable for GANs: Adam, lr 2e-4, beta_1 0.5."""
-    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
+    return keras.optimizers.Adam(learning_rate=2e-4 if learning_rate is None else learning_rate, beta_1=0.5)
+
+
+def _loss_name(loss, generator_loss):
+    """`loss`, or the older `generator_loss` option (the cross-entropy losses only) that configs saved before
+    `loss` existed still carry."""
+    if generator_loss is not None:
+        if generator_loss not in losses.CROSS_ENTROPY_LOSSES:
+            raise ValueError(
+                f"Unknown generator_loss {generator_loss!r}; choose one of {losses.CROSS_ENTROPY_LOSSES}, "
+                f"or set loss= to one of {tuple(losses.LOSSES)}."
+            )
+        if loss is not None and loss != generator_loss:
+            raise ValueError(f"loss={loss!r} and generator_loss={generator_loss!r} disagree; give loss only.")
+        return generator_loss
+    loss = "non_saturating" if loss is None else loss
+    if loss not in losses.LOSSES:
+        raise ValueError(f"Unknown loss {loss!r}; choose one of {tuple(losses.LOSSES)}.")
+    return loss
+
+
+def _conditioning(conditioning, num_classes, discriminator):
+    """The conditioning the discriminator implements ("concat" when a config predates the option)."""
+    conditioning = checked_conditioning(conditioning, num_classes)
+    if conditioning is None:
+        return None
+    expected = (1, 2) if conditioning == "acgan" else (2, 1)  # (inputs, outputs) of D
+    if (len(discriminator.inputs), len(discriminator.outputs)) != expected:
+        raise ValueError(
+            f"a {conditioning!r} discriminator has {expected[0]} input(s) and {expected[1]} output(s); "
+            f"this one has {len(discriminator.inputs)} and {len(discriminator.outputs)}."
+        )
+    return conditioning
+
+
+def _layers_of(model):
+    """Every layer inside `model`, through nested models and wrappers."""
+    for layer in model.layers:
+        yield layer
+        inner = getattr(layer, "layer", None)  # a wrapper such as SpectralNormalization
+        if inner is not None:
+            yield inner
+        if hasattr(layer, "layers"):
+            yield from _layers_of(layer)
 
 
 @keras.saving.register_keras_serializable(package="ganzoo")
@@ -37,10 +81,17 @@ class GAN(keras.Model):
     - "fused": simultaneous updates from one forward pass of G and D (both gradients from the
       same pre-update D): the cheapest step.
 
-    Reported metrics: `d_loss` (-V of the last D update), `g_loss`, `d_real` (mean D(x) in the last
-    D update) and `d_fake` (mean D(G(z)) in the generator update, i.e. after D's updates; before
-    them with update="fused"). Under a `tf.distribute` strategy they, the losses and the
-    gradients are global-batch values, as on one device (see `_noise_and_share`).
+    Stabilisers (each off by default): `loss` picks the game (see `zoo.losses.LOSSES`; "wasserstein_gp"
+    adds its gradient penalty with `gp_weight` and makes `d_steps` default to 5), `r1_weight` adds the
+    R1 penalty, `diffaugment` augments both sides before D, `ema_decay` keeps an averaged generator
+    (`sampling_generator`), `conditioning="acgan"` adds the auxiliary classifier's terms. Spectral
+    normalisation and projection conditioning live in the discriminator itself.
+
+    Reported metrics: `d_loss` (D's loss in the last D update, penalties included), `g_loss`,
+    `d_real` (mean sigmoid(D(x)) in the last D update) and `d_fake` (mean sigmoid(D(G(z))) in the
+    generator update, i.e. after D's updates; before them with update="fused"); with AC-GAN also
+    `d_class_accuracy` (D's class head on real data). Under a `tf.distribute` strategy they, the
+    losses and the gradients are global-batch values, as on one device (see `_noise_and_share`).
     """
 
     def __init__(
@@ -49,30 +100,50 @@ class GAN(keras.Model):
         discriminator,
         num_classes=None,
         prior="uniform",
-        d_steps=1,
-        generator_loss="non_saturating",
+        d_steps=None,
+        loss=None,
         label_smoothing=0.0,
         feature_matching=False,
         preset=None,
         seed=None,
         update="alternating",
+        gp_weight=10.0,
+        r1_weight=0.0,
+        ema_decay=None,
+        diffaugment=None,
+        conditioning=None,
+        generator_loss=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        loss = _loss_name(loss, generator_loss)
+        d_steps = (5 if loss == "wasserstein_gp" else 1) if d_steps is None else int(d_steps)
+        conditioning = _conditioning(conditioning, num_classes, discriminator)
         if prior not in PRIORS:
             raise ValueError(f"Unknown prior {prior!r}; choose one of {PRIORS}.")
-        if generator_loss not in losses.GENERATOR_LOSSES:
-            raise ValueError(
-                f"Unknown generator_loss {generator_loss!r}; choose one of {tuple(losses.GENERATOR_LOSSES)}."
-            )
-        if int(d_steps) < 1:
+        if d_steps < 1:
             raise ValueError(f"d_steps must be at least 1, got {d_steps}.")
         if update not in UPDATES:
             raise ValueError(f"Unknown update {update!r}; choose one of {UPDATES}.")
-        if update != "alternating" and int(d_steps) != 1:
+        if update != "alternating" and d_steps != 1:
             raise ValueError(f"update={update!r} makes one D update per step; it needs d_steps=1, got {d_steps}.")
         if not 0.0 <= float(label_smoothing) < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}.")
+        if label_smoothing and loss not in losses.CROSS_ENTROPY_LOSSES:
+            raise ValueError(f"label_smoothing smooths D's probability targets; loss={loss!r} has none.")
+        if float(r1_weight) < 0 or float(gp_weight) < 0:
+            raise ValueError(f"penalty weights must be non-negative, got r1_weight={r1_weight}, gp_weight={gp_weight}.")
+        if ema_decay is not None and not 0.0 <= float(ema_decay) < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1) (0 or None: off), got {ema_decay}.")
+        if loss == "wasserstein_gp" and any(
+            isinstance(layer, keras.layers.BatchNormalization) for layer in _layers_of(discriminator)
+        ):
+            raise ValueError(
+                "loss='wasserstein_gp' penalises each sample's gradient, which BatchNorm in the critic mixes "
+                "across the batch (Gulrajani et al. 2017, section 4): use LayerNormalization or none."
+            )
+        if feature_matching and conditioning == "acgan":
+            raise ValueError("feature_matching replaces G's loss, which would drop AC-GAN's class term; use one.")
         conditional_inputs = len(generator.inputs) == 2
         if conditional_inputs != (num_classes is not None):
             raise ValueError(
@@ -83,22 +154,36 @@ class GAN(keras.Model):
         self.discriminator = discriminator
         self.num_classes = None if num_classes is None else int(num_classes)
         self.prior = prior
-        self.d_steps = int(d_steps)
-        self.generator_loss = generator_loss
+        self.d_steps = d_steps
+        self.loss = loss
         self.label_smoothing = float(label_smoothing)
         self.feature_matching = bool(feature_matching)
         self.preset = preset
         self.seed = seed
         self.update = update
+        self.gp_weight = float(gp_weight)
+        self.r1_weight = float(r1_weight)
+        self.ema_decay = float(ema_decay) if ema_decay else None
+        self.diffaugment = ",".join(augment.parse_policy(diffaugment)) or None
+        if self.diffaugment and len(self.data_shape) != 3:
+            raise ValueError(f"diffaugment transforms images (H, W, C); this GAN generates {self.data_shape}.")
+        self.conditioning = conditioning
         self.seed_generator = keras.random.SeedGenerator(seed)
         if self.feature_matching:
             # A view of D that also returns its penultimate features; it shares D's layers and weights.
             features = discriminator.get_layer("features").output
             self._features_and_logits = keras.Model(discriminator.inputs, [features, discriminator.outputs[0]])
+        self.ema_generator = None
+        if self.ema_decay:
+            # The averaged generator (Yazici et al. 2019): same architecture, its own weights, never trained directly.
+            self.ema_generator = keras.models.clone_model(generator)
+            self.ema_generator.set_weights(generator.get_weights())
+            self.ema_generator.trainable = False
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.d_real_tracker = keras.metrics.Mean(name="d_real")
         self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
+        self.class_accuracy_tracker = keras.metrics.Mean(name="d_class_accuracy")
         self.built = True
 
     # ----------------------------------------------------------------- properties
@@ -117,24 +202,43 @@ class GAN(keras.Model):
         return self.num_classes is not None
 
     @property
+    def sampling_generator(self):
+        """The generator to draw samples from: the averaged one when `ema_decay` is on, else `generator`."""
+        return self.generator if self.ema_generator is None else self.ema_generator
+
+    @property
+    def generator_loss(self):
+        """The older name of `loss`."""
+        return self.loss
+
+    @property
     def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
+        trackers = [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
+        return trackers + ([self.class_accuracy_tracker] if self.conditioning == "acgan" else [])
 
     # ----------------------------------------------------------------- compile and serialisation
 
-    def compile(self, d_optimizer=None, g_optimizer=None, jit_compile=False, **kwargs):
+    def compile(
+        self, d_optimizer=None, g_optimizer=None, jit_compile=False, d_learning_rate=None, g_learning_rate=None,
+        **kwargs,
+    ):
         """Set the two optimizers (default: Adam(2e-4, beta_1=0.5) each, as in DCGAN).
 
-        Both are built here, so calling `compile` inside a `tf.distribute` strategy scope creates
+        `d_learning_rate` / `g_learning_rate` set the default Adam's rate for one side: the two
+        time-scale update rule (TTUR, Heusel et al. 2017) gives D a faster rate than G, e.g. 4e-4
+        and 1e-4. The rates are saved with the optimizers. Both optimizers are built here, so calling `compile` inside a `tf.distribute` strategy scope creates
         their slot variables there (a custom train_step cannot create them lazily under a strategy).
         Under the `mixed_float16` policy each is wrapped in a `LossScaleOptimizer`.
         """
+        for optimizer, rate in ((d_optimizer, d_learning_rate), (g_optimizer, g_learning_rate)):
+            if optimizer is not None and rate is not None:
+                raise ValueError("give an optimizer or a learning rate for each network, not both.")
         super().compile(optimizer=None, jit_compile=jit_compile, **kwargs)
-        self.d_optimizer = self._prepared(d_optimizer, self.discriminator)
-        self.g_optimizer = self._prepared(g_optimizer, self.generator)
+        self.d_optimizer = self._prepared(d_optimizer, d_learning_rate, self.discriminator)
+        self.g_optimizer = self._prepared(g_optimizer, g_learning_rate, self.generator)
 
-    def _prepared(self, optimizer, network):
-        optimizer = _adam() if optimizer is None else keras.optimizers.get(optimizer)
+    def _prepared(self, optimizer, learning_rate, network):
+        optimizer = _adam(learning_rate) if optimizer is None else keras.optimizers.get(optimizer)
         if self.dtype_policy.name == "mixed_float16" and not isinstance(
             optimizer, keras.optimizers.LossScaleOptimizer
         ):
@@ -168,12 +272,17 @@ class GAN(keras.Model):
             "num_classes": self.num_classes,
             "prior": self.prior,
             "d_steps": self.d_steps,
-            "generator_loss": self.generator_loss,
+            "loss": self.loss,
             "label_smoothing": self.label_smoothing,
             "feature_matching": self.feature_matching,
             "preset": self.preset,
             "seed": self.seed,
             "update": self.update,
+            "gp_weight": self.gp_weight,
+            "r1_weight": self.r1_weight,
+            "ema_decay": self.ema_decay,
+            "diffaugment": self.diffaugment,
+            "conditioning": self.conditioning,
         }
 
     @classmethod
@@ -205,8 +314,8 @@ class GAN(keras.Model):
         return keras.random.normal(shape, seed=seed)
 
     def call(self, inputs, training=False):
-        """G(z) or G(z, label): `gan(z)` is the generator's forward pass."""
-        return self.generator(inputs, training=training)
+        """G(z) or G(z, label): `gan(z)` is the sampling generator's forward pass."""
+        return self.sampling_generator(inputs, training=training)
 
     def generate(self, n, labels=None, seed=None, batch_size=1024):
         """n samples as a float32 numpy array in the data's range ([-1, 1] for images).
@@ -228,7 +337,7 @@ class GAN(keras.Model):
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
             inputs = z[start:stop] if labels is None else [z[start:stop], ops.convert_to_tensor(labels[start:stop])]
-            chunks.append(ops.convert_to_numpy(self.generator(inputs, training=False)))
+            chunks.append(ops.convert_to_numpy(self.sampling_generator(inputs, training=False)))
         return np.concatenate(chunks).astype("float32")
 
     def _checked_labels(self, labels, n):
@@ -325,6 +434,8 @@ class GAN(keras.Model):
         noise, share = self._noise_and_share(batch_size)
         step = {"alternating": self._alternating_step, "reuse_fake": self._reuse_fake_step, "fused": self._fused_step}
         d_loss, g_loss, real_logits, fake_logits = step[self.update](real, labels, noise, share)
+        if self.ema_generator is not None:
+            self._update_ema()
 
         # Weighted by the local batch size, so that under a strategy (whose metric variables
         # sum over replicas) the logged values are the global-batch ones, as on one device.
@@ -362,8 +473,8 @@ class GAN(keras.Model):
         the same (pre-update) D. The cheapest step, but G no longer sees D's latest move."""
         with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
             fake = self._generate(noise(), labels)
-            real_logits, fake_logits, d_loss = self._discriminator_loss(real, fake, labels)
-            g_loss, _ = self._generator_loss(real, fake, labels, fake_logits=fake_logits)
+            d_loss, real_logits, fake_judgement = self._discriminator_loss(real, fake, labels)
+            g_loss, fake_logits = self._generator_loss(real, fake, labels, fake_judgement=fake_judgement)
         # Both gradients come from the forward pass above, so applying D's first does not change G's.
         self._apply(self.d_optimizer, d_tape, d_loss, self.discriminator.trainable_variables, share)
         self._apply(self.g_optimizer, g_tape, g_loss, self.generator.trainable_variables, share)
@@ -371,26 +482,64 @@ class GAN(keras.Model):
 
     def _discriminator_update(self, real, fake, labels, share):
         with tf.GradientTape() as tape:
-            real_logits, _, d_loss = self._discriminator_loss(real, fake, labels)
+            d_loss, real_logits, _ = self._discriminator_loss(real, fake, labels)
         self._apply(self.d_optimizer, tape, d_loss, self.discriminator.trainable_variables, share)
         return d_loss, real_logits
 
     def _discriminator_loss(self, real, fake, labels):
-        real_logits = self._discriminate(real, labels)
-        fake_logits = self._discriminate(fake, labels)
-        return real_logits, fake_logits, losses.minimax_discriminator_loss(real_logits, fake_logits, self.label_smoothing)
+        """D's loss with its penalties and class term; D's logits on real, and its (logits, class logits) on fake."""
+        real, fake = self._augment(real), self._augment(fake)
+        real_logits, real_classes = self._discriminate(real, labels)
+        fake_logits, fake_classes = self._discriminate(fake, labels)
+        discriminator_loss, _ = losses.LOSSES[self.loss]
+        if self.loss in losses.CROSS_ENTROPY_LOSSES:
+            d_loss = discriminator_loss(real_logits, fake_logits, self.label_smoothing)
+        else:
+            d_loss = discriminator_loss(real_logits, fake_logits)
+        if self.loss == "wasserstein_gp":
+            # Penalised on random points between real and fake samples, alpha ~ U(0, 1) per sample.
+            alpha_shape = (ops.shape(real)[0],) + (1,) * (len(real.shape) - 1)
+            alpha = keras.random.uniform(alpha_shape, dtype=real.dtype, seed=self.seed_generator)
+            interpolates = real + alpha * (fake - real)
+            d_loss += losses.wasserstein_gradient_penalty(self._input_gradients(interpolates, labels), self.gp_weight)
+        if self.r1_weight:
+            d_loss += losses.r1_penalty(self._input_gradients(real, labels), self.r1_weight)
+        if self.conditioning == "acgan":
+            d_loss += losses.auxiliary_classifier_loss(labels, real_classes)
+            d_loss += losses.auxiliary_classifier_loss(labels, fake_classes)
+            predicted = ops.cast(ops.argmax(real_classes, axis=-1), "int32")
+            accuracy = ops.mean(ops.cast(ops.equal(predicted, ops.cast(labels, "int32")), "float32"))
+            self.class_accuracy_tracker.update_state(accuracy, sample_weight=ops.cast(ops.shape(real)[0], "float32"))
+        return d_loss, real_logits, (fake_logits, fake_classes)
 
-    def _generator_loss(self, real, fake, labels, fake_logits=None):
-        """G's loss on `fake` and D's logits for it (`fake_logits` reuses a forward pass already made)."""
+    def _generator_loss(self, real, fake, labels, fake_judgement=None):
+        """G's loss on `fake` and D's logits for it (`fake_judgement` reuses a D pass already made)."""
         if self.feature_matching:
-            fake_features, fake_logits = self._discriminate(fake, labels, with_features=True)
-            real_features, _ = self._discriminate(real, labels, with_features=True)
+            fake_features, fake_logits = self._discriminate_features(self._augment(fake), labels)
+            real_features, _ = self._discriminate_features(self._augment(real), labels)
             real_mean = ops.stop_gradient(self._global_batch_mean(real_features))
             # Means over the global batch, passed as one-row batches (the loss averages over rows).
             return losses.feature_matching_loss(real_mean, self._global_batch_mean(fake_features)), fake_logits
-        if fake_logits is None:
-            fake_logits = self._discriminate(fake, labels)
-        return losses.GENERATOR_LOSSES[self.generator_loss](fake_logits), fake_logits
+        if fake_judgement is None:
+            fake_judgement = self._discriminate(self._augment(fake), labels)
+        fake_logits, fake_classes = fake_judgement
+        _, generator_loss = losses.LOSSES[self.loss]
+        g_loss = generator_loss(fake_logits)
+        if self.conditioning == "acgan":
+            g_loss += losses.auxiliary_classifier_loss(labels, fake_classes)
+        return g_loss, fake_logits
+
+    def _update_ema(self):
+        """Moves the averaged generator towards the trained one: w_ema <- d * w_ema + (1 - d) * w.
+
+        Trainable weights are averaged; other state (BatchNorm's moving statistics) is copied, as
+        StudioGAN does, so the averaged generator normalises with the live one's statistics.
+        """
+        for averaged, live in zip(self.ema_generator.weights, self.generator.weights):
+            if live.trainable:
+                averaged.assign(self.ema_decay * averaged + (1.0 - self.ema_decay) * live)
+            else:
+                averaged.assign(live)
 
     def _logs(self):
         logs = {m.name: m.result() for m in self.metrics}
@@ -407,13 +556,38 @@ class GAN(keras.Model):
         inputs = z if labels is None else [z, labels]
         return self.generator(inputs, training=True)
 
-    def _discriminate(self, samples, labels, with_features=False):
-        inputs = samples if labels is None else [samples, labels]
-        if with_features:
-            features, logits = self._features_and_logits(inputs, training=True)
-            return ops.cast(features, "float32"), ops.cast(logits, "float32")
-        # Logits in float32 even under a mixed-precision policy: the losses need the range.
-        return ops.cast(self.discriminator(inputs, training=True), "float32")
+    def _augment(self, samples):
+        """DiffAugment (when on), drawn afresh for every batch D sees."""
+        if not self.diffaugment:
+            return samples
+        return augment.diff_augment(samples, self.diffaugment, self.seed_generator)
+
+    def _discriminator_inputs(self, samples, labels):
+        return [samples, labels] if len(self.discriminator.inputs) == 2 else samples
+
+    def _discriminate(self, samples, labels):
+        """D's logits and, for AC-GAN, its class logits (else None), in float32 even under a
+        mixed-precision policy: the losses need the range."""
+        outputs = self.discriminator(self._discriminator_inputs(samples, labels), training=True)
+        if self.conditioning == "acgan":
+            logits, classes = outputs
+            return ops.cast(logits, "float32"), ops.cast(classes, "float32")
+        return ops.cast(outputs, "float32"), None
+
+    def _discriminate_features(self, samples, labels):
+        features, logits = self._features_and_logits(self._discriminator_inputs(samples, labels), training=True)
+        return ops.cast(features, "float32"), ops.cast(logits, "float32")
+
+    def _input_gradients(self, samples, labels):
+        """dD/dx for each sample: what the gradient penalties measure. Recorded by the caller's tape, so
+        the penalty's own gradient reaches D's weights (a gradient of a gradient)."""
+        with tf.GradientTape() as tape:
+            tape.watch(samples)
+            logits, _ = self._discriminate(samples, labels)
+            # Each logit's gradient with respect to its own sample (plus, with batch-wide layers such as
+            # minibatch features, the small part through the others'), as StyleGAN's R1 computes it.
+            total = ops.sum(logits)
+        return ops.cast(tape.gradient(total, samples), "float32")
 
     # ----------------------------------------------------------------- distribution strategies
     # Under a tf.distribute strategy `train_step` runs once per replica on its slice of the global

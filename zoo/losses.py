@@ -2,7 +2,8 @@
 
 Every loss takes raw logits, never probabilities, so log D and log(1 - D) are computed as
 softplus terms that stay finite when D saturates. Each returns the mean over the local batch;
-`GAN.train_step` rescales for distribution strategies.
+`GAN.train_step` rescales for distribution strategies. `LOSSES` pairs each discriminator loss
+with its generator loss under the name `zoo.create(..., loss=NAME)` takes.
 """
 
 from keras import ops
@@ -34,13 +35,73 @@ def non_saturating_generator_loss(fake_logits):
     return ops.mean(ops.softplus(-fake_logits))
 
 
+def hinge_discriminator_loss(real_logits, fake_logits):
+    """E relu(1 - D(x)) + E relu(1 + D(G(z))) (Lim & Ye 2017): no reward for being surer than a margin of 1."""
+    return ops.mean(ops.relu(1.0 - real_logits)) + ops.mean(ops.relu(1.0 + fake_logits))
+
+
+def wasserstein_discriminator_loss(real_logits, fake_logits):
+    """E D(G(z)) - E D(x): the critic's estimate of minus the Wasserstein-1 distance (Arjovsky et al. 2017)."""
+    return ops.mean(fake_logits) - ops.mean(real_logits)
+
+
+def wasserstein_generator_loss(fake_logits):
+    """-E D(G(z)): G moves its samples up the critic's slope (Arjovsky et al. 2017)."""
+    return -ops.mean(fake_logits)
+
+
+def hinge_generator_loss(fake_logits):
+    """-E D(G(z)) (Lim & Ye 2017): G's side of the hinge game is the Wasserstein generator loss."""
+    return wasserstein_generator_loss(fake_logits)
+
+
+def _squared_norms(gradients):
+    """||g||^2 of each sample's gradient (first axis: the batch)."""
+    return ops.sum(ops.square(ops.reshape(gradients, (ops.shape(gradients)[0], -1))), axis=-1)
+
+
+def wasserstein_gradient_penalty(gradients, weight=10.0, epsilon=1e-10):
+    """weight * E (||grad D(x_hat)|| - 1)^2 over interpolates x_hat (WGAN-GP, Gulrajani et al. 2017, eq. 3).
+
+    `gradients` are D's input gradients, one row per sample. The norm is sqrt(sum g^2 + epsilon),
+    whose own gradient stays finite where D is flat (a bare norm's is 0/0 there).
+    """
+    return weight * ops.mean(ops.square(ops.sqrt(_squared_norms(gradients) + epsilon) - 1.0))
+
+
+def r1_penalty(gradients, gamma):
+    """gamma / 2 * E ||grad D(x)||^2 on real data (R1, Mescheder et al. 2018, eq. 9): D stays flat on the data."""
+    return 0.5 * gamma * ops.mean(_squared_norms(gradients))
+
+
+def least_squares_discriminator_loss(real_logits, fake_logits):
+    """1/2 E (D(x) - 1)^2 + 1/2 E D(G(z))^2 (LSGAN, Mao et al. 2017, targets a = 0, b = 1)."""
+    return 0.5 * ops.mean(ops.square(real_logits - 1.0)) + 0.5 * ops.mean(ops.square(fake_logits))
+
+
+def least_squares_generator_loss(fake_logits):
+    """1/2 E (D(G(z)) - 1)^2 (LSGAN, Mao et al. 2017, target c = 1)."""
+    return 0.5 * ops.mean(ops.square(fake_logits - 1.0))
+
+
+def auxiliary_classifier_loss(labels, class_logits):
+    """Cross-entropy of the discriminator's class head against the labels (AC-GAN, Odena et al. 2017, eq. 2)."""
+    return ops.mean(ops.sparse_categorical_crossentropy(labels, class_logits, from_logits=True))
+
+
 def feature_matching_loss(real_features, fake_features):
     """||E f(x) - E f(G(z))||^2 over an intermediate discriminator layer f (Salimans et al. 2016, section 3.1)."""
     difference = ops.mean(real_features, axis=0) - ops.mean(fake_features, axis=0)
     return ops.sum(ops.square(difference))
 
 
-GENERATOR_LOSSES = {
-    "non_saturating": non_saturating_generator_loss,
-    "minimax": minimax_generator_loss,
+LOSSES = {
+    # name: (discriminator loss, generator loss)
+    "non_saturating": (minimax_discriminator_loss, non_saturating_generator_loss),
+    "minimax": (minimax_discriminator_loss, minimax_generator_loss),
+    "hinge": (hinge_discriminator_loss, hinge_generator_loss),
+    "wasserstein_gp": (wasserstein_discriminator_loss, wasserstein_generator_loss),
+    "least_squares": (least_squares_discriminator_loss, least_squares_generator_loss),
 }
+CROSS_ENTROPY_LOSSES = ("non_saturating", "minimax")
+"""The losses on D's probability, the only ones label smoothing applies to."""

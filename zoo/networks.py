@@ -4,7 +4,12 @@ Conventions every builder follows, so the GAN and the exporters can rely on them
 - generator inputs are named `z` and, for conditional models, `label` (int32, shape [batch]);
 - discriminator inputs are the sample and, for conditional models, `label`; its output is one logit;
 - the discriminator's penultimate representation is the layer named `features`
-  (used by feature matching), and minibatch discrimination, when on, sits right after it.
+  (used by feature matching), and minibatch discrimination, when on, sits right after it;
+- how a conditional discriminator uses the label (`conditioning`):
+  "concat" (Mirza & Osindero 2014) joins a label embedding to its input; "projection" (Miyato &
+  Koyama 2018) adds <embed(y), phi(x)> to the logit, phi being the features; "acgan" (Odena et al.
+  2017) does not see the label but has a second output, `num_classes` class logits, named `classes`.
+  The generator always joins a label embedding to z.
 """
 
 import math
@@ -15,6 +20,19 @@ from keras import layers
 from zoo.layers import MinibatchDiscrimination, Pack
 
 LABEL_EMBEDDING_DIM = 50
+CONDITIONINGS = ("concat", "projection", "acgan")
+
+
+def checked_conditioning(conditioning, num_classes):
+    """The conditioning a model with `num_classes` uses: None when unconditional, "concat" unless asked."""
+    if num_classes is None:
+        if conditioning is not None:
+            raise ValueError(f"conditioning={conditioning!r} needs a conditional GAN (num_classes).")
+        return None
+    conditioning = "concat" if conditioning is None else conditioning
+    if conditioning not in CONDITIONINGS:
+        raise ValueError(f"Unknown conditioning {conditioning!r}; choose one of {CONDITIONINGS}.")
+    return conditioning
 
 
 def _label_input():
@@ -30,10 +48,34 @@ def _generator_inputs(latent_dim, num_classes):
     return [z, label], layers.Concatenate()([z, layers.Embedding(num_classes, LABEL_EMBEDDING_DIM)(label)])
 
 
-def _discriminator_head(features, minibatch_kernels, minibatch_dim):
+def _weight_layer(layer_class, *args, spectral_norm=False, name=None, **kwargs):
+    """A `layer_class` layer, wrapped in spectral normalisation (Miyato et al. 2018) when asked: its kernel
+    is divided by its largest singular value (one power iteration per training call), so each layer is
+    1-Lipschitz. The wrapper takes the name, so `get_layer(name)` finds it either way."""
+    if spectral_norm:
+        return layers.SpectralNormalization(layer_class(*args, **kwargs), name=name)
+    return layer_class(*args, name=name, **kwargs)
+
+
+def _discriminator_inputs(data_shape, num_classes, conditioning):
+    """The sample input, the label input (None when D does not see the label) and D's input list."""
+    x = keras.Input(shape=tuple(data_shape), name="samples")
+    if num_classes is None or conditioning == "acgan":
+        return x, None, x
+    label = _label_input()
+    return x, label, [x, label]
+
+
+def _discriminator_head(features, label, num_classes, conditioning, minibatch_kernels, minibatch_dim, spectral_norm):
     if minibatch_kernels:
         features = MinibatchDiscrimination(minibatch_kernels, minibatch_dim, name="minibatch")(features)
-    return layers.Dense(1, name="logits")(features)
+    logits = _weight_layer(layers.Dense, 1, spectral_norm=spectral_norm, name="logits")(features)
+    if conditioning == "projection":
+        embedded = layers.Embedding(num_classes, features.shape[-1], name="projection")(label)
+        logits = layers.Add(name="projected_logits")([logits, layers.Dot(axes=1)([embedded, features])])
+    if conditioning == "acgan":
+        return [logits, _weight_layer(layers.Dense, num_classes, spectral_norm=spectral_norm, name="classes")(features)]
+    return logits
 
 
 # --------------------------------------------------------------------------- MLP
@@ -66,32 +108,32 @@ def mlp_discriminator(
     minibatch_dim=5,
     dropout=0.0,
     pack=1,
+    conditioning="concat",
+    spectral_norm=False,
     name="discriminator",
 ):
-    """A sample (and a label embedding) -> fully connected layers -> one logit.
+    """A sample (and a label) -> fully connected layers -> one logit (and class logits for "acgan").
 
     `dropout` after every hidden layer regularises D as in Goodfellow et al. 2014 (their D was trained
     with dropout); without it an MLP D on MNIST tends to overpower G, which then collapses.
     `pack` > 1 makes it a PacGAN discriminator: one logit per `pack` samples (see `Pack`).
     """
-    x = keras.Input(shape=tuple(data_shape), name="samples")
-    inputs = [x]
+    x, label, inputs = _discriminator_inputs(data_shape, num_classes, conditioning)
     h = layers.Flatten()(x)
     if pack > 1:
         h = Pack(pack, name="pack")(h)
-    if num_classes is not None:
-        label = _label_input()
-        inputs.append(label)
+    if label is not None and conditioning == "concat":
         h = layers.Concatenate()([h, layers.Embedding(num_classes, LABEL_EMBEDDING_DIM)(label)])
     for i, width in enumerate(units):
         last = i == len(units) - 1
-        h = layers.Dense(width, activation=activation, name="features" if last else None)(h)
+        name = "features" if last else None
+        h = _weight_layer(layers.Dense, width, activation=activation, spectral_norm=spectral_norm, name=name)(h)
         if dropout:
             h = layers.Dropout(dropout)(h)
     if not units:
         h = layers.Identity(name="features")(h)
-    logits = _discriminator_head(h, minibatch_kernels, minibatch_dim)
-    return keras.Model(inputs if num_classes is not None else x, logits, name=name)
+    outputs = _discriminator_head(h, label, num_classes, conditioning, minibatch_kernels, minibatch_dim, spectral_norm)
+    return keras.Model(inputs, outputs, name=name)
 
 
 # --------------------------------------------------------------------------- DCGAN
@@ -150,28 +192,43 @@ def dcgan_generator(image_shape, latent_dim, filters=64, num_classes=None, name=
     return keras.Model(inputs, images, name=name)
 
 
+NORMALIZATIONS = {"batch": layers.BatchNormalization, "layer": layers.LayerNormalization, None: None}
+
+
 def dcgan_discriminator(
-    image_shape, filters=64, num_classes=None, minibatch_kernels=0, minibatch_dim=5, name="discriminator"
+    image_shape,
+    filters=64,
+    num_classes=None,
+    minibatch_kernels=0,
+    minibatch_dim=5,
+    conditioning="concat",
+    spectral_norm=False,
+    normalization="batch",
+    name="discriminator",
 ):
     """Radford et al. 2015: strided convolutions, LeakyReLU(0.2), BatchNorm on all but the first; no pooling.
 
-    A conditional discriminator gets the label as an extra input channel (an embedding reshaped to H x W).
+    A "concat" conditional discriminator gets the label as an extra input channel (an embedding
+    reshaped to H x W). `normalization` "layer" (or None) replaces the BatchNorm: a WGAN-GP critic
+    must judge each sample on its own, since its penalty is per sample (Gulrajani et al. 2017, section 4).
     """
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"Unknown normalization {normalization!r}; choose one of {tuple(NORMALIZATIONS)}.")
     steps = max(dcgan_upsamplings(image_shape), 2)
     height, width, _ = image_shape
-    x = keras.Input(shape=tuple(image_shape), name="samples")
-    inputs = [x]
+    x, label, inputs = _discriminator_inputs(image_shape, num_classes, conditioning)
     h = x
-    if num_classes is not None:
-        label = _label_input()
-        inputs.append(label)
+    if label is not None and conditioning == "concat":
         plane = layers.Embedding(num_classes, height * width)(label)
         h = layers.Concatenate()([x, layers.Reshape((height, width, 1))(plane)])
     for i in range(steps):
-        h = layers.Conv2D(filters * 2**i, 5, strides=2, padding="same", kernel_initializer=_init())(h)
-        if i > 0:
-            h = layers.BatchNormalization()(h)
+        h = _weight_layer(
+            layers.Conv2D, filters * 2**i, 5, strides=2, padding="same", kernel_initializer=_init(),
+            spectral_norm=spectral_norm,
+        )(h)
+        if i > 0 and normalization is not None:
+            h = NORMALIZATIONS[normalization]()(h)
         h = layers.LeakyReLU(negative_slope=0.2)(h)
     h = layers.Flatten(name="features")(h)
-    logits = _discriminator_head(h, minibatch_kernels, minibatch_dim)
-    return keras.Model(inputs if num_classes is not None else x, logits, name=name)
+    outputs = _discriminator_head(h, label, num_classes, conditioning, minibatch_kernels, minibatch_dim, spectral_norm)
+    return keras.Model(inputs, outputs, name=name)

@@ -42,8 +42,8 @@ def build_gan(
     latent_dim=100,
     num_classes=None,
     prior="uniform",
-    d_steps=1,
-    generator_loss="non_saturating",
+    d_steps=None,
+    loss=None,
     label_smoothing=0.0,
     feature_matching=False,
     minibatch_kernels=0,
@@ -57,6 +57,13 @@ def build_gan(
     filters=64,
     seed=None,
     update="alternating",
+    spectral_norm=False,
+    gp_weight=10.0,
+    r1_weight=0.0,
+    ema_decay=None,
+    diffaugment=None,
+    conditioning=None,
+    generator_loss=None,
     preset=None,
 ):
     """Build an uncompiled GAN.
@@ -68,6 +75,12 @@ def build_gan(
     layer and G's last hidden layer). `minibatch_kernels` (B) and `minibatch_dim` (C) switch on
     minibatch discrimination; `feature_matching` needs nothing else. `update` picks how a training
     step spends its forward passes (see `zoo.GAN`).
+
+    Stabilisers: `loss` ("non_saturating", "minimax", "hinge", "wasserstein_gp", "least_squares";
+    `generator_loss` is its older name), `gp_weight` (WGAN-GP; its DCGAN critic uses LayerNorm instead
+    of BatchNorm), `r1_weight` (gamma), `spectral_norm` (D's dense and convolution layers),
+    `ema_decay` (averaged generator), `diffaugment` (policy such as "color,translation,cutout"),
+    `conditioning` ("concat", "projection" or "acgan"; conditional models only).
     """
     if backbone not in BACKBONES:
         raise ValueError(f"Unknown backbone {backbone!r}; choose one of {BACKBONES}.")
@@ -84,6 +97,8 @@ def build_gan(
         raise ValueError(f"pack must be a positive integer, got {pack}.")
     if pack > 1 and (backbone != "mlp" or num_classes is not None):
         raise ValueError("pack (PacGAN) is implemented for unconditional MLP discriminators only.")
+    conditioning = networks.checked_conditioning(conditioning, num_classes)
+    wasserstein = loss == "wasserstein_gp"
     if backbone == "mlp":
         if output_activation is None:
             output_activation = "tanh" if len(data_shape) > 1 else "linear"
@@ -91,12 +106,14 @@ def build_gan(
             data_shape, latent_dim, g_units, activation, output_activation, num_classes
         )
         discriminator = networks.mlp_discriminator(
-            data_shape, d_units, activation, num_classes, minibatch_kernels, minibatch_dim, dropout, pack
+            data_shape, d_units, activation, num_classes, minibatch_kernels, minibatch_dim, dropout, pack,
+            conditioning, spectral_norm,
         )
     else:
         generator = networks.dcgan_generator(data_shape, latent_dim, filters, num_classes)
         discriminator = networks.dcgan_discriminator(
-            data_shape, filters, num_classes, minibatch_kernels, minibatch_dim
+            data_shape, filters, num_classes, minibatch_kernels, minibatch_dim, conditioning, spectral_norm,
+            normalization="layer" if wasserstein else "batch",
         )
     return GAN(
         generator,
@@ -104,12 +121,18 @@ def build_gan(
         num_classes=num_classes,
         prior=prior,
         d_steps=d_steps,
+        loss=loss,
         generator_loss=generator_loss,
         label_smoothing=label_smoothing,
         feature_matching=feature_matching,
         preset=preset,
         seed=seed,
         update=update,
+        gp_weight=gp_weight,
+        r1_weight=r1_weight,
+        ema_decay=ema_decay,
+        diffaugment=diffaugment,
+        conditioning=conditioning,
     )
 
 

@@ -26,6 +26,14 @@ COMMAND_MODULES = (
 
 __all__ = ["UsageError", "build_parser", "main"]
 
+# Top-level modules only the training extra installs, and the one only a serving extra installs:
+# a command that needs a missing one says which extra to install.
+EXTRA_FOR_MODULE = {
+    **dict.fromkeys(("tensorflow", "keras", "tensorflow_datasets", "onnx", "tf2onnx", "scipy", "sklearn",
+                     "matplotlib", "tensorboard"), "train"),
+    "onnxruntime": "serve",
+}
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse, with its errors in one line (no usage block): `ganzoo CMD: error: ...`, exit 2."""
@@ -57,6 +65,13 @@ def main(argv=None):
     except (UsageError, WriteError, LockedError) as error:
         # A full disk, a path that cannot be written or a second writer: the user's to fix, in one line.
         print(f"ganzoo {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as error:
+        extra = EXTRA_FOR_MODULE.get((error.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(f'ganzoo {args.command}: needs {error.name}, which is not installed: pip install "gan-zoo[{extra}]"',
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"ganzoo {args.command}: interrupted", file=sys.stderr)

@@ -19,13 +19,22 @@ def register(subparsers):
         "export",
         help="export a generator to ONNX and check it against Keras",
         description="Export SOURCE (a run folder, or a .keras GAN or generator) to ONNX, "
-        "then print the parity check against Keras at batch sizes 1 and 7.",
+        "then print the parity check against Keras at batch sizes 1 and 7. "
+        "Writes <name>.metadata.json beside the .onnx file.",
     )
     export.add_argument("source", help="run folder or .keras file")
-    export.add_argument("--out", required=True, help="the .onnx file to write")
+    export.add_argument("--out", default=None, help="the .onnx file to write (optional with --triton)")
     export.add_argument("--fp16", action="store_true", help="float16 weights and compute (float32 inputs/outputs)")
     export.add_argument("--opset", type=values.integer(13, 18), default=None, help="ONNX opset, 13..18 (default 17)")
     export.add_argument("--dataset", default=None, help="training dataset name to record, if the source lacks it")
+    export.add_argument("--label-dtype", choices=("int64", "int32"), default="int64",
+                        help="type of the label input (int32 for onnxruntime-web's WebGL; default %(default)s)")
+    export.add_argument("--model-card", default=None, help="model card location to record (path or URL)")
+    export.add_argument("--license", default=None, help="licence of the weights to record (SPDX id)")
+    export.add_argument("--triton", default=None, metavar="DIR",
+                        help="also write a Triton model repository: DIR/<name>/config.pbtxt and DIR/<name>/1/model.onnx")
+    export.add_argument("--triton-name", default=None, help="Triton model name (default: the --out or SOURCE file name)")
+    export.add_argument("--max-batch-size", type=values.integer(1), default=1024, help="Triton max_batch_size (default %(default)s)")
     export.set_defaults(func=run_export)
 
     sample = subparsers.add_parser(
@@ -45,16 +54,30 @@ def register(subparsers):
 
 
 def run_export(args):
+    from export import triton
     from train import files, run_folder
 
+    if args.out is None and args.triton is None:
+        raise UsageError("give --out FILE.onnx, --triton DIR, or both.")
     with usage_errors(FileNotFoundError, run_folder.RunFolderError):
         run_folder.model_file(args.source)
-    files.check_writable(args.out)
+    name = args.triton_name or triton.model_name(args.out or args.source)
+    out = args.out or triton.model_path(args.triton, name)
+    files.check_writable(out)  # before the conversion, not after it
+    if args.triton:
+        files.check_writable(triton.model_path(args.triton, name).parent.parent / "config.pbtxt")
     import_tensorflow()
-    metadata = {"dataset": args.dataset} if args.dataset else None
+    given = {"dataset": args.dataset, "model_card": args.model_card, "license": args.license}
+    metadata = {key: value for key, value in given.items() if value} or None
     with usage_errors(FileNotFoundError, run_folder.RunFolderError):
-        report = run_folder.export(args.source, args.out, opset=args.opset, fp16=args.fp16, metadata=metadata)
+        report = run_folder.export(
+            args.source, out, opset=args.opset, fp16=args.fp16, metadata=metadata, label_dtype=args.label_dtype
+        )
     print(report)
+    if args.triton:
+        folder = triton.write_model_repository(report.path, args.triton, report.metadata, name=name,
+                                               max_batch_size=args.max_batch_size)
+        print(f"wrote Triton model {folder} (config.pbtxt, 1/{triton.MODEL_FILE})")
 
 
 def _labels(session, label, n):

@@ -11,7 +11,7 @@ from train.cli import values
 from train.cli.errors import UsageError, usage_errors
 from train.cli.quiet import import_tensorflow
 
-LOSSES = ("non_saturating", "minimax")
+LOSSES = ("non_saturating", "minimax", "hinge", "wasserstein_gp", "least_squares")  # zoo.LOSSES, kept TF-free
 PRIORS = ("uniform", "normal")
 STRATEGIES = ("default", "mirrored", "multiworker")
 SEQUENCE_OPTIONS = ("g_units", "d_units")  # `--option g_units=64` means one layer: [64]
@@ -46,7 +46,7 @@ def register(subparsers):
     )
     demo.add_argument("--out", help="run folder (default saved_models/<preset>-digits-<timestamp>)")
     demo.add_argument("--epochs", type=values.integer(1), help="override the demo's number of epochs")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    demo.add_argument("--seed", type=values.integer(0, 2**31 - 1), default=0, help="random seed (default 0)")
     demo.add_argument("--no-export", action="store_true", help="skip the ONNX export")
     demo.set_defaults(func=demo_command)
 
@@ -58,9 +58,11 @@ def _add_training_flags(parser):
     add("--batch-size", type=values.integer(1), help=f"batch size (default {DEFAULTS['batch_size']})")
     add("--latent-dim", type=values.integer(1), help="size of z (default: the preset's, 100)")
     add("--d-steps", type=values.integer(1), help="discriminator updates per generator update, k (default 1)")
-    add("--loss", help="generator loss: non_saturating (default) or minimax")
+    add("--loss", help=f"GAN loss: {', '.join(LOSSES)} (default: the preset's, non_saturating)")
     add("--prior", help="noise prior: uniform (default, U(-1, 1)) or normal")
     add("--lr", type=values.positive_float, help="Adam learning rate for both networks (default 2e-4, beta_1 0.5)")
+    add("--d-lr", type=values.positive_float, help="D's own learning rate (TTUR, Heusel et al. 2017; default --lr)")
+    add("--g-lr", type=values.positive_float, help="G's own learning rate (default --lr)")
     add("--num-classes", type=values.integer(2), help="train a conditional model with this many classes (labelled data only)")
     add("--seed", type=values.integer(0, 2**31 - 1), help="random seed: same seed, same weights and samples on CPU (default: drawn, recorded)")
     add("--out", help="run folder (default saved_models/<preset>-<dataset>-<timestamp>, or the unfinished run "
@@ -149,7 +151,7 @@ def spec_from_args(args):
     for text in args.option:
         key, value = parse_option(text)
         options[key] = value
-    for flag, key in (("latent_dim", "latent_dim"), ("d_steps", "d_steps"), ("loss", "generator_loss"),
+    for flag, key in (("latent_dim", "latent_dim"), ("d_steps", "d_steps"), ("loss", "loss"),
                       ("prior", "prior"), ("num_classes", "num_classes")):
         if getattr(args, flag) is not None:
             options[key] = getattr(args, flag)
@@ -164,6 +166,8 @@ def spec_from_args(args):
         epochs=pick("epochs", "epochs"),
         batch_size=pick("batch_size", "batch_size"),
         learning_rate=pick("lr", "learning_rate"),
+        d_learning_rate=pick("d_lr", "d_learning_rate"),
+        g_learning_rate=pick("g_lr", "g_learning_rate"),
         seed=args.seed,
         options=options,
         image_size=args.image_size,
