@@ -191,7 +191,7 @@ def _timed_rows(configs, batch_size, steps, rounds):
     return rows
 
 
-def measure_input_checks(batch_size, steps, rounds):
+def measure_input_checks(batch_size, steps, rounds, presets=CHECKED_PRESETS):
     """Only what the data checks cost: each checked preset with and without them, interleaved.
 
     Rows: {"preset", "checked", "unchecked" (images/s, medians), "cost" (1 - checked / unchecked),
@@ -201,7 +201,7 @@ def measure_input_checks(batch_size, steps, rounds):
 
     keras.utils.set_random_seed(0)
     rows = []
-    for preset in CHECKED_PRESETS:
+    for preset in presets:
         pair = [Timed(f"{preset}", zoo_gan(preset), batch_size), Timed(f"{preset}, input checks off", zoo_gan(preset), batch_size, check_data=False)]
         _timed_rows(pair, batch_size, steps, rounds)
         checked, unchecked = pair[0].median(), pair[1].median()
@@ -311,7 +311,8 @@ def main(argv=None):
     parser.add_argument("--batches", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--steps", type=int, default=8, help="timed steps per configuration and round")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--presets", nargs="+", default=list(PRESETS))
+    parser.add_argument("--presets", nargs="+", help=f"default: all ({', '.join(PRESETS)}); with --input-checks "
+                        f"{', '.join(CHECKED_PRESETS)}")
     parser.add_argument("--options", nargs="*", default=list(DCGAN_OPTIONS))
     parser.add_argument("--quick", action="store_true", help="2 steps, 1 round: a smoke run")
     parser.add_argument("--merge", action="store_true", help="keep the saved rows of other batch sizes")
@@ -325,6 +326,7 @@ def main(argv=None):
         return _two_devices_worker(*args.two_devices_worker)
     if args.input_checks:
         return _input_checks(args, argv)
+    args.presets = args.presets or list(PRESETS)
     if args.quick:
         args.steps, args.rounds = 2, 1
     result = {"environment": environment(), "runs": [], "rows": [], "two_logical_devices": []}
@@ -360,7 +362,7 @@ def _input_checks(args, argv):
     load = [round(x, 2) for x in os.getloadavg()]
     rows = []
     for batch_size in args.batches:
-        rows += measure_input_checks(batch_size, args.steps, args.rounds)
+        rows += measure_input_checks(batch_size, args.steps, args.rounds, args.presets or CHECKED_PRESETS)
     result["input_checks"] = {
         "command": "python -m benchmarks.training " + " ".join(argv if argv is not None else []),
         "steps": args.steps,

@@ -72,11 +72,7 @@ def check_writable(path):
     Args:
         path: the file that a command will write.
     """
-    path = pathlib.Path(path)
-    if path.is_dir():
-        raise WriteError(errno.EISDIR, f"cannot write {path}: it is a folder")
-    ensure_folder(path.parent)
-    probe = _temporary_name(path)
+    path, probe = _beside(path)
     try:
         with open(probe, "wb"):
             pass
@@ -86,6 +82,15 @@ def check_writable(path):
         with contextlib.suppress(OSError):
             probe.unlink()
     return path
+
+
+def _beside(path):
+    """(path, its temporary name) once its folder exists and no folder stands where the file goes."""
+    path = pathlib.Path(path)
+    if path.is_dir():
+        raise WriteError(errno.EISDIR, f"cannot write {path}: it is a folder")
+    ensure_folder(path.parent)
+    return path, _temporary_name(path)
 
 
 def _temporary_name(path):
@@ -126,11 +131,7 @@ def atomic_target(path):
     Args:
         path: the file to write; its folder is created.
     """
-    path = pathlib.Path(path)
-    if path.is_dir():
-        raise WriteError(errno.EISDIR, f"cannot write {path}: it is a folder")
-    ensure_folder(path.parent)
-    temporary = _temporary_name(path)
+    path, temporary = _beside(path)
     try:
         yield temporary
         _fsync(temporary)

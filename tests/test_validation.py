@@ -236,3 +236,12 @@ def test_resuming_on_a_changed_dataset_says_so(tmp_path):
     with pytest.raises(RunError, match="the run started on 1000 samples, 'digits' now has 1437"):
         train_run(spec, out=run_dir, verbose=0)
     assert json.loads((run_dir / "config.json").read_text())["num_samples"] == 1000  # nothing was overwritten
+
+
+def test_a_corrupt_config_is_named_when_a_run_is_exported(tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    shutil.copy(ROOT / "saved_models" / "dcgan_digits.keras", folder / "gan.keras")
+    (folder / "config.json").write_text("{not json")
+    with pytest.raises(run_folder.RunFolderError, match=f"{folder / 'config.json'} is corrupt: not valid JSON"):
+        run_folder.load(folder)

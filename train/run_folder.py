@@ -47,11 +47,16 @@ def read_config(folder):
 
     Args:
         folder: the run folder (or any folder: one without a readable config.json gives {}).
+
+    Raises RunFolderError naming the file when config.json is there but not valid JSON: a run
+    exported or evaluated without its recorded settings would be silently wrong.
     """
     try:
         config = files.read_json(pathlib.Path(folder) / CONFIG_FILE)
-    except (OSError, ValueError):
+    except OSError:
         return {}
+    except ValueError as error:
+        raise RunFolderError(str(error)) from None
     return with_identity(config) if isinstance(config, dict) else {}
 
 

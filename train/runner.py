@@ -268,9 +268,9 @@ def _claim(run_dir, config, with_seed):
     if resuming:
         try:
             existing = files.read_json(run_dir / CONFIG_FILE)
-        except ValueError as error:
+            status = run_folder.run_status(run_dir)
+        except ValueError as error:  # config.json or state.json is not JSON: name the file
             raise RunError(str(error)) from None
-        status = run_folder.run_status(run_dir)
         if status != "running":
             raise RunError(f"{run_dir} already holds a {status} run; choose another --out folder.")
         if not same_run(existing, config, with_seed):

@@ -133,5 +133,8 @@ def checked_dataset(dataset, value_range, num_classes):
             return tf.identity(labels)
 
     if has_labels:
-        return dataset.map(lambda samples, labels, *rest: (check_samples(samples), check_labels(labels), *rest))
-    return dataset.map(check_samples)
+        checked = dataset.map(lambda samples, labels, *rest: (check_samples(samples), check_labels(labels), *rest))
+    else:
+        checked = dataset.map(check_samples)
+    # Prefetched: the next batch is checked on the CPU while the current step runs.
+    return checked.prefetch(tf.data.AUTOTUNE)
