@@ -4,6 +4,8 @@ A recipe fixes a preset, a dataset and hyper-parameters; flags given on the comm
 them (e.g. `--dataset ../shared/data/mnist` where tensorflow-datasets cannot download MNIST).
 """
 
+import math
+
 RECIPES = {
     "example1-gaussian1d": dict(
         description="the lecture example's Example 1: fit N(1, 1) with a 1-5-5-1 tanh generator and a 1-10-10-1 tanh discriminator",
@@ -60,6 +62,33 @@ RECIPES = {
         options=dict(latent_dim=64, filters=32, num_classes=10),
     ),
 }
+
+
+# What `ganzoo train PRESET` trains for when no --epochs / --batch-size is given: a number of
+# generator steps, rounded up to whole epochs of the dataset (MNIST's 60,000 images at batch 64 make
+# 937 steps an epoch; the 1,437 digits 22). Sized to finish within 15 minutes on 2 CPU cores at 28x28
+# (benchmarks/quality.md measures each preset at this budget).
+PRESET_BUDGETS = {
+    "vanilla": dict(steps=6000, batch_size=64),
+    "dcgan": dict(steps=6000, batch_size=64),
+    "conditional": dict(steps=3000, batch_size=64),
+    "minibatch": dict(steps=6000, batch_size=64),
+}
+DEFAULT_BUDGET = dict(steps=6000, batch_size=64)
+
+
+def budget(preset, num_samples, batch_size=None):
+    """(epochs, batch_size) of preset's default budget on a dataset of `num_samples` samples.
+
+    Args:
+        preset: a zoo preset name.
+        num_samples: the training set's size.
+        batch_size: the batch size if the user chose one; default the preset's.
+    """
+    chosen = PRESET_BUDGETS.get(preset, DEFAULT_BUDGET)
+    batch_size = int(batch_size or chosen["batch_size"])
+    steps_per_epoch = max(1, int(num_samples) // batch_size)
+    return max(1, math.ceil(chosen["steps"] / steps_per_epoch)), batch_size
 
 
 def get_recipe(name):

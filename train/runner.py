@@ -25,7 +25,7 @@ import re
 import secrets
 import time
 
-from train import files, run_folder
+from train import files, recipes, run_folder
 from train.run_folder import CONFIG_FILE, GAN_FILE, RUNS_DIR, STATE_FILE
 
 CURVES_EVERY = 5  # epochs between redraws of curves.png (matplotlib is the slowest per-epoch writer); also drawn at the end
@@ -47,8 +47,8 @@ class RunSpec:
 
     preset: str
     dataset: str = "digits"
-    epochs: int = 20
-    batch_size: int = 64
+    epochs: int | None = None  # None: the preset's budget (`recipes.PRESET_BUDGETS`) on this dataset
+    batch_size: int | None = None
     learning_rate: float = 2e-4
     d_learning_rate: float | None = None  # TTUR (Heusel et al. 2017): D's and G's own rates, default learning_rate
     g_learning_rate: float | None = None
@@ -183,9 +183,9 @@ def _request(spec, out, runs_dir):
 
     if spec.preset not in zoo.available():
         raise RunError(f"unknown preset {spec.preset!r}; choose one of {', '.join(zoo.available())}.")
-    if int(spec.epochs) < 1:
+    if spec.epochs is not None and int(spec.epochs) < 1:
         raise RunError(f"epochs must be positive, got {spec.epochs}.")
-    if int(spec.batch_size) < 1:
+    if spec.batch_size is not None and int(spec.batch_size) < 1:
         raise RunError(f"batch size must be positive, got {spec.batch_size}.")
     if int(spec.sample_every) < 1:
         raise RunError(f"sample_every must be positive, got {spec.sample_every}.")
@@ -200,6 +200,8 @@ def _request(spec, out, runs_dir):
     if out is not None:  # found before the data is loaded and anything is trained
         files.check_writable(pathlib.Path(out) / CONFIG_FILE)
     arrays = datasets.load_arrays(spec.dataset, split=spec.split, image_size=spec.image_size, data_dir=spec.data_dir)
+    epochs, batch_size = recipes.budget(spec.preset, len(arrays), spec.batch_size)
+    spec = dataclasses.replace(spec, epochs=spec.epochs or epochs, batch_size=batch_size)
     if int(spec.batch_size) > len(arrays):
         raise RunError(
             f"batch size {spec.batch_size} is larger than dataset {spec.dataset!r} ({len(arrays)} samples)."

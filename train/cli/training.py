@@ -15,7 +15,7 @@ LOSSES = ("non_saturating", "minimax", "hinge", "wasserstein_gp", "least_squares
 PRIORS = ("uniform", "normal")
 STRATEGIES = ("default", "mirrored", "multiworker")
 SEQUENCE_OPTIONS = ("g_units", "d_units")  # `--option g_units=64` means one layer: [64]
-DEFAULTS = dict(dataset="digits", epochs=20, batch_size=64, learning_rate=2e-4)
+DEFAULTS = dict(dataset="digits", learning_rate=2e-4)  # epochs and batch size: the preset's budget (recipes)
 
 
 def _boolean_options():
@@ -54,8 +54,8 @@ def register(subparsers):
 def _add_training_flags(parser):
     add = parser.add_argument
     add("--dataset", help="digits (default), gaussian1d, ring8, grid25, a tensorflow-datasets name, or a folder")
-    add("--epochs", type=values.integer(1), help=f"number of epochs (default {DEFAULTS['epochs']})")
-    add("--batch-size", type=values.integer(1), help=f"batch size (default {DEFAULTS['batch_size']})")
+    add("--epochs", type=values.integer(1), help="number of epochs (default: the preset's budget of steps, see `ganzoo list`)")
+    add("--batch-size", type=values.integer(1), help="batch size (default: the preset's, 64)")
     add("--latent-dim", type=values.integer(1), help="size of z (default: the preset's, 100)")
     add("--d-steps", type=values.integer(1), help="discriminator updates per generator update, k (default 1)")
     add("--loss", help=f"GAN loss: {', '.join(LOSSES)} (default: the preset's, non_saturating)")
