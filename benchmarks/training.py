@@ -124,7 +124,8 @@ def dataset(batch_size, conditional):
     rng = np.random.default_rng(0)
     images = rng.uniform(-1, 1, (4 * batch_size, *IMAGE_SHAPE)).astype("float32")
     elements = (images, rng.integers(0, 10, 4 * batch_size)) if conditional else images
-    return tf.data.Dataset.from_tensor_slices(elements).batch(batch_size, drop_remainder=True).cache().repeat()
+    batches = tf.data.Dataset.from_tensor_slices(elements).batch(batch_size, drop_remainder=True)
+    return batches.cache().repeat().prefetch(tf.data.AUTOTUNE)  # as train.datasets' pipelines end
 
 
 class Timed:
@@ -205,6 +206,7 @@ def measure_input_checks(batch_size, steps, rounds, presets=CHECKED_PRESETS):
         pair = [Timed(f"{preset}", zoo_gan(preset), batch_size), Timed(f"{preset}, input checks off", zoo_gan(preset), batch_size, check_data=False)]
         _timed_rows(pair, batch_size, steps, rounds)
         checked, unchecked = pair[0].median(), pair[1].median()
+        pipeline = _pipeline_cost(pair[1].model, pair[1].data)
         rows.append({
             "batch_size": batch_size,
             "preset": preset,
@@ -212,8 +214,30 @@ def measure_input_checks(batch_size, steps, rounds, presets=CHECKED_PRESETS):
             "unchecked": round(unchecked, 1),
             "cost": round(1 - checked / unchecked, 4),
             "round_costs": [round(1 - a / b, 4) for a, b in zip(pair[0].images_per_s, pair[1].images_per_s)],
+            "check_ms_per_batch": pipeline,
+            "step_ms": round(1000 * batch_size / unchecked, 2),
         })
     return rows
+
+
+def _pipeline_cost(gan, data, batches=300, rounds=7):
+    """Milliseconds the checks add per batch to the input pipeline alone (no training): a figure the
+    machine's load hardly moves, unlike the step rates above. Median over interleaved rounds."""
+    from zoo import checks
+
+    checked = checks.checked_dataset(data, checks.output_range(gan.generator), gan.num_classes)
+    costs = []
+    for _ in range(rounds):
+        seconds = []
+        for pipeline in (checked, data):
+            iterator = iter(pipeline)
+            next(iterator)
+            start = time.perf_counter()
+            for _ in range(batches):
+                next(iterator)
+            seconds.append(time.perf_counter() - start)
+        costs.append(1000 * (seconds[0] - seconds[1]) / batches)
+    return round(statistics.median(costs), 4)
 
 
 def two_devices(batch_size, steps, rounds):
@@ -285,14 +309,14 @@ def write_table(result):
             f"Cost of `GAN.fit`'s input checks (`{check['command']}`: {check['steps']} steps x {check['rounds']} "
             f"interleaved rounds, load average {check['load_average']}; cost = 1 - checked / unchecked, medians):",
             "",
-            "| batch | preset | checked images/s | unchecked images/s | cost | cost per round |",
-            "|---:|---|---:|---:|---:|---|",
+            "| batch | preset | checked images/s | unchecked images/s | cost | cost per round | checks alone, ms/batch | step, ms |",
+            "|---:|---|---:|---:|---:|---|---:|---:|",
         ]
         for row in check["rows"]:
             rounds = ", ".join(f"{c:+.1%}" for c in row["round_costs"])
             lines.append(
                 f"| {row['batch_size']} | {row['preset']} | {row['checked']:.1f} | {row['unchecked']:.1f} | "
-                f"{row['cost']:+.1%} | {rounds} |"
+                f"{row['cost']:+.1%} | {rounds} | {row.get('check_ms_per_batch', float('nan')):.3f} | {row.get('step_ms', float('nan')):.1f} |"
             )
     lines += ["", "MirroredStrategy on 2 logical CPU devices (they share the same cores: reported for correctness only):", ""]
     for entry in result["two_logical_devices"]:

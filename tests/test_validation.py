@@ -245,3 +245,12 @@ def test_a_corrupt_config_is_named_when_a_run_is_exported(tmp_path):
     (folder / "config.json").write_text("{not json")
     with pytest.raises(run_folder.RunFolderError, match=f"{folder / 'config.json'} is corrupt: not valid JSON"):
         run_folder.load(folder)
+
+
+def test_a_dataset_is_checked_by_one_pipeline_built_once():
+    from zoo import checks
+
+    data = tf.data.Dataset.from_tensor_slices(_images()).batch(4)
+    first = checks.checked_dataset(data, (-1.0, 1.0), None)
+    assert checks.checked_dataset(data, (-1.0, 1.0), None) is first  # not traced again on every fit call
+    assert checks.checked_dataset(data, (0.0, 1.0), None) is not first

@@ -8,6 +8,7 @@ batch (measured in benchmarks/training.py, the "input checks off" row).
 """
 
 import logging
+import weakref
 
 import numpy as np
 import tensorflow as tf
@@ -95,8 +96,23 @@ def checked_dataset(dataset, value_range, num_classes):
     """`dataset` with each batch checked in the input pipeline (finite, in range, whole labels in range).
 
     A failed check stops `fit` with a `tf.errors.InvalidArgumentError` whose message starts with
-    "ganzoo:" (`GAN.fit` turns it into a ValueError).
+    "ganzoo:" (`GAN.fit` turns it into a ValueError). The checked pipeline is built once per
+    dataset and reused: tracing it again on every `fit` call would cost more than the checks.
     """
+    key = (value_range, num_classes)
+    try:
+        known = _CHECKED.setdefault(dataset, {})
+    except TypeError:  # not weakly referenceable: build it each time
+        known = {}
+    if key not in known:
+        known[key] = _checked_dataset(dataset, value_range, num_classes)
+    return known[key]
+
+
+_CHECKED = weakref.WeakKeyDictionary()  # dataset -> {(value_range, num_classes): checked dataset}
+
+
+def _checked_dataset(dataset, value_range, num_classes):
     spec = dataset.element_spec
     has_labels = isinstance(spec, (tuple, list)) and len(spec) > 1
 
