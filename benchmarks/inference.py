@@ -205,7 +205,7 @@ def benchmark_models():
     import zoo
 
     keras.utils.set_random_seed(0)
-    models = [("dcgan-28x28", zoo.create("dcgan").generator, "zoo.create('dcgan'): 28x28x1, latent 100, filters 64")]
+    models = [("dcgan-28x28", zoo.create("dcgan", filters=64).generator, "zoo.create('dcgan', filters=64): 28x28x1, latent 100")]
     for path in sorted(SAVED_MODELS.glob("*.keras")):
         models.append((path.stem, keras.models.load_model(path, compile=False), f"saved_models/{path.name}"))
     return models

@@ -34,7 +34,7 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 
 # 2-D mixtures: the MLP backbone scaled down for CPU (PacGAN used G 4x400, D 3x200 maxout), a 2-d
 # Gaussian latent as in PacGAN, Adam(lr, beta_1=0.5) for both players.
-TOY_NETWORK = dict(data_shape=(2,), latent_dim=2, prior="normal", g_units=(128, 128, 128), d_units=(128, 128))
+TOY_NETWORK = dict(backbone="mlp", data_shape=(2,), latent_dim=2, prior="normal", g_units=(128, 128, 128), d_units=(128, 128))
 TOY_VARIANTS = {
     "vanilla": ("vanilla", {}),
     "minibatch": ("minibatch", {"minibatch_kernels": 10, "minibatch_dim": 5}),
@@ -55,12 +55,12 @@ GAUSSIAN1D_LEARNING_RATE = 1e-3  # as the `example1-gaussian1d` recipe (train/re
 # presets' plain ReLU and no dropout, D wins at once and every MLP row collapsed to one class. The
 # minibatch rows put minibatch discrimination (B=32, C=5) on the DCGAN discriminator: the conditional
 # DCGAN without it drew one image per class (89% accuracy, Frechet distance 162 in a 3000-step trial).
-MLP_AGAINST_COLLAPSE = {"activation": "leaky_relu", "dropout": 0.3}
+MLP_AGAINST_COLLAPSE = {"backbone": "mlp", "activation": "leaky_relu", "dropout": 0.3}
 SMALL_DCGAN = {"backbone": "dcgan", "filters": 16}
 IMAGE_VARIANTS = {
     "vanilla": ("vanilla", MLP_AGAINST_COLLAPSE),
     "dcgan": ("dcgan", SMALL_DCGAN),
-    "conditional": ("conditional", MLP_AGAINST_COLLAPSE),
+    "conditional": ("conditional", {**MLP_AGAINST_COLLAPSE, "conditioning": "concat"}),
     "minibatch": ("minibatch", {**SMALL_DCGAN, "minibatch_kernels": 32}),
     "conditional-dcgan + minibatch": ("conditional", {**SMALL_DCGAN, "minibatch_kernels": 32}),
 }

@@ -8,7 +8,7 @@ import zoo
 from zoo import float32_copy, mixed_precision, set_mixed_precision
 
 DCGAN = {"data_shape": (8, 8, 1), "latent_dim": 8, "filters": 4, "seed": 1}
-MLP = {"data_shape": (4, 4, 1), "latent_dim": 8, "g_units": (16,), "d_units": (16,), "seed": 1}
+MLP = {"backbone": "mlp", "data_shape": (4, 4, 1), "latent_dim": 8, "g_units": (16,), "d_units": (16,), "seed": 1}
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +45,9 @@ def test_mixed_bfloat16_dcgan_trains_with_finite_float32_losses():
 
 def test_mixed_float16_scales_the_losses_and_applies_the_steps():
     with mixed_precision("mixed_float16"):
-        gan = zoo.create("conditional", num_classes=3, **MLP)
+        # concat: an AC-GAN head's larger gradients overflow at the initial scale 2^15 and skip the
+        # first steps (as dynamic loss scaling should), which this count does not expect.
+        gan = zoo.create("conditional", num_classes=3, conditioning="concat", **MLP)
         gan.compile()
         history = gan.fit(images(gan.data_shape), np.arange(24) % 3, batch_size=8, epochs=1, verbose=0).history
     assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)

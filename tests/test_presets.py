@@ -7,7 +7,7 @@ import tensorflow as tf
 
 import zoo
 
-SMALL_MLP = {"latent_dim": 16, "g_units": (32, 32), "d_units": (32, 32)}
+SMALL_MLP = {"backbone": "mlp", "latent_dim": 16, "g_units": (32, 32), "d_units": (32, 32)}
 CASES = {
     "vanilla": ("vanilla", {"data_shape": (8, 8, 1), **SMALL_MLP}),
     "dcgan": ("dcgan", {"data_shape": (8, 8, 1), "latent_dim": 16, "filters": 8}),
@@ -134,7 +134,7 @@ def test_unknown_option_is_named():
 
 
 def test_minibatch_layer_sits_right_before_the_output():
-    gan = zoo.create("minibatch", data_shape=(2,), minibatch_kernels=20, minibatch_dim=4)
+    gan = zoo.create("minibatch", backbone="mlp", data_shape=(2,), minibatch_kernels=20, minibatch_dim=4)
     layer = gan.discriminator.get_layer("minibatch")
     assert isinstance(layer, zoo.MinibatchDiscrimination)
     assert gan.discriminator.layers[-1].input.shape[-1] == 256 + 20

@@ -35,13 +35,15 @@ RECIPES = {
         options=dict(latent_dim=100, filters=64),
     ),
     "conditional-mnist": dict(
-        description="conditional MLP GAN (Mirza & Osindero 2014) on MNIST: one row per digit in the sample grid",
+        description="the literal conditional MLP GAN (Mirza & Osindero 2014: label embedding concatenated to G's and "
+        "D's inputs) on MNIST; its D learns to ignore the label (10% conditional accuracy after 3,000 steps): the "
+        "`conditional` preset's defaults are the working alternative",
         preset="conditional",
         dataset="mnist",
         epochs=30,
         batch_size=64,
         learning_rate=2e-4,
-        options=dict(latent_dim=100),
+        options=dict(latent_dim=100, backbone="mlp", conditioning="concat"),
     ),
     "minibatch-ring8": dict(
         description="minibatch discrimination (Salimans et al. 2016) on the 8-Gaussian ring",
@@ -50,7 +52,8 @@ RECIPES = {
         epochs=5,
         batch_size=128,
         learning_rate=1e-3,
-        options=dict(latent_dim=2, g_units=[128, 128], d_units=[128, 128], minibatch_kernels=5, minibatch_dim=3, prior="normal"),
+        options=dict(backbone="mlp", latent_dim=2, g_units=[128, 128], d_units=[128, 128], minibatch_kernels=5,
+                     minibatch_dim=3, prior="normal"),
     ),
     "demo": dict(
         description="`ganzoo demo`: a conditional DCGAN on scikit-learn's 8x8 digits, a few minutes on 2 CPU cores",

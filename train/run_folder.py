@@ -60,6 +60,16 @@ def read_config(folder):
     return with_identity(config) if isinstance(config, dict) else {}
 
 
+# The presets' defaults when run configs did not yet record backbone and conditional: what such a
+# config's preset name meant when it was written (the presets' defaults have changed since).
+LEGACY_PRESETS = {
+    "vanilla": {"backbone": "mlp"},
+    "dcgan": {"backbone": "dcgan"},
+    "conditional": {"backbone": "mlp", "num_classes": 10},
+    "minibatch": {"backbone": "mlp"},
+}
+
+
 def with_identity(config):
     """`config` with "backbone" and "conditional" recorded, derived from the preset where an older run lacks them.
 
@@ -69,9 +79,7 @@ def with_identity(config):
     config = dict(config)
     options = config.get("options") if isinstance(config.get("options"), dict) else {}
     if "backbone" not in config or "conditional" not in config:
-        from zoo.presets import PRESETS
-
-        preset = PRESETS.get(config.get("preset"), {})
+        preset = LEGACY_PRESETS.get(config.get("preset"), {})
         config.setdefault("backbone", options.get("backbone", preset.get("backbone")))
         config.setdefault("conditional", (options.get("num_classes") or preset.get("num_classes")) is not None)
     return config

@@ -85,11 +85,14 @@ def _add_training_flags(parser):
 
 def list_command(args):
     from train import datasets, recipes
-    from zoo.presets import DESCRIPTIONS, PRESETS
+    from zoo.presets import DESCRIPTIONS, PRESETS, preset_defaults
 
-    print("Presets (ganzoo train PRESET):")
+    print("Presets (ganzoo train PRESET; defaults, then the training budget without --epochs/--batch-size):")
     for name in sorted(PRESETS):
         print(f"  {name:<14} {DESCRIPTIONS.get(name, '')}")
+        options = ", ".join(f"{key}={value}" for key, value in preset_defaults(name).items())
+        steps = recipes.PRESET_BUDGETS.get(name, recipes.DEFAULT_BUDGET)
+        print(f"  {'':<14} {options}; {steps['steps']:,} steps of batch {steps['batch_size']}, rounded up to whole epochs")
     print("\nDatasets (--dataset):")
     print(f"  {'digits':<14} scikit-learn 8x8 digits, 1,797 images, 10 classes (offline; train split 1,437)")
     for name, toy in datasets.TOY_SETS.items():
