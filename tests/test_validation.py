@@ -85,8 +85,10 @@ def test_the_api_states_and_checks_the_opsets():
 
 @pytest.fixture(scope="module")
 def gans():
-    plain = zoo.create("vanilla", data_shape=(4, 4, 1), latent_dim=4, g_units=[8], d_units=[8])
-    conditional = zoo.create("conditional", data_shape=(4, 4, 1), latent_dim=4, g_units=[8], d_units=[8], num_classes=3)
+    plain = zoo.create("vanilla", backbone="mlp", data_shape=(4, 4, 1), latent_dim=4, g_units=[8], d_units=[8])
+    conditional = zoo.create(
+        "conditional", backbone="mlp", data_shape=(4, 4, 1), latent_dim=4, g_units=[8], d_units=[8], num_classes=3
+    )
     for gan in (plain, conditional):
         gan.compile()
     return plain, conditional
