@@ -34,7 +34,7 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 
 # 2-D mixtures: the MLP backbone scaled down for CPU (PacGAN used G 4x400, D 3x200 maxout), a 2-d
 # Gaussian latent as in PacGAN, Adam(lr, beta_1=0.5) for both players.
-TOY_NETWORK = dict(backbone="mlp", data_shape=(2,), latent_dim=2, prior="normal", g_units=(128, 128, 128), d_units=(128, 128))
+TOY_NETWORK = dict(backbone="mlp", activation="relu", dropout=0.0, data_shape=(2,), latent_dim=2, prior="normal", g_units=(128, 128, 128), d_units=(128, 128))
 TOY_VARIANTS = {
     "vanilla": ("vanilla", {}),
     "minibatch": ("minibatch", {"minibatch_kernels": 10, "minibatch_dim": 5}),
@@ -47,7 +47,7 @@ TOY_FINAL_LR_FRACTION = 0.01
 DEFAULT_TOY_VARIANTS = ("vanilla", "minibatch", "vanilla + pack 4")
 
 # The lecture example's Example 1, verbatim.
-GAUSSIAN1D = dict(data_shape=(1,), latent_dim=1, g_units=(5, 5), d_units=(10, 10), activation="tanh")
+GAUSSIAN1D = dict(data_shape=(1,), latent_dim=1, g_units=(5, 5), d_units=(10, 10), activation="tanh", dropout=0.0)
 GAUSSIAN1D_LEARNING_RATE = 1e-3  # as the `example1-gaussian1d` recipe (train/recipes.py)
 
 # Images: the presets' own architectures (DCGAN narrowed to filters=16 for the CPU budget). The MLP

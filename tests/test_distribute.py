@@ -13,7 +13,7 @@ import sys
 import pytest
 
 TOLERANCE = 1e-5
-MLP = {"backbone": "mlp", "data_shape": (4, 4, 1), "latent_dim": 8, "g_units": (16,), "d_units": (16,), "seed": 3}
+MLP = {"backbone": "mlp", "activation": "relu", "dropout": 0.0, "data_shape": (4, 4, 1), "latent_dim": 8, "g_units": (16,), "d_units": (16,), "seed": 3}
 DCGAN = {"data_shape": (8, 8, 1), "latent_dim": 8, "filters": 4, "seed": 3}
 
 # name: (preset, options, GAN update, batches of the global batch size 16 ...)

@@ -9,7 +9,7 @@ import zoo
 
 
 def tiny(preset="vanilla", **options):
-    options = {"backbone": "mlp", "data_shape": (4, 4, 1), "latent_dim": 8, "g_units": (16,), "d_units": (16,), **options}
+    options = {"backbone": "mlp", "activation": "relu", "dropout": 0.0, "data_shape": (4, 4, 1), "latent_dim": 8, "g_units": (16,), "d_units": (16,), **options}
     return zoo.create(preset, **options)
 
 

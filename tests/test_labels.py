@@ -15,7 +15,7 @@ CLASSES, N = 4, 3
 
 @pytest.fixture(scope="module")
 def gans():
-    small = dict(backbone="mlp", data_shape=(2,), latent_dim=2, g_units=(4,), d_units=(4,))
+    small = dict(backbone="mlp", activation="relu", dropout=0.0, data_shape=(2,), latent_dim=2, g_units=(4,), d_units=(4,))
     return {
         "conditional": zoo.create("conditional", num_classes=CLASSES, **small),
         "unconditional": zoo.create("vanilla", **small),

@@ -8,7 +8,7 @@ import zoo
 from zoo import float32_copy, mixed_precision, set_mixed_precision
 
 DCGAN = {"data_shape": (8, 8, 1), "latent_dim": 8, "filters": 4, "seed": 1}
-MLP = {"backbone": "mlp", "data_shape": (4, 4, 1), "latent_dim": 8, "g_units": (16,), "d_units": (16,), "seed": 1}
+MLP = {"backbone": "mlp", "activation": "relu", "dropout": 0.0, "data_shape": (4, 4, 1), "latent_dim": 8, "g_units": (16,), "d_units": (16,), "seed": 1}
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 import zoo
 
-SMALL_MLP = {"backbone": "mlp", "latent_dim": 16, "g_units": (32, 32), "d_units": (32, 32)}
+SMALL_MLP = {"backbone": "mlp", "activation": "relu", "dropout": 0.0, "latent_dim": 16, "g_units": (32, 32), "d_units": (32, 32)}
 CASES = {
     "vanilla": ("vanilla", {"data_shape": (8, 8, 1), **SMALL_MLP}),
     "dcgan": ("dcgan", {"data_shape": (8, 8, 1), "latent_dim": 16, "filters": 8}),
@@ -72,18 +72,22 @@ def test_preset_trains_and_round_trips(case, tmp_path):
     assert int(restored.g_optimizer.iterations) == 8
 
 
-def test_vanilla_defaults_are_the_lecture_mnist_example():
+def test_vanilla_defaults_are_the_lecture_mnist_example_with_the_papers_dropout_in_d():
     gan = zoo.create("vanilla")
     dense = lambda model: [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
     assert [layer.units for layer in dense(gan.generator)] == [256, 512, 1024, 784]
-    assert [layer.activation.__name__ for layer in dense(gan.generator)] == ["relu", "relu", "relu", "tanh"]
+    assert [layer.activation.__name__ for layer in dense(gan.generator)] == ["leaky_relu"] * 3 + ["tanh"]
     assert [layer.units for layer in dense(gan.discriminator)] == [1024, 512, 256, 1]
+    assert [layer.rate for layer in gan.discriminator.layers if isinstance(layer, keras.layers.Dropout)] == [0.3] * 3
     assert gan.latent_dim == 100 and gan.prior == "uniform"
+    literal = zoo.create("vanilla", activation="relu", dropout=0.0)  # the example2-mnist-mlp recipe's networks
+    assert [layer.activation.__name__ for layer in dense(literal.generator)] == ["relu", "relu", "relu", "tanh"]
+    assert not any(isinstance(layer, keras.layers.Dropout) for layer in literal.discriminator.layers)
 
 
 def test_vanilla_builds_the_lecture_one_dimensional_example():
     gan = zoo.create(
-        "vanilla", data_shape=(1,), latent_dim=1, g_units=(5, 5), d_units=(10, 10), activation="tanh"
+        "vanilla", data_shape=(1,), latent_dim=1, g_units=(5, 5), d_units=(10, 10), activation="tanh", dropout=0.0
     )
     widths = lambda model: [layer.units for layer in model.layers if isinstance(layer, keras.layers.Dense)]
     assert widths(gan.generator) == [5, 5, 1] and widths(gan.discriminator) == [10, 10, 1]

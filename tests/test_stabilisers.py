@@ -7,7 +7,7 @@ import tensorflow as tf
 
 import zoo
 
-MLP = {"backbone": "mlp", "data_shape": (4, 4, 1), "latent_dim": 8, "g_units": (16,), "d_units": (16,), "seed": 1}
+MLP = {"backbone": "mlp", "activation": "relu", "dropout": 0.0, "data_shape": (4, 4, 1), "latent_dim": 8, "g_units": (16,), "d_units": (16,), "seed": 1}
 DCGAN = {"backbone": "dcgan", "data_shape": (8, 8, 1), "latent_dim": 8, "filters": 4, "seed": 1}
 # Every new option, in three combinations: an XLA compilation takes ~10 s on a busy 2-core CPU.
 OPTIONS = {
@@ -37,7 +37,7 @@ def trained(options, epochs=1, batch_size=8, backbone=DCGAN, **compile_options):
 @pytest.mark.parametrize("name", sorted(OPTIONS))
 def test_option_trains_under_xla_with_finite_losses_and_round_trips(name, tmp_path):
     # The MLP: XLA compiles its step several times faster than the DCGAN's on a CPU.
-    gan, history = trained(OPTIONS[name], backbone={"backbone": "mlp", **MLP}, jit_compile=True)
+    gan, history = trained(OPTIONS[name], backbone={"backbone": "mlp", "activation": "relu", "dropout": 0.0, **MLP}, jit_compile=True)
     assert int(gan.g_optimizer.iterations) == 2
     assert all(np.isfinite(values).all() for values in history.values()), history
     restored = keras.models.load_model(_saved(gan, tmp_path))
@@ -141,7 +141,7 @@ def largest_singular_values(discriminator):
 @pytest.mark.parametrize("backbone", ["mlp", "dcgan"])
 def test_spectral_norm_keeps_each_wrapped_kernel_at_largest_singular_value_one(backbone):
     if backbone == "mlp":
-        gan, _ = trained({"spectral_norm": True, "d_units": (16, 16)}, epochs=4, backbone={"backbone": "mlp", **MLP})
+        gan, _ = trained({"spectral_norm": True, "d_units": (16, 16)}, epochs=4, backbone={"backbone": "mlp", "activation": "relu", "dropout": 0.0, **MLP})
         assert len(largest_singular_values(gan.discriminator)) == 3  # two hidden layers and the logit layer
     else:
         # The DCGAN's convolution kernels (5 x 5 x in x out, reshaped to (-1, out)); a D-only loop with

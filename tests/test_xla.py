@@ -8,7 +8,7 @@ from keras import ops
 
 import zoo
 
-MLP = {"backbone": "mlp", "data_shape": (4, 4, 1), "latent_dim": 8, "g_units": (16,), "d_units": (16,), "seed": 1}
+MLP = {"backbone": "mlp", "activation": "relu", "dropout": 0.0, "data_shape": (4, 4, 1), "latent_dim": 8, "g_units": (16,), "d_units": (16,), "seed": 1}
 
 
 def images(n=32):

@@ -293,15 +293,29 @@ class GAN(keras.Model):
         return cls(**config)
 
     def save_own_variables(self, store):
-        # Keras saves layer variables but not seed-generator state; without it a resumed run
-        # would replay noise it has already drawn instead of continuing the stream.
+        # Keras saves layer variables but not seed-generator state (the GAN's noise, its networks'
+        # dropout masks); without it a resumed run would replay randomness it has already drawn
+        # instead of continuing the stream, and end elsewhere than an uninterrupted run.
         super().save_own_variables(store)
-        store["seed_state"] = self.seed_generator.state
+        for key, generator in self._random_states().items():
+            store[key] = generator.state
 
     def load_own_variables(self, store):
-        if "seed_state" in store.keys():
-            self.seed_generator.state.assign(store["seed_state"])
-        super().load_own_variables({key: store[key] for key in store.keys() if key != "seed_state"})
+        generators = self._random_states()
+        for key in store.keys():
+            if key in generators:
+                generators[key].state.assign(store[key])
+        super().load_own_variables({key: store[key] for key in store.keys() if not key.startswith("seed_state")})
+
+    def _random_states(self):
+        """{store key: SeedGenerator}: the GAN's own, then those of its networks' layers (Dropout's)."""
+        found = {"seed_state": self.seed_generator}
+        for network in (self.generator, self.discriminator):
+            for layer in network.layers:
+                generator = getattr(layer, "seed_generator", None)
+                if isinstance(generator, keras.random.SeedGenerator):
+                    found[f"seed_state_{network.name}_{layer.name}"] = generator
+        return found
 
     # ----------------------------------------------------------------- sampling
 
