@@ -26,6 +26,8 @@ import subprocess
 import tempfile
 import time
 
+from export import files
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -344,8 +346,8 @@ def main():
     report["load_after"] = load_average()
     report["notes"] = NOTES
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    REPORT.write_text(markdown(report))
+    files.write_text(json.dumps(report, indent=2) + "\n", RESULTS)
+    files.write_text(markdown(report), REPORT)
     print(REPORT.read_text())
     return report
 

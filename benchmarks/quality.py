@@ -22,6 +22,8 @@ import time
 
 import numpy as np
 
+from export import files
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 FIGURES = ROOT / "benchmarks" / "figures"
@@ -146,7 +148,7 @@ def _machine():
 def _write(part, payload):
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"quality_{part}.json"
-    path.write_text(json.dumps(payload, indent=2, default=float))
+    files.write_text(json.dumps(payload, indent=2, default=float), path)
     print(f"wrote {path}", flush=True)
 
 
@@ -476,7 +478,7 @@ def render():
                 f"{g['class_kl']:.3f} | {g['classes_covered']} / 10 | {acc} | {seconds} | {fig} |"
             )
     lines.append("")
-    TABLE.write_text("\n".join(lines) + "\n")
+    files.write_text("\n".join(lines) + "\n", TABLE)
     print(f"wrote {TABLE}", flush=True)
 
 

@@ -6,6 +6,8 @@ networks as zoo's dcgan, the same batch, in the same process, so the ratio shows
 abstractions cost or save. Options that change the cost are measured each on their own, then
 together: XLA (jit_compile), `update="reuse_fake"` (one G forward pass per step, PyTorch's DCGAN
 example), `update="fused"` (one forward pass of G and D for both updates), mixed precision.
+The "input checks off" rows are `fit(check_data=False)`: what `GAN.fit`'s data checks
+(`zoo.checks`: finite, in range, whole labels, batch by batch in the input pipeline) cost.
 
 Every configuration is warmed up (traced, compiled), then the configurations are timed in
 interleaved rounds (the median is reported), which keeps a shared machine's load from favouring
@@ -13,6 +15,7 @@ whichever ran first. A second process measures MirroredStrategy on 2 logical dev
 cores: for correctness, not speed).
 
     python -m benchmarks.training [--batches 64 256] [--steps 8] [--rounds 3] [--quick]
+    python -m benchmarks.training --input-checks [--rounds 9]   # only the checks' cost, kept beside the table
 """
 
 import argparse
@@ -25,6 +28,8 @@ import subprocess
 import sys
 import time
 
+from export import files
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = pathlib.Path(__file__).resolve().parent
@@ -34,6 +39,7 @@ IMAGE_SHAPE = (28, 28, 1)
 SLOW_OPTION_MAX_BATCH = 64  # mixed precision on a CPU is measured at this batch size only
 LATENT_DIM = 100
 PRESETS = ("vanilla", "dcgan", "conditional", "minibatch")
+CHECKED_PRESETS = ("dcgan", "conditional")  # measured again with fit(check_data=False)
 # DCGAN option sets: name -> (update, jit_compile, mixed precision)
 DCGAN_OPTIONS = {
     "xla": ("alternating", True, False),
@@ -123,22 +129,24 @@ def dataset(batch_size, conditional):
     rng = np.random.default_rng(0)
     images = rng.uniform(-1, 1, (4 * batch_size, *IMAGE_SHAPE)).astype("float32")
     elements = (images, rng.integers(0, 10, 4 * batch_size)) if conditional else images
-    return tf.data.Dataset.from_tensor_slices(elements).batch(batch_size, drop_remainder=True).cache().repeat()
+    batches = tf.data.Dataset.from_tensor_slices(elements).batch(batch_size, drop_remainder=True)
+    return batches.cache().repeat().prefetch(tf.data.AUTOTUNE)  # as train.datasets' pipelines end
 
 
 class Timed:
     """One model on one batch size: warmed up once, then timed `steps` steps per round."""
 
-    def __init__(self, name, model, batch_size, jit_compile=False):
+    def __init__(self, name, model, batch_size, jit_compile=False, check_data=None):
         self.name, self.model, self.batch_size = name, model, batch_size
         self.data = dataset(batch_size, getattr(model, "conditional", False))
+        self.fit_options = {} if check_data is None else {"check_data": check_data}
         model.compile(jit_compile=jit_compile)
-        model.fit(self.data, steps_per_epoch=1, epochs=1, verbose=0)  # trace, compile, warm up
+        model.fit(self.data, steps_per_epoch=1, epochs=1, verbose=0, **self.fit_options)  # trace, compile, warm up
         self.images_per_s = []
 
     def run(self, steps):
         start = time.perf_counter()
-        self.model.fit(self.data, steps_per_epoch=steps, epochs=1, verbose=0)
+        self.model.fit(self.data, steps_per_epoch=steps, epochs=1, verbose=0, **self.fit_options)
         self.images_per_s.append(steps * self.batch_size / (time.perf_counter() - start))
 
     def median(self):
@@ -156,28 +164,88 @@ def measure(batch_sizes, steps, rounds, presets, options):
         configs.append(Timed("plain keras dcgan + xla", plain_keras_dcgan(), batch_size, jit_compile=True))
         for preset in presets:
             configs.append(Timed(preset, zoo_gan(preset), batch_size))
+            if preset in CHECKED_PRESETS:
+                configs.append(Timed(f"{preset}, input checks off", zoo_gan(preset), batch_size, check_data=False))
         for name in options:
             update, jit_compile, mixed = DCGAN_OPTIONS[name]
             if mixed and batch_size > SLOW_OPTION_MAX_BATCH and not tf.config.list_physical_devices("GPU"):
                 continue  # 16-bit matmuls are emulated on CPUs without bfloat16 units: several times slower
             configs.append(Timed(f"dcgan {name}", zoo_gan("dcgan", update, mixed), batch_size, jit_compile))
-        for round_ in range(rounds):
-            for config in configs:
-                config.run(steps)
-            print(f"  batch {batch_size} round {round_ + 1}/{rounds}", flush=True)
-        reference = configs[0].median()
-        for config in configs:
-            rows.append(
-                {
-                    "batch_size": batch_size,
-                    "config": config.name,
-                    "images_per_s": round(config.median(), 1),
-                    "all_rounds": [round(v, 1) for v in config.images_per_s],
-                    "vs_plain_keras_dcgan": round(config.median() / reference, 3),
-                }
-            )
-            print(f"  {config.name:32s} {config.median():9.1f} img/s  x{config.median() / reference:.2f}", flush=True)
+        rows += _timed_rows(configs, batch_size, steps, rounds)
     return rows
+
+
+def _timed_rows(configs, batch_size, steps, rounds):
+    """Interleaved rounds over `configs`; one row each, its ratio against the first."""
+    for round_ in range(rounds):
+        for config in configs:
+            config.run(steps)
+        print(f"  batch {batch_size} round {round_ + 1}/{rounds}", flush=True)
+    reference = configs[0].median()
+    rows = []
+    for config in configs:
+        rows.append(
+            {
+                "batch_size": batch_size,
+                "config": config.name,
+                "images_per_s": round(config.median(), 1),
+                "all_rounds": [round(v, 1) for v in config.images_per_s],
+                "vs_plain_keras_dcgan": round(config.median() / reference, 3),
+            }
+        )
+        print(f"  {config.name:32s} {config.median():9.1f} img/s  x{config.median() / reference:.2f}", flush=True)
+    return rows
+
+
+def measure_input_checks(batch_size, steps, rounds, presets=CHECKED_PRESETS):
+    """Only what the data checks cost: each checked preset with and without them, interleaved.
+
+    Rows: {"preset", "checked", "unchecked" (images/s, medians), "round_costs" (1 - checked / unchecked
+    in each round), "cost" (their median: rounds are paired, so a burst of load elsewhere, which
+    hits one pair, moves it less than it moves the two rates' medians), "check_ms_per_batch"
+    (the checks alone, see `_pipeline_cost`), "step_ms"}.
+    """
+    import keras
+
+    keras.utils.set_random_seed(0)
+    rows = []
+    for preset in presets:
+        pair = [Timed(f"{preset}", zoo_gan(preset), batch_size), Timed(f"{preset}, input checks off", zoo_gan(preset), batch_size, check_data=False)]
+        _timed_rows(pair, batch_size, steps, rounds)
+        checked, unchecked = pair[0].median(), pair[1].median()
+        pipeline = _pipeline_cost(pair[1].model, pair[1].data)
+        round_costs = [1 - a / b for a, b in zip(pair[0].images_per_s, pair[1].images_per_s)]
+        rows.append({
+            "batch_size": batch_size,
+            "preset": preset,
+            "checked": round(checked, 1),
+            "unchecked": round(unchecked, 1),
+            "cost": round(statistics.median(round_costs), 4),
+            "round_costs": [round(c, 4) for c in round_costs],
+            "check_ms_per_batch": pipeline,
+            "step_ms": round(1000 * batch_size / unchecked, 2),
+        })
+    return rows
+
+
+def _pipeline_cost(gan, data, batches=300, rounds=7):
+    """Milliseconds the checks add per batch to the input pipeline alone (no training): a figure the
+    machine's load hardly moves, unlike the step rates above. Median over interleaved rounds."""
+    from zoo import checks
+
+    checked = checks.checked_dataset(data, checks.output_range(gan.generator), gan.num_classes)
+    costs = []
+    for _ in range(rounds):
+        seconds = []
+        for pipeline in (checked, data):
+            iterator = iter(pipeline)
+            next(iterator)
+            start = time.perf_counter()
+            for _ in range(batches):
+                next(iterator)
+            seconds.append(time.perf_counter() - start)
+        costs.append(1000 * (seconds[0] - seconds[1]) / batches)
+    return round(statistics.median(costs), 4)
 
 
 def two_devices(batch_size, steps, rounds):
@@ -242,6 +310,25 @@ def write_table(result):
     ]
     for row in result["rows"]:
         lines.append(f"| {row['batch_size']} | {row['config']} | {row['images_per_s']:.1f} | {row['vs_plain_keras_dcgan']:.2f}x |")
+    if result.get("input_checks"):
+        check = result["input_checks"]
+        lines += [
+            "",
+            f"Cost of `GAN.fit`'s input checks (`{check['command']}`: {check['steps']} steps x {check['rounds']} "
+            f"interleaved rounds, load average {check['load_average']}; cost = 1 - checked / unchecked per round, "
+            "median over the rounds; the per-round figures show how much the shared machine's load moves them, "
+            "and the time of the checks alone in the input pipeline (prefetched, so it overlaps the step) beside "
+            "the step's):",
+            "",
+            "| batch | preset | checked images/s | unchecked images/s | cost | cost per round | checks alone, ms/batch | step, ms |",
+            "|---:|---|---:|---:|---:|---|---:|---:|",
+        ]
+        for row in check["rows"]:
+            rounds = ", ".join(f"{c:+.1%}" for c in row["round_costs"])
+            lines.append(
+                f"| {row['batch_size']} | {row['preset']} | {row['checked']:.1f} | {row['unchecked']:.1f} | "
+                f"{row['cost']:+.1%} | {rounds} | {row.get('check_ms_per_batch', float('nan')):.3f} | {row.get('step_ms', float('nan')):.1f} |"
+            )
     lines += ["", "MirroredStrategy on 2 logical CPU devices (they share the same cores: reported for correctness only):", ""]
     for entry in result["two_logical_devices"]:
         if "error" in entry:
@@ -251,7 +338,7 @@ def write_table(result):
                 f"- batch {entry['batch_size']}: one device {entry['one_device']} images/s, "
                 f"2 logical devices {entry['two_logical_devices']} images/s"
             )
-    TABLE.write_text("\n".join(lines) + "\n")
+    files.write_text("\n".join(lines) + "\n", TABLE)
 
 
 def main(argv=None):
@@ -259,16 +346,22 @@ def main(argv=None):
     parser.add_argument("--batches", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--steps", type=int, default=8, help="timed steps per configuration and round")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--presets", nargs="+", default=list(PRESETS))
+    parser.add_argument("--presets", nargs="+", help=f"default: all ({', '.join(PRESETS)}); with --input-checks "
+                        f"{', '.join(CHECKED_PRESETS)}")
     parser.add_argument("--options", nargs="*", default=list(DCGAN_OPTIONS))
     parser.add_argument("--quick", action="store_true", help="2 steps, 1 round: a smoke run")
     parser.add_argument("--merge", action="store_true", help="keep the saved rows of other batch sizes")
     parser.add_argument("--no-two-devices", action="store_true", help="skip the 2-logical-device run")
     parser.add_argument("--two-devices-batch", type=int, help="batch size of the 2-logical-device run")
     parser.add_argument("--two-devices-worker", nargs=3, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--input-checks", action="store_true",
+                        help="measure only what GAN.fit's input checks cost (kept beside the saved table)")
     args = parser.parse_args(argv if argv is not None else [])
     if args.two_devices_worker:
         return _two_devices_worker(*args.two_devices_worker)
+    if args.input_checks:
+        return _input_checks(args, argv)
+    args.presets = args.presets or list(PRESETS)
     if args.quick:
         args.steps, args.rounds = 2, 1
     result = {"environment": environment(), "runs": [], "rows": [], "two_logical_devices": []}
@@ -277,6 +370,8 @@ def main(argv=None):
         result["runs"] = earlier["runs"]
         result["rows"] = [row for row in earlier["rows"] if row["batch_size"] not in args.batches]
         result["two_logical_devices"] = earlier["two_logical_devices"] if args.no_two_devices else []
+        if earlier.get("input_checks"):
+            result["input_checks"] = earlier["input_checks"]
     run = {
         "command": "python -m benchmarks.training " + " ".join(argv if argv is not None else []),
         "batches": args.batches,
@@ -297,10 +392,28 @@ def main(argv=None):
     return 0
 
 
+def _input_checks(args, argv):
+    result = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"environment": environment(), "runs": [], "rows": [], "two_logical_devices": []}
+    load = [round(x, 2) for x in os.getloadavg()]
+    rows = []
+    for batch_size in args.batches:
+        rows += measure_input_checks(batch_size, args.steps, args.rounds, args.presets or CHECKED_PRESETS)
+    result["input_checks"] = {
+        "command": "python -m benchmarks.training " + " ".join(argv if argv is not None else []),
+        "steps": args.steps,
+        "rounds": args.rounds,
+        "load_average": [load, [round(x, 2) for x in os.getloadavg()]],
+        "rows": rows,
+    }
+    _write(result)
+    print(json.dumps(rows, indent=1))
+    return 0
+
+
 def _write(result):
     result["rows"].sort(key=lambda row: row["batch_size"])
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    files.write_text(json.dumps(result, indent=2) + "\n", RESULTS)
     write_table(result)
 
 

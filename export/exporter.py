@@ -29,9 +29,12 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+from export import files
 from export import metadata as metadata_lib
 
 DEFAULT_OPSET = 17
+# The opsets tf2onnx 1.17 converts to (it knows IR versions up to opset 18; below 13 it lacks ops we use).
+OPSETS = range(13, 19)
 FP32_TOLERANCE = 1e-4
 FP16_TOLERANCE = 1e-2
 PARITY_BATCH_SIZES = (1, 7)
@@ -96,7 +99,7 @@ def export_generator(source, path, opset=None, fp16=False, metadata=None, label_
     Args:
         source: a `zoo.GAN`, a generator `keras.Model`, or a `.keras` file (GAN or generator).
         path: the .onnx file to write.
-        opset: the ONNX opset (default 17).
+        opset: the ONNX opset, one of `OPSETS` (13..18; default 17).
         fp16: store float16 weights and compute, keeping float32 inputs and outputs.
         metadata: entries that add to or override the recorded metadata (e.g. {"dataset": "digits",
             "prior": "normal"} for a bare generator, or what a run folder recorded).
@@ -105,6 +108,16 @@ def export_generator(source, path, opset=None, fp16=False, metadata=None, label_
 
     Writes `<stem>.metadata.json` beside `path`, with the same values as the ONNX metadata.
     """
+    opset = check_opset(opset)
+    if label_dtype not in LABEL_DTYPES:
+        raise ValueError(f"label_dtype must be one of {LABEL_DTYPES}, got {label_dtype!r}.")
+    path = files.check_writable(path)  # a target that cannot be written fails now, not after the conversion
+    files.check_writable(metadata_lib.sidecar_path(path))
+    with files.exclusive(lock_path(path), f"export target {path}"):
+        return _export(source, path, opset, fp16, metadata, label_dtype)
+
+
+def _export(source, path, opset, fp16, metadata, label_dtype):
     import tf2onnx
 
     generator, info = resolve_source(source)
@@ -114,9 +127,6 @@ def export_generator(source, path, opset=None, fp16=False, metadata=None, label_
         # Trained under mixed precision: its variables are float32 already; export (and check
         # parity against) a float32 copy, so the graph is float32 unless fp16 is asked for.
         generator = float32_copy(generator)
-    opset = int(opset or DEFAULT_OPSET)
-    if label_dtype not in LABEL_DTYPES:
-        raise ValueError(f"label_dtype must be one of {LABEL_DTYPES}, got {label_dtype!r}.")
     model = convert(generator, opset, label_dtype)
     model = optimize_graph(model)
     info.update(metadata or {})
@@ -132,11 +142,16 @@ def export_generator(source, path, opset=None, fp16=False, metadata=None, label_
     check_metadata(model, props)
 
     path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    onnx.save(model, str(path))
-    metadata_lib.sidecar_path(path).write_text(metadata_lib.as_json(props))
     tolerance = FP16_TOLERANCE if fp16 else FP32_TOLERANCE
-    provider, checks = parity_check(generator, path, tolerance)
+    # The files appear only once parity has passed: a server watching `path` never sees a
+    # half-written model, or one that disagrees with Keras (the previous files stay). The model
+    # is renamed into place first, then its sidecar (the metadata inside the model is the authority).
+    sidecar = metadata_lib.sidecar_path(path)
+    with files.atomic_target(sidecar) as sidecar_temporary, files.atomic_target(path) as temporary:
+        onnx.save(model, str(temporary))
+        provider, checks = parity_check(generator, temporary, tolerance, name=path)
+        size_bytes = temporary.stat().st_size
+        sidecar_temporary.write_text(metadata_lib.as_json(props))
     return ExportReport(
         path=str(path),
         precision=props["precision"],
@@ -145,8 +160,23 @@ def export_generator(source, path, opset=None, fp16=False, metadata=None, label_
         tolerance=tolerance,
         checks=checks,
         metadata=props,
-        size_bytes=path.stat().st_size,
+        size_bytes=size_bytes,
     )
+
+
+def check_opset(opset):
+    """`opset` as an int (None: `DEFAULT_OPSET`), or ValueError unless it is in `OPSETS`."""
+    if opset is None:
+        return DEFAULT_OPSET
+    if isinstance(opset, bool) or not isinstance(opset, (int, np.integer)) or opset not in OPSETS:
+        raise ValueError(f"opset must be an integer in {OPSETS.start}..{OPSETS.stop - 1}, got {opset!r}.")
+    return int(opset)
+
+
+def lock_path(path):
+    """The lock file that keeps two exports from writing `path` at once (hidden, beside it)."""
+    path = pathlib.Path(path)
+    return path.with_name(f".{path.name}.lock")
 
 
 # --------------------------------------------------------------------------- sources
@@ -204,15 +234,11 @@ def _num_classes(generator):
 
 
 def _value_range(generator):
-    """[-1, 1] for tanh outputs, [0, 1] for sigmoid, None (unbounded) otherwise."""
-    for layer in reversed(generator.layers):
-        activation = getattr(layer, "activation", None)
-        if activation is None:
-            continue
-        name = getattr(activation, "__name__", str(activation))
-        bounds = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}.get(name)
-        return None if bounds is None else metadata_lib.value_range(*bounds)
-    return None
+    """[-1, 1] for tanh outputs, [0, 1] for sigmoid, None (unbounded) otherwise (`zoo.checks.output_range`)."""
+    from zoo.checks import output_range
+
+    bounds = output_range(generator)
+    return None if bounds is None else metadata_lib.value_range(*bounds)
 
 
 def build_metadata(generator, info, opset, precision, label_dtype="int64"):
@@ -591,14 +617,16 @@ def optimize_graph(model):
 # --------------------------------------------------------------------------- parity
 
 
-def parity_check(generator, path, tolerance, batch_sizes=PARITY_BATCH_SIZES, seed=None):
+def parity_check(generator, path, tolerance, batch_sizes=PARITY_BATCH_SIZES, seed=None, name=None):
     """Run `path` in onnxruntime and the Keras generator on the same fresh random inputs.
 
     Returns (provider, rows); raises ParityError when any max abs difference exceeds `tolerance`.
+    `name` is the path the errors give (the target, while `path` is still a temporary file).
     """
     from export.runtime import GeneratorSession
 
     session = GeneratorSession(path)
+    path = path if name is None else name
     rng = np.random.default_rng(seed)
     cases = []
     for batch in batch_sizes:

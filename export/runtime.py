@@ -16,6 +16,7 @@ import sys
 import numpy as np
 import onnxruntime as ort
 
+from export import files
 from export import metadata as metadata_lib
 from export import sampling
 from export.sampling import to_uint8  # noqa: F401  (public here since the first release)
@@ -201,7 +202,10 @@ class GeneratorSession:
             z: float32 (n, latent_dim) to choose the noise yourself.
         """
         n = sampling.positive(n)
-        z = self.sample_noise(n, seed=seed) if z is None else self._checked_z(z)
+        if z is None:
+            z = sampling.LazyNoise(n, self.latent_dim, self.prior, self.prior_range, seed)
+        else:
+            z = self._checked_z(z)
         if len(z) != n:
             raise ValueError(f"n is {n} but z holds {len(z)} latent vectors.")
         labels = self._checked_labels(labels, n)
@@ -226,6 +230,8 @@ class GeneratorSession:
             raise ValueError(f"z must be float32, got {z.dtype}; convert with z.astype('float32').")
         if z.ndim != 2 or z.shape[1] != self.latent_dim or z.shape[0] == 0:
             raise ValueError(f"z must have shape (batch >= 1, {self.latent_dim}), got {z.shape}.")
+        if not np.isfinite(z).all():
+            raise ValueError("z holds NaN or Inf values; the generator's output for them would be meaningless.")
         return np.ascontiguousarray(z)
 
     def _checked_labels(self, labels, n):
@@ -246,7 +252,6 @@ def save_grid(images, path, nrow=None, padding=2, scale=None):
     """
     grid = sampling.image_grid(images, nrow=nrow, padding=padding, scale=scale)
     path = pathlib.Path(path)
-    if path.parent and not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-    sampling.to_pil(grid).save(path)
+    with files.atomic_target(path) as temporary:
+        sampling.to_pil(grid).save(temporary, format="PNG")
     return path

@@ -46,13 +46,36 @@ def prior_noise(n, latent_dim, prior="uniform", prior_range=None, seed=None):
             metadata's `PRIOR_PARAMS` (U(-1, 1), N(0, 1)).
         seed: an int makes the draw repeatable.
     """
-    if prior not in metadata_lib.PRIOR_PARAMS:
-        raise ValueError(f"unknown prior {prior!r}; choose one of {tuple(metadata_lib.PRIOR_PARAMS)}.")
-    a, b = prior_range if prior_range is not None else tuple(metadata_lib.PRIOR_PARAMS[prior].values())
-    rng = np.random.default_rng(seed)
-    size = (positive(n), int(latent_dim))
-    z = rng.uniform(a, b, size=size) if prior == "uniform" else rng.normal(a, b, size=size)
-    return z.astype(np.float32)
+    return LazyNoise(n, latent_dim, prior, prior_range, seed)[:]
+
+
+class LazyNoise:
+    """z from the prior, drawn one slice at a time, in order: `prior_noise`'s values without holding them all.
+
+    `generate_in_chunks` slices it front to back; each slice continues the same random stream,
+    so the result equals `prior_noise(n, ...)` while the noise in memory is one chunk.
+    """
+
+    def __init__(self, n, latent_dim, prior="uniform", prior_range=None, seed=None):
+        if prior not in metadata_lib.PRIOR_PARAMS:
+            raise ValueError(f"unknown prior {prior!r}; choose one of {tuple(metadata_lib.PRIOR_PARAMS)}.")
+        self.n, self.latent_dim, self.prior = positive(n), int(latent_dim), prior
+        self.range = prior_range if prior_range is not None else tuple(metadata_lib.PRIOR_PARAMS[prior].values())
+        self.rng = np.random.default_rng(seed)
+        self.drawn = 0
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, rows):
+        start, stop, _ = rows.indices(self.n)
+        if start != self.drawn:
+            raise IndexError(f"LazyNoise is read front to back: rows from {self.drawn}, not {start}.")
+        self.drawn = stop
+        a, b = self.range
+        size = (stop - start, self.latent_dim)
+        z = self.rng.uniform(a, b, size=size) if self.prior == "uniform" else self.rng.normal(a, b, size=size)
+        return z.astype(np.float32)
 
 
 def positive(n):

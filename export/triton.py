@@ -14,6 +14,7 @@ import pathlib
 import re
 import shutil
 
+from export import files
 from export import metadata as metadata_lib
 
 MODEL_FILE = "model.onnx"
@@ -107,11 +108,11 @@ def write_model_repository(model_file, directory, metadata, name=None, version=1
     """
     name = name or model_name(model_file)
     target = model_path(directory, name, version)
-    target.parent.mkdir(parents=True, exist_ok=True)
     source = pathlib.Path(model_file)
-    if source.resolve() != target.resolve():
-        shutil.copyfile(source, target)
-    metadata_lib.sidecar_path(target).write_text(metadata_lib.as_json(metadata))
+    if not target.exists() or source.resolve() != target.resolve():
+        with files.atomic_target(target) as temporary:
+            shutil.copyfile(source, temporary)
+    files.write_text(metadata_lib.as_json(metadata), metadata_lib.sidecar_path(target))
     folder = target.parent.parent
-    (folder / "config.pbtxt").write_text(config_text(metadata, name, **config))
+    files.write_text(config_text(metadata, name, **config), folder / "config.pbtxt")
     return folder

@@ -26,6 +26,17 @@ def _seeded():
     keras.utils.set_random_seed(1234)
 
 
+@pytest.fixture(scope="session")
+def reference_weights(tmp_path_factory):
+    """tests/faulty_train.py's run, never interrupted: the generator weights every resumed run must end with."""
+    from faulty_train import TRAIN, generator_weights
+    from train import cli
+
+    out = tmp_path_factory.mktemp("reference") / "run"
+    assert cli.main([*TRAIN, "--out", str(out)]) == 0
+    return generator_weights(out)
+
+
 @pytest.fixture
 def js_example_case(tmp_path):
     """For the JavaScript examples: an input file of noise and labels, and the Python runtime's grid for it.

@@ -27,22 +27,28 @@ def _generate(model, z, labels=None):
     return keras.ops.convert_to_numpy(model.sampling_generator(inputs, training=False)).astype("float32")
 
 
+def _due(epoch, every, last_epoch=None):
+    """Whether 0-based `epoch` is one to draw: every `every`-th, and always the run's last."""
+    return (epoch + 1) % every == 0 or (last_epoch is not None and epoch + 1 == int(last_epoch))
+
+
 def grid_labels(num_classes, rows, cols):
     """Labels for a rows x cols grid ordered by class: row r shows class r mod num_classes."""
     return np.repeat(np.arange(rows) % num_classes, cols).astype("int32")
 
 
 class SampleGrid(keras.callbacks.Callback):
-    """After each epoch, G(z) for the same fixed noise z as a PNG grid: `directory/epoch_NNN.png`.
+    """Every `every` epochs and after `last_epoch`, G(z) for the same fixed noise z as a PNG grid: `directory/epoch_NNN.png`.
 
     For a conditional GAN, row r is class r (mod the number of classes), so rows read as classes.
     The noise comes from `seed` alone, so two runs with the same seed draw identical grids.
     """
 
-    def __init__(self, directory, rows=10, cols=10, seed=0, every=1):
+    def __init__(self, directory, rows=10, cols=10, seed=0, every=1, last_epoch=None):
         super().__init__()
         self.directory = pathlib.Path(directory)
         self.rows, self.cols, self.seed, self.every = int(rows), int(cols), int(seed), int(every)
+        self.last_epoch = last_epoch
         self.last_path = None
 
     def on_train_begin(self, logs=None):
@@ -54,9 +60,8 @@ class SampleGrid(keras.callbacks.Callback):
         self.labels = grid_labels(self.model.num_classes, self.rows, self.cols) if self.model.conditional else None
 
     def on_epoch_end(self, epoch, logs=None):
-        if not logs_are_finite(logs) or (epoch + 1) % self.every:
-            return
-        self.last_path = self.render(self.directory / f"epoch_{epoch + 1:03d}.png")
+        if logs_are_finite(logs) and _due(epoch, self.every, self.last_epoch):
+            self.last_path = self.render(self.directory / f"epoch_{epoch + 1:03d}.png")
 
     def render(self, path):
         images = _generate(self.model, self.z, self.labels)
@@ -95,16 +100,17 @@ class LatentWalk(keras.callbacks.Callback):
 
 
 class TrainingCurves(keras.callbacks.Callback):
-    """d_loss, g_loss, D(x) and D(G(z)) per epoch, drawn to `path` every `every` epochs and at the end.
+    """d_loss, g_loss, D(x) and D(G(z)) per epoch, drawn to `path` every `every` epochs, after `last_epoch` and at the end.
 
     `history` (name -> list per epoch) carries the earlier epochs of a resumed run.
     """
 
-    def __init__(self, path, history=None, every=1):
+    def __init__(self, path, history=None, every=1, last_epoch=None):
         super().__init__()
         self.path = pathlib.Path(path)
         self.history = {k: list(v) for k, v in (history or {}).items()}
         self.every = int(every)
+        self.last_epoch = last_epoch
         self._drawn = None
 
     def on_epoch_end(self, epoch, logs=None):
@@ -112,7 +118,7 @@ class TrainingCurves(keras.callbacks.Callback):
             return
         for name, value in (logs or {}).items():
             self.history.setdefault(name, []).append(float(value))
-        if (epoch + 1) % self.every == 0:
+        if _due(epoch, self.every, self.last_epoch):
             self.draw()
 
     def on_train_end(self, logs=None):
@@ -131,16 +137,17 @@ class ToyDistributionPlot(keras.callbacks.Callback):
     2-D data (`ring8`, `grid25`): a scatter of G(z) over the modes, each with its 3-std circle.
     """
 
-    def __init__(self, directory, data, modes=None, std=None, samples=2000, seed=0, every=1, name=""):
+    def __init__(self, directory, data, modes=None, std=None, samples=2000, seed=0, every=1, name="", last_epoch=None):
         super().__init__()
         self.directory = pathlib.Path(directory)
+        self.last_epoch = last_epoch
         self.data = np.asarray(data)[:samples]
         self.modes, self.std = modes, std
         self.samples, self.seed, self.every, self.name = int(samples), int(seed), int(every), name
         self.last_path = None
 
     def on_epoch_end(self, epoch, logs=None):
-        if not logs_are_finite(logs) or (epoch + 1) % self.every:
+        if not logs_are_finite(logs) or not _due(epoch, self.every, self.last_epoch):
             return
         z = keras.ops.convert_to_numpy(self.model.sample_noise(self.samples, seed=self.seed))
         fake = _generate(self.model, z)
@@ -184,10 +191,10 @@ class StopOnDivergence(keras.callbacks.Callback):
 
 
 class RunCheckpoint(keras.callbacks.Callback):
-    """After each good epoch: the run's state.json (history), generator.keras, then gan.keras.
+    """After each good epoch: generator.keras, the GAN, then state.json (see `train.run_folder.commit_epoch`).
 
-    gan.keras goes last because it is what a resumed run starts from; every file is replaced
-    atomically. Epochs flagged by `divergence` (a `StopOnDivergence`) are not saved.
+    Put it after the callbacks that draw the epoch's pictures: an epoch is committed only once
+    everything it promises is on disk. Epochs flagged by `divergence` (a `StopOnDivergence`) are not saved.
     """
 
     def __init__(self, run_dir, history, divergence=None):
@@ -204,8 +211,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         for name, value in (logs or {}).items():
             self.history.setdefault(name, []).append(float(value))
         self.history.setdefault("seconds", []).append(round(time.perf_counter() - self._started, 3))
-        run_folder.write_state(self.run_dir, "running", epoch + 1, self.history)
-        run_folder.save_checkpoint(self.run_dir, self.model)
+        run_folder.commit_epoch(self.run_dir, self.model, epoch + 1, self.history)
 
 
 def tensorboard_callback(log_dir):

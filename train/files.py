@@ -1,43 +1,37 @@
-"""Writing files so that a process killed mid-write never leaves a truncated one.
+"""The run's file formats (JSON, PNG, figures, .keras), each written through `export.files.atomic_target`.
 
-Every writer goes through `atomic_target`: the file is written under a temporary name in the same
-folder and renamed over the target (an atomic rename on POSIX and Windows).
+`export.files` is the one home of atomic writes and locks (the lowest layer that writes files);
+this module adds the writers that need numpy, matplotlib or Keras, and re-exports the rest.
 """
 
-import contextlib
 import json
-import os
 import pathlib
 
 import numpy as np
 
-
-@contextlib.contextmanager
-def atomic_target(path):
-    """Yield a temporary path beside `path` (same suffix, so format detection works); rename it over `path` on success.
-
-    Args:
-        path: the file to write; its folder is created.
-    """
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
+from export.files import (  # noqa: F401  re-exported: train's modules write through train.files
+    LockedError,
+    WriteError,
+    atomic_target,
+    check_writable,
+    ensure_folder,
+    exclusive,
+    is_temporary,
+    write_text,
+)
 
 
 def read_json(path):
+    """The JSON in `path`; a ValueError naming the file if it is not valid JSON (OSError if unreadable)."""
     with open(path) as f:
-        return json.load(f)
+        try:
+            return json.load(f)
+        except ValueError as error:
+            raise ValueError(f"{path} is corrupt: not valid JSON ({error}).") from None
 
 
 def save_json(data, path):
-    with atomic_target(path) as temporary:
-        temporary.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
+    return write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", path)
 
 
 def save_image(grid, path):

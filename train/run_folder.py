@@ -8,13 +8,21 @@
         samples/         a fixed-noise grid per epoch (or the toy-data figure), latent_walk.png
         curves.png       d_loss, g_loss, D(x), D(G(z)) per epoch
         logs/            TensorBoard
+        .lock            held while a process trains in the folder: pid, host, start time
+
+An epoch is committed in this order: its pictures and curves, generator.keras, the GAN as
+.gan-epoch-NNNN.keras, then state.json (the commit), then that file is renamed to gan.keras.
+state.json never claims an epoch that no checkpoint on disk holds, and a process killed at any
+point resumes from a consistent pair (see `recover_checkpoint`).
 
 This module is the one place that knows these names and the config's keys: `train.runner` writes
 a folder through it, `ganzoo export` and `train.evaluation` read one through it, and `export`
 itself only ever sees a model and its metadata.
 """
 
+import os
 import pathlib
+import re
 
 import numpy as np
 
@@ -23,6 +31,8 @@ from train import files
 RUNS_DIR = "saved_models"
 CONFIG_FILE, STATE_FILE = "config.json", "state.json"
 GAN_FILE, GENERATOR_FILE = "gan.keras", "generator.keras"
+LOCK_FILE = ".lock"
+PENDING_GAN = re.compile(r"^\.gan-epoch-(\d+)\.keras$")  # a checkpoint written but not yet committed
 
 
 class RunFolderError(ValueError):
@@ -37,11 +47,16 @@ def read_config(folder):
 
     Args:
         folder: the run folder (or any folder: one without a readable config.json gives {}).
+
+    Raises RunFolderError naming the file when config.json is there but not valid JSON: a run
+    exported or evaluated without its recorded settings would be silently wrong.
     """
     try:
         config = files.read_json(pathlib.Path(folder) / CONFIG_FILE)
-    except (OSError, ValueError):
+    except OSError:
         return {}
+    except ValueError as error:
+        raise RunFolderError(str(error)) from None
     return with_identity(config) if isinstance(config, dict) else {}
 
 
@@ -93,11 +108,45 @@ def run_status(run_dir):
     return files.read_json(path).get("status", "running") if path.exists() else "running"
 
 
-def save_checkpoint(run_dir, gan):
-    """generator.keras (the generator the GAN samples with: the averaged one under EMA), then gan.keras:
-    the latter goes last because a resumed run starts from it."""
-    files.save_model(gan.sampling_generator, pathlib.Path(run_dir) / GENERATOR_FILE)
-    files.save_model(gan, pathlib.Path(run_dir) / GAN_FILE)
+def lock(run_dir):
+    """The one-writer lock of a run folder (a context manager); `files.LockedError` names the holder."""
+    run_dir = pathlib.Path(run_dir)
+    return files.exclusive(run_dir / LOCK_FILE, f"run folder {run_dir}")
+
+
+def commit_epoch(run_dir, gan, epochs_done, history):
+    """Checkpoint `gan` after `epochs_done` epochs, then record them in state.json, then install it as gan.keras.
+
+    state.json is the commit: written only once the checkpoint it describes is complete on disk.
+    """
+    run_dir = pathlib.Path(run_dir)
+    files.save_model(gan.sampling_generator, run_dir / GENERATOR_FILE)  # the averaged generator under EMA
+    pending = files.save_model(gan, run_dir / f".gan-epoch-{int(epochs_done):04d}.keras")
+    write_state(run_dir, "running", epochs_done, history)
+    os.replace(pending, run_dir / GAN_FILE)
+
+
+def recover_checkpoint(run_dir):
+    """Finish or undo an epoch commit that a killed process left half done; returns the pending files handled.
+
+    A pending checkpoint whose epoch state.json records is installed as gan.keras (the process died
+    after the commit, before the rename); one that state.json does not record is discarded (it died
+    before the commit: that epoch is trained again).
+    """
+    run_dir = pathlib.Path(run_dir)
+    state_file = run_dir / STATE_FILE
+    done = int(files.read_json(state_file).get("epochs_done", 0)) if state_file.exists() else 0
+    handled = []
+    for path in sorted(run_dir.iterdir()):
+        match = PENDING_GAN.match(path.name)
+        if match is None:
+            continue
+        if int(match.group(1)) == done:
+            os.replace(path, run_dir / GAN_FILE)
+        else:
+            path.unlink()
+        handled.append(path)
+    return handled
 
 
 # ------------------------------------------------------------------------------------------ reading models back
@@ -136,7 +185,23 @@ def load(source):
     import zoo  # noqa: F401  registers GAN and the custom layers for deserialisation
 
     path, folder = model_file(source)
-    return keras.models.load_model(path, compile=False), read_config(folder)
+    return load_keras(path, compile=False), read_config(folder)
+
+
+def load_keras(path, **kwargs):
+    """`keras.models.load_model`, with a file that is not a readable .keras archive named as corrupt."""
+    import zipfile
+
+    import keras
+
+    path = pathlib.Path(path)
+    if not zipfile.is_zipfile(path):
+        size = path.stat().st_size
+        raise RunFolderError(f"{path} is corrupt: not a .keras archive ({size} bytes; truncated or another format).")
+    try:
+        return keras.models.load_model(path, **kwargs)
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as error:
+        raise RunFolderError(f"{path} is corrupt: {type(error).__name__}: {error}") from None
 
 
 def export_metadata(config):

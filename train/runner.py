@@ -5,7 +5,9 @@ request, picks or creates the folder) and trains it.
 
 Every file is written atomically (temporary name, then rename). The checkpoint after each epoch is
 `gan.keras`; the epoch it holds is read from its own optimizer step count, so the model and its
-epoch can never disagree.
+epoch can never disagree; state.json records an epoch only after its checkpoint is on disk (see
+`train.run_folder.commit_epoch`). One process trains in a folder at a time: it holds the folder's
+lock (`train.run_folder.lock`), which a killed process releases with its death.
 
 Resume: running the same command again continues an unfinished run. With `out` that folder is
 used; without it, the newest folder under `runs_dir` whose config.json matches this command and
@@ -17,7 +19,6 @@ an uninterrupted one.
 
 import dataclasses
 import math
-import os
 import pathlib
 import platform
 import re
@@ -159,24 +160,22 @@ def new_run_dir(runs_dir, preset, dataset):
     return folder
 
 
-def _ensure_writable(folder):
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".write-test-{os.getpid()}"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as error:
-        raise RunError(f"cannot write to output folder {folder}: {error.strerror or error}.") from None
-
-
 # ------------------------------------------------------------------------------------------ the run
 
 
 def plan_run(spec, out=None, runs_dir=RUNS_DIR):
     """Check `spec`, load its data and decide the run folder: (config, arrays, run_dir, resuming).
 
-    Raises RunError (a ValueError) for anything the user has to change.
+    Raises RunError (a ValueError) for anything the user has to change. `train_run` does the same
+    while it holds the folder's lock.
     """
+    config, arrays, run_dir, with_seed = _request(spec, out, runs_dir)
+    config, resuming = _claim(run_dir, config, with_seed)
+    return config, arrays, run_dir, resuming
+
+
+def _request(spec, out, runs_dir):
+    """(config, arrays, run_dir, with_seed): the checked request, its data, and the folder it goes to."""
     import zoo
     from zoo import presets
 
@@ -198,6 +197,8 @@ def plan_run(spec, out=None, runs_dir=RUNS_DIR):
     if unknown:
         raise RunError(f"unknown option(s) {unknown}; options are: {', '.join(presets.OPTIONS)}.")
 
+    if out is not None:  # found before the data is loaded and anything is trained
+        files.check_writable(pathlib.Path(out) / CONFIG_FILE)
     arrays = datasets.load_arrays(spec.dataset, split=spec.split, image_size=spec.image_size, data_dir=spec.data_dir)
     epochs, batch_size = recipes.budget(spec.preset, len(arrays), spec.batch_size)
     spec = dataclasses.replace(spec, epochs=spec.epochs or epochs, batch_size=batch_size)
@@ -237,6 +238,7 @@ def plan_run(spec, out=None, runs_dir=RUNS_DIR):
         "class_names": class_names,
         "data_shape": list(arrays.data_shape),
         "num_samples": len(arrays),
+        "dataset_fingerprint": datasets.fingerprint(arrays.x, arrays.y),
         "backbone": backbone,
         "conditional": conditional,
         "epochs": int(spec.epochs),
@@ -259,20 +261,45 @@ def plan_run(spec, out=None, runs_dir=RUNS_DIR):
     run_dir = pathlib.Path(out) if out is not None else find_unfinished_run(runs_dir, config, with_seed)
     if run_dir is None:
         run_dir = new_run_dir(runs_dir, spec.preset, spec.dataset)
+    return config, arrays, run_dir, with_seed
+
+
+def _claim(run_dir, config, with_seed):
+    """(config, resuming): the folder's own config if it holds this unfinished run; RunError if it holds another."""
     resuming = (run_dir / CONFIG_FILE).exists()
     if resuming:
-        existing = files.read_json(run_dir / CONFIG_FILE)
-        status = run_folder.run_status(run_dir)
+        try:
+            existing = files.read_json(run_dir / CONFIG_FILE)
+            status = run_folder.run_status(run_dir)
+        except ValueError as error:  # config.json or state.json is not JSON: name the file
+            raise RunError(str(error)) from None
         if status != "running":
             raise RunError(f"{run_dir} already holds a {status} run; choose another --out folder.")
         if not same_run(existing, config, with_seed):
             differing = [k for k in REPEAT_KEYS if _repeat_view(existing, with_seed)[k] != _repeat_view(config, with_seed)[k]]
             raise RunError(f"{run_dir} holds a different run (differs in {', '.join(differing)}); choose another --out folder.")
+        _check_same_data(run_dir, existing, config)
         config = existing  # keeps the seed (and creation time) of the interrupted run
     elif run_dir.is_dir() and any(p for p in run_dir.iterdir() if not p.name.startswith(".")):
         raise RunError(f"{run_dir} is not empty and holds no run (no {CONFIG_FILE}); choose another --out folder.")
-    _ensure_writable(run_dir)
-    return config, arrays, run_dir, resuming
+    files.check_writable(run_dir / CONFIG_FILE)
+    return config, resuming
+
+
+def _check_same_data(run_dir, existing, config):
+    """RunError if the dataset under the same name changed since the run started (mixing would go unnoticed)."""
+    then, now = existing.get("num_samples"), config["num_samples"]
+    if then is not None and then != now:
+        raise RunError(
+            f"the dataset of {run_dir} changed: the run started on {then} samples, {config['dataset']!r} now has "
+            f"{now}; resume it with the same data, or start a new run with another --out folder."
+        )
+    then = existing.get("dataset_fingerprint")
+    if then is not None and then != config["dataset_fingerprint"]:
+        raise RunError(
+            f"the dataset of {run_dir} changed: same size, different contents (fingerprint {then} then, "
+            f"{config['dataset_fingerprint']} now); resume it with the same data, or start a new run with another --out folder."
+        )
 
 
 def _strategy_and_policy(config):
@@ -295,7 +322,7 @@ def _build_or_load(config, run_dir):
     keras.utils.set_random_seed(int(config["seed"]))
     with strategy.scope():
         if checkpoint.exists():
-            return keras.models.load_model(checkpoint), True
+            return run_folder.load_keras(checkpoint), True
         gan = zoo.create(config["preset"], **config["options"])
         gan.compile(
             d_optimizer=keras.optimizers.Adam(config.get("d_learning_rate", config["learning_rate"]), beta_1=config["beta_1"]),
@@ -310,24 +337,28 @@ def _run_callbacks(config, arrays, run_dir, gan, history, divergence):
 
     seed = int(config["seed"])
     every = int(config.get("sample_every", 1))
-    items = [divergence, callbacks.RunCheckpoint(run_dir, history, divergence)]
+    last = int(config["epochs"])
+    items = [divergence]
     if arrays.x.ndim == 4:
         items += [
-            callbacks.SampleGrid(run_dir / "samples", seed=seed + 1, every=every),
+            callbacks.SampleGrid(run_dir / "samples", seed=seed + 1, every=every, last_epoch=last),
             callbacks.LatentWalk(run_dir / "samples" / "latent_walk.png", seed=seed + 2),
         ]
     elif arrays.x.shape[-1] in (1, 2):
         modes, std = datasets.toy_modes(arrays.name) if datasets.is_toy(arrays.name) else (None, None)
         items.append(
             callbacks.ToyDistributionPlot(
-                run_dir / "samples", arrays.x, modes, std, seed=seed + 1, every=every, name=arrays.name
+                run_dir / "samples", arrays.x, modes, std, seed=seed + 1, every=every, name=arrays.name, last_epoch=last
             )
         )
     items += [
         callbacks.TrainingCurves(
-            run_dir / "curves.png", history={k: v for k, v in history.items() if k != "seconds"}, every=CURVES_EVERY
+            run_dir / "curves.png", history={k: v for k, v in history.items() if k != "seconds"}, every=CURVES_EVERY,
+            last_epoch=last,
         ),
         callbacks.tensorboard_callback(run_dir / "logs"),
+        # Last: an epoch is committed only after everything it promises (grids, curves) is on disk.
+        callbacks.RunCheckpoint(run_dir, history, divergence),
     ]
     return items
 
@@ -346,21 +377,36 @@ def train_run(spec, out=None, runs_dir=RUNS_DIR, callbacks=(), verbose=1, log=pr
         verbose: `fit`'s verbosity.
         log: where the one-line progress messages go.
     """
+    started = time.perf_counter()
+    folder = None if out is None else pathlib.Path(out)
+    existed = folder is not None and folder.exists()
+    try:
+        config, arrays, folder, with_seed = _request(spec, out, runs_dir)
+        with run_folder.lock(folder):
+            return _train_locked(config, arrays, folder, with_seed, callbacks, verbose, log, started)
+    finally:
+        if folder is not None and not existed and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()  # nothing was written: leave no empty folder behind
+
+
+def _train_locked(config, arrays, run_dir, with_seed, callbacks, verbose, log, started):
     from train import callbacks as run_callbacks
     from train import datasets
 
-    started = time.perf_counter()
-    config, arrays, run_dir, resuming = plan_run(spec, out, runs_dir)
+    config, resuming = _claim(run_dir, config, with_seed)
+    for leftover in run_dir.rglob(".*.tmp-*"):  # half-written files of a killed process (never renamed)
+        if files.is_temporary(leftover):
+            leftover.unlink(missing_ok=True)
+    if resuming:
+        run_folder.recover_checkpoint(run_dir)
     try:
         gan, restored = _build_or_load(config, run_dir)
     except (TypeError, ValueError) as error:
-        if not resuming and not any(run_dir.iterdir()):
-            run_dir.rmdir()
+        if isinstance(error, run_folder.RunFolderError):
+            raise RunError(f"cannot resume: {error}") from None
         raise RunError(f"cannot build preset {config['preset']!r} with options {config['options']}: {error}") from None
     if not resuming:
         run_folder.write_config(run_dir, config)
-    for leftover in run_dir.rglob(".*.tmp-*"):  # half-written files of a killed process (never renamed)
-        leftover.unlink(missing_ok=True)
     steps = int(config["steps_per_epoch"])
     initial_epoch = int(gan.g_optimizer.iterations.numpy()) // steps if restored else 0
     history = {}

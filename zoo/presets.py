@@ -97,6 +97,11 @@ def build_gan(
     if backbone not in BACKBONES:
         raise ValueError(f"Unknown backbone {backbone!r}; choose one of {BACKBONES}.")
     data_shape = tuple(int(d) for d in data_shape)
+    if isinstance(latent_dim, bool) or int(latent_dim) != latent_dim or int(latent_dim) < 1:
+        raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}.")
+    latent_dim = int(latent_dim)
+    if not data_shape or min(data_shape) < 1:
+        raise ValueError(f"data_shape must hold positive sizes, got {data_shape}.")
     if num_classes is not None and int(num_classes) < 2:
         raise ValueError(f"num_classes must be at least 2, got {num_classes}.")
     pack = int(pack)

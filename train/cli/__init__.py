@@ -6,8 +6,10 @@
 
 Each module defines `register(subparsers)`; none imports TensorFlow at module level, so
 `ganzoo sample` keeps working in a serving environment without TensorFlow. Handlers raise
-`UsageError` (see `errors`) for input the user has to change; `main` prints those as one line
-with exit status 2 and lets every other exception through with its traceback.
+`UsageError` (see `errors`) for input the user has to change; `main` prints those, and a file
+that cannot be written (`export.files.WriteError`) or a run folder or export target held by another
+process (`export.files.LockedError`), as one line with exit status 2, and lets every other
+exception through with its traceback. Flag values are checked as they are parsed (`values`).
 """
 
 import argparse
@@ -33,8 +35,15 @@ EXTRA_FOR_MODULE = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors in one line (no usage block): `ganzoo CMD: error: ...`, exit 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="ganzoo", description="Train, export and sample GANs.")
+    parser = _Parser(prog="ganzoo", description="Train, export and sample GANs.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(subparsers)
@@ -49,9 +58,12 @@ def main(argv=None):
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    from export.files import LockedError, WriteError
+
     try:
         return args.func(args) or 0
-    except UsageError as error:
+    except (UsageError, WriteError, LockedError) as error:
+        # A full disk, a path that cannot be written or a second writer: the user's to fix, in one line.
         print(f"ganzoo {args.command}: error: {error}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as error:

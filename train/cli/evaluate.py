@@ -3,10 +3,16 @@
 TensorFlow is imported inside the handler only (see train/cli/__init__.py).
 """
 
-import json
 import pathlib
 
+from train import files
+
+from train.cli import values
 from train.cli.errors import UsageError, usage_errors
+from train.cli.quiet import import_tensorflow
+
+# The generated samples are held in memory (with their features): --n has a ceiling.
+MAX_SAMPLES = 100_000
 
 
 def register(subparsers):
@@ -23,8 +29,9 @@ def register(subparsers):
     )
     parser.add_argument("source", metavar="SOURCE", help="run folder, .keras (GAN or generator) or .onnx file")
     parser.add_argument("--dataset", help="dataset name or IDX folder (default: the run folder's own)")
-    parser.add_argument("--n", type=int, help="generated samples (default 2500 for toy sets, 10000 for images)")
-    parser.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    parser.add_argument("--n", type=values.integer(2, MAX_SAMPLES),
+                        help=f"generated samples, 2..{MAX_SAMPLES:,} (default 2500 for toy sets, 10000 for images)")
+    parser.add_argument("--seed", type=values.integer(0), default=0, help="noise seed (default 0)")
     parser.add_argument("--data-dir", help="tensorflow-datasets data_dir")
     parser.add_argument("--json", metavar="FILE", help="also write the report as JSON")
     parser.add_argument("--no-baseline", action="store_true", help="skip the real-data baseline")
@@ -35,10 +42,11 @@ def register(subparsers):
 
 
 def run_evaluate(args):
-    if args.n is not None and args.n < 2:
-        raise UsageError(f"--n must be at least 2, got {args.n}.")
     if not pathlib.Path(args.source).exists():
         raise UsageError(f"{args.source} does not exist (expected a run folder, .keras or .onnx file).")
+    if args.json:
+        files.check_writable(args.json)  # before the evaluation, not after it
+    import_tensorflow()
     from train.datasets import DatasetError
     from train.evaluation import EvaluationError, evaluate, to_json
     from train.run_folder import RunFolderError
@@ -54,8 +62,6 @@ def run_evaluate(args):
             inception=args.inception,
         )
     if args.json:
-        path = pathlib.Path(args.json)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(to_json(report), indent=2))
+        path = files.save_json(to_json(report), args.json)
         print(f"report written to {path}")
     return 0

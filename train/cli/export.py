@@ -6,7 +6,12 @@
 
 import pathlib
 
+from train.cli import values
 from train.cli.errors import UsageError, usage_errors
+from train.cli.quiet import import_tensorflow
+
+# `ganzoo sample` draws one grid: its memory is the grid's, so --n has a ceiling.
+MAX_SAMPLES = 10_000
 
 
 def register(subparsers):
@@ -20,7 +25,7 @@ def register(subparsers):
     export.add_argument("source", help="run folder or .keras file")
     export.add_argument("--out", default=None, help="the .onnx file to write (optional with --triton)")
     export.add_argument("--fp16", action="store_true", help="float16 weights and compute (float32 inputs/outputs)")
-    export.add_argument("--opset", type=int, default=None, help="ONNX opset (default: %(default)s -> 17)")
+    export.add_argument("--opset", type=values.integer(13, 18), default=None, help="ONNX opset, 13..18 (default 17)")
     export.add_argument("--dataset", default=None, help="training dataset name to record, if the source lacks it")
     export.add_argument("--label-dtype", choices=("int64", "int32"), default="int64",
                         help="type of the label input (int32 for onnxruntime-web's WebGL; default %(default)s)")
@@ -29,7 +34,7 @@ def register(subparsers):
     export.add_argument("--triton", default=None, metavar="DIR",
                         help="also write a Triton model repository: DIR/<name>/config.pbtxt and DIR/<name>/1/model.onnx")
     export.add_argument("--triton-name", default=None, help="Triton model name (default: the --out or SOURCE file name)")
-    export.add_argument("--max-batch-size", type=int, default=1024, help="Triton max_batch_size (default %(default)s)")
+    export.add_argument("--max-batch-size", type=values.integer(1), default=1024, help="Triton max_batch_size (default %(default)s)")
     export.set_defaults(func=run_export)
 
     sample = subparsers.add_parser(
@@ -38,21 +43,19 @@ def register(subparsers):
         description="Generate images with onnxruntime from a GAN Zoo ONNX generator and save them as one PNG grid.",
     )
     sample.add_argument("model", help="an .onnx file written by `ganzoo export`")
-    sample.add_argument("--n", type=int, default=64, help="number of images (default: %(default)s)")
+    sample.add_argument("--n", type=values.integer(1, MAX_SAMPLES), default=64,
+                        help=f"number of images, 1..{MAX_SAMPLES:,} (default: %(default)s)")
     sample.add_argument("--label", default=None, help="class index or name (conditional models; default: cycle all classes)")
-    sample.add_argument("--seed", type=int, default=None, help="noise seed, for a repeatable grid")
-    sample.add_argument("--nrow", type=int, default=None, help="images per row (default: square grid)")
+    sample.add_argument("--seed", type=values.integer(0), default=None, help="noise seed, for a repeatable grid")
+    sample.add_argument("--nrow", type=values.integer(1), default=None, help="images per row (default: square grid)")
     sample.add_argument("--providers", default="auto", help="auto (TensorRT > CUDA > CPU), cpu, cuda or tensorrt")
     sample.add_argument("--out", required=True, help="PNG file to write")
     sample.set_defaults(func=run_sample)
 
 
 def run_export(args):
-    import os
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the report
     from export import triton
-    from train import run_folder
+    from train import files, run_folder
 
     if args.out is None and args.triton is None:
         raise UsageError("give --out FILE.onnx, --triton DIR, or both.")
@@ -60,11 +63,16 @@ def run_export(args):
         run_folder.model_file(args.source)
     name = args.triton_name or triton.model_name(args.out or args.source)
     out = args.out or triton.model_path(args.triton, name)
+    files.check_writable(out)  # before the conversion, not after it
+    if args.triton:
+        files.check_writable(triton.model_path(args.triton, name).parent.parent / "config.pbtxt")
+    import_tensorflow()
     given = {"dataset": args.dataset, "model_card": args.model_card, "license": args.license}
     metadata = {key: value for key, value in given.items() if value} or None
-    report = run_folder.export(
-        args.source, out, opset=args.opset, fp16=args.fp16, metadata=metadata, label_dtype=args.label_dtype
-    )
+    with usage_errors(FileNotFoundError, run_folder.RunFolderError):
+        report = run_folder.export(
+            args.source, out, opset=args.opset, fp16=args.fp16, metadata=metadata, label_dtype=args.label_dtype
+        )
     print(report)
     if args.triton:
         folder = triton.write_model_repository(report.path, args.triton, report.metadata, name=name,
@@ -96,10 +104,11 @@ def _labels(session, label, n):
 def run_sample(args):
     from export.runtime import GeneratorSession, save_grid
 
-    if args.n < 1:
-        raise UsageError(f"--n must be positive, got {args.n}.")
+    from export.files import check_writable
+
     if not pathlib.Path(args.model).is_file():
         raise UsageError(f"no ONNX model at {args.model}")
+    check_writable(args.out)
     with usage_errors(ValueError):  # not an ONNX file, not a GAN Zoo generator, or a provider that is not there
         session = GeneratorSession(args.model, providers=args.providers)
     if len(session.image_shape) != 3:

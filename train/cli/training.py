@@ -4,17 +4,27 @@ No TensorFlow at import time: the handlers import the training code when they ru
 """
 
 import json
-import os
 import pathlib
 import time
 
+from train.cli import values
 from train.cli.errors import UsageError, usage_errors
+from train.cli.quiet import import_tensorflow
 
 LOSSES = ("non_saturating", "minimax", "hinge", "wasserstein_gp", "least_squares")  # zoo.LOSSES, kept TF-free
 PRIORS = ("uniform", "normal")
 STRATEGIES = ("default", "mirrored", "multiworker")
 SEQUENCE_OPTIONS = ("g_units", "d_units")  # `--option g_units=64` means one layer: [64]
 DEFAULTS = dict(dataset="digits", learning_rate=2e-4)  # epochs and batch size: the preset's budget (recipes)
+
+
+def _boolean_options():
+    """The zoo.create options whose default is a bool: `--option KEY=no` must mean False, not a truthy string."""
+    import inspect
+
+    from zoo.presets import build_gan
+
+    return tuple(name for name, p in inspect.signature(build_gan).parameters.items() if isinstance(p.default, bool))
 
 
 def register(subparsers):
@@ -35,8 +45,8 @@ def register(subparsers):
         "demo", help="train a conditional DCGAN on the bundled 8x8 digits, export it to ONNX, show where it all is"
     )
     demo.add_argument("--out", help="run folder (default saved_models/<preset>-digits-<timestamp>)")
-    demo.add_argument("--epochs", type=int, help="override the demo's number of epochs")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    demo.add_argument("--epochs", type=values.integer(1), help="override the demo's number of epochs")
+    demo.add_argument("--seed", type=values.integer(0, 2**31 - 1), default=0, help="random seed (default 0)")
     demo.add_argument("--no-export", action="store_true", help="skip the ONNX export")
     demo.set_defaults(func=demo_command)
 
@@ -44,26 +54,26 @@ def register(subparsers):
 def _add_training_flags(parser):
     add = parser.add_argument
     add("--dataset", help="digits (default), gaussian1d, ring8, grid25, a tensorflow-datasets name, or a folder")
-    add("--epochs", type=int, help="number of epochs (default: the preset's budget of steps, see `ganzoo list`)")
-    add("--batch-size", type=int, help="batch size (default: the preset's, 64)")
-    add("--latent-dim", type=int, help="size of z (default: the preset's, 100)")
-    add("--d-steps", type=int, help="discriminator updates per generator update, k (default 1)")
+    add("--epochs", type=values.integer(1), help="number of epochs (default: the preset's budget of steps, see `ganzoo list`)")
+    add("--batch-size", type=values.integer(1), help="batch size (default: the preset's, 64)")
+    add("--latent-dim", type=values.integer(1), help="size of z (default: the preset's, 100)")
+    add("--d-steps", type=values.integer(1), help="discriminator updates per generator update, k (default 1)")
     add("--loss", help=f"GAN loss: {', '.join(LOSSES)} (default: the preset's, non_saturating)")
     add("--prior", help="noise prior: uniform (default, U(-1, 1)) or normal")
-    add("--lr", type=float, help="Adam learning rate for both networks (default 2e-4, beta_1 0.5)")
-    add("--d-lr", type=float, help="D's own learning rate (TTUR, Heusel et al. 2017; default --lr)")
-    add("--g-lr", type=float, help="G's own learning rate (default --lr)")
-    add("--num-classes", type=int, help="train a conditional model with this many classes (labelled data only)")
-    add("--seed", type=int, help="random seed: same seed, same weights and samples on CPU (default: drawn, recorded)")
+    add("--lr", type=values.positive_float, help="Adam learning rate for both networks (default 2e-4, beta_1 0.5)")
+    add("--d-lr", type=values.positive_float, help="D's own learning rate (TTUR, Heusel et al. 2017; default --lr)")
+    add("--g-lr", type=values.positive_float, help="G's own learning rate (default --lr)")
+    add("--num-classes", type=values.integer(2), help="train a conditional model with this many classes (labelled data only)")
+    add("--seed", type=values.integer(0, 2**31 - 1), help="random seed: same seed, same weights and samples on CPU (default: drawn, recorded)")
     add("--out", help="run folder (default saved_models/<preset>-<dataset>-<timestamp>, or the unfinished run "
         "of this same command)")
     add("--runs-dir", default="saved_models", help="where default run folders go (default saved_models)")
-    add("--image-size", type=int, help="resize images to SIZE x SIZE")
+    add("--image-size", type=values.integer(1), help="resize images to SIZE x SIZE")
     add("--split", help="dataset split: train (default), test or all")
     add("--data-dir", help="tensorflow-datasets data directory")
     add("--option", action="append", default=[], metavar="KEY=VALUE",
         help="any other zoo.create option, e.g. filters=32, g_units=5,5, activation=tanh (repeatable)")
-    add("--sample-every", type=int, help="write a sample grid every N epochs (default 1)")
+    add("--sample-every", type=values.integer(1), help="write a sample grid every N epochs (default 1)")
     add("--strategy", help="tf.distribute strategy: default, mirrored or multiworker")
     add("--mixed-precision", metavar="POLICY", help="Keras dtype policy, e.g. mixed_bfloat16 or mixed_float16")
     add("--jit", action="store_true", default=None, help="XLA-compile the train step")
@@ -74,7 +84,6 @@ def _add_training_flags(parser):
 
 
 def list_command(args):
-    _quiet_tensorflow()
     from train import datasets, recipes
     from zoo.presets import DESCRIPTIONS, PRESETS, preset_defaults
 
@@ -117,6 +126,9 @@ def parse_option(text):
                 pass
     if key in SEQUENCE_OPTIONS and not isinstance(value, list):
         value = [] if value in ("", None) else [value]
+    if key in _boolean_options():
+        with usage_errors(ValueError):
+            value = values.boolean(raw, name=f"--option {key}")
     return key, value
 
 
@@ -167,19 +179,14 @@ def spec_from_args(args):
         strategy=args.strategy or "default",
         mixed_precision=args.mixed_precision,
         jit=bool(args.jit),
-        sample_every=args.sample_every or 1,
+        sample_every=args.sample_every if args.sample_every is not None else 1,
         recipe=args.recipe,
     )
 
 
-def _quiet_tensorflow():
-    """Hide TensorFlow's C++ info and warning logs (set before TensorFlow is first imported)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
 def train_command(args):
     started = time.perf_counter()
-    _quiet_tensorflow()
+    import_tensorflow()  # before spec_from_args, which reads zoo's options
     spec = spec_from_args(args)
     from train.datasets import DatasetError
     from train.runner import RunError, train_run
@@ -220,7 +227,7 @@ def print_summary(result, seconds):
 
 def demo_command(args):
     started = time.perf_counter()
-    _quiet_tensorflow()
+    import_tensorflow()
     from train import recipes
     from train.datasets import DatasetError
     from train.runner import RunError, RunSpec, train_run

@@ -13,7 +13,6 @@ the dataset, the image shape, the training budget and a fingerprint of the train
 reused on later calls.
 """
 
-import hashlib
 import math
 import os
 import pathlib
@@ -137,15 +136,6 @@ def train_classifier(
     return EvaluationClassifier(model, info)
 
 
-def _fingerprint(x, y):
-    """A short hash of the training data, so a changed dataset does not reuse a stale classifier."""
-    digest = hashlib.sha1()
-    digest.update(str((x.shape, str(x.dtype))).encode())
-    digest.update(np.ascontiguousarray(x[:: max(1, len(x) // 1000)]).tobytes())
-    digest.update(np.ascontiguousarray(y).tobytes())
-    return digest.hexdigest()[:12]
-
-
 def load_or_train(
     dataset, image_size=None, data_dir=None, epochs=3, min_steps=500, verbose=True, train=None, test=None
 ):
@@ -157,7 +147,7 @@ def load_or_train(
     """
     import keras
 
-    from train.datasets import load_arrays
+    from train.datasets import fingerprint, load_arrays
 
     train = train or load_arrays(dataset, split="train", image_size=image_size, data_dir=data_dir)
     test = test or load_arrays(dataset, split="test", image_size=image_size, data_dir=data_dir)
@@ -166,7 +156,7 @@ def load_or_train(
     label = pathlib.Path(str(train.name or dataset)).name.replace(os.sep, "_") or "dataset"
     shape = "x".join(str(d) for d in train.x.shape[1:])
     budget = f"e{int(epochs)}m{int(min_steps)}"  # a different training budget is a different classifier
-    key = f"{label}-{shape}-v{ARCHITECTURE_VERSION}-{budget}-{_fingerprint(train.x, train.y)}"
+    key = f"{label}-{shape}-v{ARCHITECTURE_VERSION}-{budget}-{fingerprint(train.x, train.y)}"
     path = cache_dir() / f"{key}.keras"
     info_path = path.with_suffix(".json")
     if path.exists() and info_path.exists():

@@ -1,0 +1,36 @@
+"""Keep TensorFlow's start-up chatter off the terminal, so a failing command shows our one error line.
+
+TensorFlow 2.21 logs through absl before absl is initialised ("All log messages before
+absl::InitializeLog() ...", the CUDA stub's "Could not find cuda drivers"), which no environment
+variable silences, and later at ERROR level (a failed cuInit on a host without a GPU), which
+TF_CPP_MIN_LOG_LEVEL=3 does. So: that variable (unless the user set one), and fd 2 captured while
+`import tensorflow` runs, replayed only if the import fails.
+"""
+
+import contextlib
+import os
+import sys
+import tempfile
+
+
+def import_tensorflow():
+    """Import TensorFlow (once) with its start-up logging hidden; returns the module."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            with contextlib.suppress(OSError):
+                sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+    return tensorflow
