@@ -254,7 +254,8 @@ def test_separate_learning_rates_are_set_and_saved(tmp_path):
 
 @pytest.mark.parametrize("backbone", [MLP, DCGAN])
 def test_projection_discriminator_adds_the_label_embeddings_inner_product_with_the_features(backbone):
-    gan = zoo.create("conditional", num_classes=3, conditioning="projection", **backbone)
+    # No minibatch features (the conditional DCGAN preset's default): phi(x) is then the `features` layer.
+    gan = zoo.create("conditional", num_classes=3, conditioning="projection", minibatch_kernels=0, **backbone)
     discriminator = gan.discriminator
     x = np.random.default_rng(0).uniform(-1, 1, (4, *gan.data_shape)).astype("float32")
     labels = np.array([0, 1, 2, 1])
