@@ -53,6 +53,20 @@ class ExportReport:
 
     `checks` holds one row per parity run: {"batch", "label", "max_abs_diff"}; `label` is None
     for unconditional models and "mixed" for a batch of random classes.
+
+    Attributes:
+        path: the .onnx file written (str).
+        precision: "fp32" or "fp16".
+        opset: the ONNX opset the model uses (int).
+        provider: the onnxruntime execution provider the parity checks ran on.
+        tolerance: the largest max abs difference from Keras accepted (1e-4 fp32, 1e-2 fp16).
+        checks: the parity rows, one dict per run, as above.
+        metadata: the metadata recorded in the model and its sidecar JSON (dict).
+        size_bytes: the .onnx file's size in bytes.
+
+    Args:
+        path, precision, opset, provider, tolerance, checks, metadata, size_bytes: the dataclass
+            fields, as under Attributes.
     """
 
     path: str

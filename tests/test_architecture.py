@@ -71,3 +71,31 @@ def test_this_tree_respects_the_layers(graph_tool):
     assert graph_tool.cycles(graph) == []
     assert graph_tool.layer_violations(ROOT) == []
     assert graph_tool.private_imports(ROOT) == []
+
+
+def test_public_api_documents_its_arguments():
+    """Every function or class in `zoo.__all__` and `export.__all__` has a KerasHub-style `Args:` block.
+
+    A class may carry it in its own docstring or its __init__'s; a function without parameters may
+    have a `Returns:` block instead.
+    """
+    import inspect
+
+    import export
+    import zoo
+
+    missing = []
+    for module in (zoo, export):
+        for name in module.__all__:
+            item = getattr(module, name)
+            if inspect.isclass(item):
+                docs = [inspect.getdoc(item) or "", inspect.getdoc(item.__init__) or ""]
+                ok = any("Args:" in doc for doc in docs)
+            elif inspect.isfunction(item):
+                doc = inspect.getdoc(item) or ""
+                ok = "Args:" in doc or (not inspect.signature(item).parameters and "Returns:" in doc)
+            else:
+                continue  # constants such as zoo.LOSSES
+            if not ok:
+                missing.append(f"{module.__name__}.{name}")
+    assert missing == [], f"public API without an Args: block: {missing}"

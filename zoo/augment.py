@@ -65,7 +65,12 @@ AUGMENTATIONS = {
 
 
 def parse_policy(policy):
-    """'color,translation,cutout' (the paper's policy string) -> a tuple of names; '' or None -> ()."""
+    """'color,translation,cutout' (the paper's policy string) -> a tuple of names; '' or None -> ().
+
+    Args:
+        policy: comma-separated names from "color", "translation", "cutout", each at most once;
+            '' or None for no augmentation. Raises ValueError otherwise.
+    """
     if not policy:
         return ()
     if not isinstance(policy, str):
@@ -83,7 +88,13 @@ def parse_policy(policy):
 
 
 def diff_augment(images, policy, seed):
-    """Applies the policy's transformations in order; differentiable with respect to `images`."""
+    """Applies the policy's transformations in order; differentiable with respect to `images`.
+
+    Args:
+        images: float NHWC batch, shape (batch, height, width, channels), typically in [-1, 1].
+        policy: a policy string as `parse_policy` accepts, e.g. "color,translation,cutout".
+        seed: what `keras.random` draws take as `seed`, e.g. a `keras.random.SeedGenerator`.
+    """
     for name in parse_policy(policy):
         for augmentation in AUGMENTATIONS[name]:
             images = augmentation(images, seed)

@@ -92,6 +92,27 @@ class GAN(keras.Model):
     generator update, i.e. after D's updates; before them with update="fused"); with AC-GAN also
     `d_class_accuracy` (D's class head on real data). Under a `tf.distribute` strategy they, the
     losses and the gradients are global-batch values, as on one device (see `_noise_and_share`).
+
+    Args:
+        generator: a `keras.Model` from z (or (z, label) when conditional) to samples.
+        discriminator: a `keras.Model` from samples (and label, unless AC-GAN) to raw logits,
+            shape (batch, 1); with conditioning="acgan" it also returns class logits.
+        num_classes: number of classes for a conditional GAN; None for unconditional.
+        prior: distribution of z, "uniform" (U(-1, 1)) or "normal" (N(0, 1)).
+        d_steps: discriminator updates per step (k); None: 5 for "wasserstein_gp", else 1.
+        loss: the loss pair's name in `zoo.LOSSES`; None for "non_saturating".
+        label_smoothing: one-sided smoothing s in [0, 1) of D's real target (cross-entropy losses only).
+        feature_matching: if True, G minimises the feature matching loss on D's "features" layer.
+        preset: the preset name this model was built from, recorded in its config.
+        seed: int (or None) for the model's `keras.random.SeedGenerator`.
+        update: "alternating", "reuse_fake" or "fused" (see above).
+        gp_weight: WGAN-GP penalty weight (used with loss="wasserstein_gp"), non-negative.
+        r1_weight: R1 penalty weight gamma, non-negative (0: off).
+        ema_decay: decay in [0, 1) of the averaged generator; None or 0: off.
+        diffaugment: DiffAugment policy string (image data only); None: off.
+        conditioning: "concat", "projection" or "acgan" (conditional models only); None: "concat".
+        generator_loss: older name for `loss` ("non_saturating" or "minimax" only).
+        **kwargs: passed to `keras.Model`.
     """
 
     def __init__(

@@ -26,6 +26,11 @@ class MinibatchDiscrimination(keras.layers.Layer):
     tensor T (A x B x C) to M (N x B x C); for each of the B kernels, o(x_i)_b = sum over the
     *other* samples j of exp(-||M_i,b - M_j,b||_1), over the global batch under a distribution
     strategy. The output is [f, o]: width A + B.
+
+    Args:
+        num_kernels: B, the number of minibatch kernels (output features added).
+        kernel_dim: C, the dimension of each kernel's projection.
+        **kwargs: passed to `keras.layers.Layer` (e.g. name, dtype).
     """
 
     def __init__(self, num_kernels=100, kernel_dim=5, **kwargs):
@@ -63,6 +68,10 @@ class Pack(keras.layers.Layer):
     axis ([N, ..., C] -> [N / pack, ..., pack * C]), so D sees the joint distribution of `pack`
     samples and a generator that repeats itself is easy to tell apart. Real and fake batches are
     packed separately, so every pack is all real or all fake. N must be a multiple of `pack`.
+
+    Args:
+        pack: number of samples joined into one (positive int; 1 leaves the batch unchanged).
+        **kwargs: passed to `keras.layers.Layer` (e.g. name, dtype).
     """
 
     def __init__(self, pack=2, **kwargs):

@@ -43,7 +43,11 @@ DESCRIPTIONS = {
 
 
 def available():
-    """The preset names `create` accepts."""
+    """The preset names `create` accepts.
+
+    Returns:
+        A sorted list of preset names (str), e.g. ["conditional", "dcgan", "minibatch", "vanilla"].
+    """
     return sorted(PRESETS)
 
 
@@ -93,6 +97,34 @@ def build_gan(
     of BatchNorm), `r1_weight` (gamma), `spectral_norm` (D's dense and convolution layers),
     `ema_decay` (averaged generator), `diffaugment` (policy such as "color,translation,cutout"),
     `conditioning` ("concat", "projection" or "acgan"; conditional models only).
+
+    Args:
+        backbone: "mlp" or "dcgan": the architecture of G and D.
+        data_shape: shape of one sample, (H, W, C) for images or (D,) for vectors.
+        latent_dim: size of the noise vector z (positive int).
+        num_classes: number of classes (>= 2) for a conditional GAN; None for unconditional.
+        prior: distribution of z, "uniform" (U(-1, 1)) or "normal" (N(0, 1)).
+        d_steps: discriminator updates per step (k); None: 5 for "wasserstein_gp", else 1.
+        loss: the loss pair's name in `zoo.LOSSES`; None for "non_saturating".
+        label_smoothing: one-sided smoothing s in [0, 1) of D's real target (cross-entropy losses only).
+        feature_matching: if True, G minimises the feature matching loss on D's "features" layer.
+        minibatch_kernels: B, minibatch discrimination kernels in D (0: off).
+        minibatch_dim: C, the dimension of each minibatch kernel.
+        g_units, d_units, activation, output_activation, dropout, pack: MLP options (above):
+            hidden layer widths of G and D, hidden activation, G's output activation, D's dropout
+            rate in [0, 1), and the PacGAN packing degree (1: off).
+        filters: DCGAN option (above): width of D's first layer and G's last hidden layer.
+        seed: int (or None) for the GAN's `keras.random.SeedGenerator`.
+        update: "alternating", "reuse_fake" or "fused" (see `zoo.GAN`).
+        spectral_norm: if True, spectral normalisation on D's dense and convolution layers.
+        gp_weight: WGAN-GP penalty weight (used with loss="wasserstein_gp"), non-negative.
+        r1_weight: R1 penalty weight gamma, non-negative (0: off).
+        ema_decay: decay in [0, 1) of the averaged generator; None or 0: off.
+        diffaugment: DiffAugment policy string (images only); None: off.
+        conditioning: "concat", "projection" or "acgan" for conditional models; None for the
+            default ("acgan" on the MLP backbone, "concat" on DCGAN).
+        generator_loss: older name for `loss` ("non_saturating" or "minimax" only).
+        preset: the preset name recorded in the model's config; set by `create`.
     """
     if backbone not in BACKBONES:
         raise ValueError(f"Unknown backbone {backbone!r}; choose one of {BACKBONES}.")
