@@ -5,7 +5,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from zoo import augment, checks, losses
+from zoo import augment, checks, layers, losses
 from zoo.networks import checked_conditioning
 
 PRIORS = ("uniform", "normal")
@@ -47,6 +47,17 @@ def _conditioning(conditioning, num_classes, discriminator):
             f"this one has {len(discriminator.inputs)} and {len(discriminator.outputs)}."
         )
     return conditioning
+
+
+def _check_latent_code(latent_code, generator, discriminator, num_classes, feature_matching):
+    """InfoGAN's pieces are all there: an unconditional G that reads the code, and D's code head."""
+    codes = [layer for layer in _layers_of(generator) if isinstance(layer, layers.LatentCode)]
+    if num_classes is not None or feature_matching:
+        raise ValueError("latent_code (InfoGAN) is for unconditional models without feature_matching.")
+    if [layer.num_codes for layer in codes] != [latent_code]:
+        raise ValueError(f"latent_code={latent_code} needs a generator with one LatentCode({latent_code}) layer.")
+    if len(discriminator.outputs) != 2 or discriminator.outputs[1].shape[-1] != latent_code:
+        raise ValueError(f"latent_code={latent_code} needs a discriminator with a second output of {latent_code} logits.")
 
 
 def _layers_of(model):
@@ -112,6 +123,10 @@ class GAN(keras.Model):
         diffaugment: DiffAugment policy string (image data only); None: off.
         conditioning: "concat", "projection" or "acgan" (conditional models only); None: "concat".
         generator_loss: older name for `loss` ("non_saturating" or "minimax" only).
+        latent_code: K for InfoGAN's categorical code (Chen et al. 2016), None or 0 for off: G reads
+            it from z (`zoo.LatentCode`), D's second output ("code" head) reads it back from G(z),
+            and both players add `code_weight` times that cross-entropy to their losses.
+        code_weight: lambda, the weight of the code term.
         **kwargs: passed to `keras.Model`.
     """
 
@@ -134,6 +149,8 @@ class GAN(keras.Model):
         diffaugment=None,
         conditioning=None,
         generator_loss=None,
+        latent_code=None,
+        code_weight=1.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -165,6 +182,9 @@ class GAN(keras.Model):
             )
         if feature_matching and conditioning == "acgan":
             raise ValueError("feature_matching replaces G's loss, which would drop AC-GAN's class term; use one.")
+        latent_code = int(latent_code or 0)
+        if latent_code:
+            _check_latent_code(latent_code, generator, discriminator, num_classes, feature_matching)
         conditional_inputs = len(generator.inputs) == 2
         if conditional_inputs != (num_classes is not None):
             raise ValueError(
@@ -189,6 +209,8 @@ class GAN(keras.Model):
         if self.diffaugment and len(self.data_shape) != 3:
             raise ValueError(f"diffaugment transforms images (H, W, C); this GAN generates {self.data_shape}.")
         self.conditioning = conditioning
+        self.latent_code = latent_code or None
+        self.code_weight = float(code_weight)
         self.seed_generator = keras.random.SeedGenerator(seed)
         if self.feature_matching:
             # A view of D that also returns its penultimate features; it shares D's layers and weights.
@@ -205,6 +227,7 @@ class GAN(keras.Model):
         self.d_real_tracker = keras.metrics.Mean(name="d_real")
         self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
         self.class_accuracy_tracker = keras.metrics.Mean(name="d_class_accuracy")
+        self.code_accuracy_tracker = keras.metrics.Mean(name="d_code_accuracy")
         self.built = True
 
     # ----------------------------------------------------------------- properties
@@ -235,7 +258,8 @@ class GAN(keras.Model):
     @property
     def metrics(self):
         trackers = [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
-        return trackers + ([self.class_accuracy_tracker] if self.conditioning == "acgan" else [])
+        trackers += [self.class_accuracy_tracker] if self.conditioning == "acgan" else []
+        return trackers + ([self.code_accuracy_tracker] if self.latent_code else [])
 
     # ----------------------------------------------------------------- compile and serialisation
 
@@ -304,6 +328,8 @@ class GAN(keras.Model):
             "ema_decay": self.ema_decay,
             "diffaugment": self.diffaugment,
             "conditioning": self.conditioning,
+            "latent_code": self.latent_code,
+            "code_weight": self.code_weight,
         }
 
     @classmethod
@@ -484,11 +510,13 @@ class GAN(keras.Model):
     def _alternating_step(self, real, labels, noise, share):
         """Algorithm 1: `d_steps` D updates, each on fresh fakes, then one G update on fresh noise."""
         for _ in range(self.d_steps):
-            fake = self._generate(noise(), labels)
-            d_loss, real_logits = self._discriminator_update(real, fake, labels, share)
+            z = noise()
+            fake = self._generate(z, labels)
+            d_loss, real_logits = self._discriminator_update(real, fake, labels, share, self._codes(z))
         with tf.GradientTape() as tape:
-            fake = self._generate(noise(), labels)
-            g_loss, fake_logits = self._generator_loss(real, fake, labels)
+            z = noise()
+            fake = self._generate(z, labels)
+            g_loss, fake_logits = self._generator_loss(real, fake, labels, codes=self._codes(z))
         self._apply(self.g_optimizer, tape, g_loss, self.generator.trainable_variables, share)
         return d_loss, g_loss, real_logits, fake_logits
 
@@ -496,10 +524,11 @@ class GAN(keras.Model):
         """One G forward pass per step (PyTorch's DCGAN example): D learns on the fakes, then G
         is updated through the same fakes, judged by the updated D. Saves a generator pass."""
         with tf.GradientTape() as tape:
-            fake = self._generate(noise(), labels)
+            z = noise()
+            fake = self._generate(z, labels)
             with tape.stop_recording():
-                d_loss, real_logits = self._discriminator_update(real, fake, labels, share)
-            g_loss, fake_logits = self._generator_loss(real, fake, labels)
+                d_loss, real_logits = self._discriminator_update(real, fake, labels, share, self._codes(z))
+            g_loss, fake_logits = self._generator_loss(real, fake, labels, codes=self._codes(z))
         self._apply(self.g_optimizer, tape, g_loss, self.generator.trainable_variables, share)
         return d_loss, g_loss, real_logits, fake_logits
 
@@ -507,22 +536,26 @@ class GAN(keras.Model):
         """Simultaneous updates: one forward pass of G and D gives both losses; both gradients use
         the same (pre-update) D. The cheapest step, but G no longer sees D's latest move."""
         with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
-            fake = self._generate(noise(), labels)
-            d_loss, real_logits, fake_judgement = self._discriminator_loss(real, fake, labels)
-            g_loss, fake_logits = self._generator_loss(real, fake, labels, fake_judgement=fake_judgement)
+            z = noise()
+            fake = self._generate(z, labels)
+            d_loss, real_logits, fake_judgement = self._discriminator_loss(real, fake, labels, self._codes(z))
+            g_loss, fake_logits = self._generator_loss(
+                real, fake, labels, fake_judgement=fake_judgement, codes=self._codes(z)
+            )
         # Both gradients come from the forward pass above, so applying D's first does not change G's.
         self._apply(self.d_optimizer, d_tape, d_loss, self.discriminator.trainable_variables, share)
         self._apply(self.g_optimizer, g_tape, g_loss, self.generator.trainable_variables, share)
         return d_loss, g_loss, real_logits, fake_logits
 
-    def _discriminator_update(self, real, fake, labels, share):
+    def _discriminator_update(self, real, fake, labels, share, codes=None):
         with tf.GradientTape() as tape:
-            d_loss, real_logits, _ = self._discriminator_loss(real, fake, labels)
+            d_loss, real_logits, _ = self._discriminator_loss(real, fake, labels, codes)
         self._apply(self.d_optimizer, tape, d_loss, self.discriminator.trainable_variables, share)
         return d_loss, real_logits
 
-    def _discriminator_loss(self, real, fake, labels):
-        """D's loss with its penalties and class term; D's logits on real, and its (logits, class logits) on fake."""
+    def _discriminator_loss(self, real, fake, labels, codes=None):
+        """D's loss with its penalties and class (or code) term; D's logits on real, and its (logits,
+        class or code logits) on fake. `codes`: the latent code of each fake (InfoGAN), else None."""
         real, fake = self._augment(real), self._augment(fake)
         real_logits, real_classes = self._discriminate(real, labels)
         fake_logits, fake_classes = self._discriminate(fake, labels)
@@ -545,9 +578,15 @@ class GAN(keras.Model):
             predicted = ops.cast(ops.argmax(real_classes, axis=-1), "int32")
             accuracy = ops.mean(ops.cast(ops.equal(predicted, ops.cast(labels, "int32")), "float32"))
             self.class_accuracy_tracker.update_state(accuracy, sample_weight=ops.cast(ops.shape(real)[0], "float32"))
+        if self.latent_code:
+            # Q (D's code head) learns to read the code back from the fakes; real data has no code.
+            d_loss += self.code_weight * losses.auxiliary_classifier_loss(codes, fake_classes)
+            predicted = ops.cast(ops.argmax(fake_classes, axis=-1), "int32")
+            accuracy = ops.mean(ops.cast(ops.equal(predicted, codes), "float32"))
+            self.code_accuracy_tracker.update_state(accuracy, sample_weight=ops.cast(ops.shape(fake)[0], "float32"))
         return d_loss, real_logits, (fake_logits, fake_classes)
 
-    def _generator_loss(self, real, fake, labels, fake_judgement=None):
+    def _generator_loss(self, real, fake, labels, fake_judgement=None, codes=None):
         """G's loss on `fake` and D's logits for it (`fake_judgement` reuses a D pass already made)."""
         if self.feature_matching:
             fake_features, fake_logits = self._discriminate_features(self._augment(fake), labels)
@@ -562,6 +601,8 @@ class GAN(keras.Model):
         g_loss = generator_loss(fake_logits)
         if self.conditioning == "acgan":
             g_loss += losses.auxiliary_classifier_loss(labels, fake_classes)
+        if self.latent_code:  # InfoGAN: G makes its code readable (the mutual information's lower bound)
+            g_loss += self.code_weight * losses.auxiliary_classifier_loss(codes, fake_classes)
         return g_loss, fake_logits
 
     def _update_ema(self):
@@ -591,6 +632,10 @@ class GAN(keras.Model):
         inputs = z if labels is None else [z, labels]
         return self.generator(inputs, training=True)
 
+    def _codes(self, z):
+        """The InfoGAN code each row of z carries (what `LatentCode` reads), or None when off."""
+        return layers.latent_code_indices(z, self.latent_code) if self.latent_code else None
+
     def _augment(self, samples):
         """DiffAugment (when on), drawn afresh for every batch D sees."""
         if not self.diffaugment:
@@ -604,7 +649,7 @@ class GAN(keras.Model):
         """D's logits and, for AC-GAN, its class logits (else None), in float32 even under a
         mixed-precision policy: the losses need the range."""
         outputs = self.discriminator(self._discriminator_inputs(samples, labels), training=True)
-        if self.conditioning == "acgan":
+        if self.conditioning == "acgan" or self.latent_code:
             logits, classes = outputs
             return ops.cast(logits, "float32"), ops.cast(classes, "float32")
         return ops.cast(outputs, "float32"), None

@@ -97,3 +97,39 @@ class Pack(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "pack": self.pack}
+
+
+def latent_code_indices(z, num_codes):
+    """The categorical code a `LatentCode` layer reads from z: argmax of its first `num_codes` entries."""
+    return ops.cast(ops.argmax(z[:, :num_codes], axis=-1), "int32")
+
+
+@keras.saving.register_keras_serializable(package="ganzoo")
+class LatentCode(keras.layers.Layer):
+    """InfoGAN's categorical latent code c (Chen et al. 2016), read from the noise itself.
+
+    The code is the argmax of z's first K entries, one-hot: uniform over K values for any prior whose
+    entries are i.i.d., so the generator keeps its single input z (and its export, its runtime and
+    every sampler stay as they are) while it gets a discrete choice among K modes, which a continuous
+    map of a connected noise space cannot make by itself. The discriminator's "code" head learns to
+    read c back from G(z) and both players minimise that cross-entropy, so G has to use it.
+
+    Args:
+        num_codes: K, the number of code values (2 <= K <= latent_dim).
+        **kwargs: passed to `keras.layers.Layer` (e.g. name, dtype).
+    """
+
+    def __init__(self, num_codes=10, **kwargs):
+        super().__init__(**kwargs)
+        self.num_codes = int(num_codes)
+
+    def call(self, z):
+        first = z[:, : self.num_codes]
+        # Equal-to-max instead of argmax + one_hot: ReduceMax, Equal and Cast export to every ONNX runtime.
+        return ops.cast(ops.equal(first, ops.max(first, axis=-1, keepdims=True)), z.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.num_codes)
+
+    def get_config(self):
+        return {**super().get_config(), "num_codes": self.num_codes}

@@ -17,7 +17,7 @@ import math
 import keras
 from keras import layers
 
-from zoo.layers import MinibatchDiscrimination, Pack
+from zoo.layers import LatentCode, MinibatchDiscrimination, Pack
 
 LABEL_EMBEDDING_DIM = 50
 CONDITIONINGS = ("concat", "projection", "acgan")
@@ -39,9 +39,12 @@ def _label_input():
     return keras.Input(shape=(), dtype="int32", name="label")
 
 
-def _generator_inputs(latent_dim, num_classes):
-    """The generator's inputs, and z joined with the label's embedding when it is conditional."""
+def _generator_inputs(latent_dim, num_classes, latent_code=0):
+    """The generator's inputs, and z joined with the label's embedding when it is conditional (or
+    with InfoGAN's one-hot code read from z, when `latent_code` is K > 0)."""
     z = keras.Input(shape=(latent_dim,), name="z")
+    if latent_code:
+        return z, layers.Concatenate()([z, LatentCode(latent_code, name="latent_code")(z)])
     if num_classes is None:
         return z, z
     label = _label_input()
@@ -66,7 +69,9 @@ def _discriminator_inputs(data_shape, num_classes, conditioning):
     return x, label, [x, label]
 
 
-def _discriminator_head(features, label, num_classes, conditioning, minibatch_kernels, minibatch_dim, spectral_norm):
+def _discriminator_head(
+    features, label, num_classes, conditioning, minibatch_kernels, minibatch_dim, spectral_norm, latent_code=0
+):
     if minibatch_kernels:
         features = MinibatchDiscrimination(minibatch_kernels, minibatch_dim, name="minibatch")(features)
     logits = _weight_layer(layers.Dense, 1, spectral_norm=spectral_norm, name="logits")(features)
@@ -75,6 +80,8 @@ def _discriminator_head(features, label, num_classes, conditioning, minibatch_ke
         logits = layers.Add(name="projected_logits")([logits, layers.Dot(axes=1)([embedded, features])])
     if conditioning == "acgan":
         return [logits, _weight_layer(layers.Dense, num_classes, spectral_norm=spectral_norm, name="classes")(features)]
+    if latent_code:  # InfoGAN's Q: reads the latent code back from D's features
+        return [logits, _weight_layer(layers.Dense, latent_code, spectral_norm=spectral_norm, name="code")(features)]
     return logits
 
 
@@ -89,9 +96,10 @@ def mlp_generator(
     output_activation="tanh",
     num_classes=None,
     name="generator",
+    latent_code=0,
 ):
     """z (and a label embedding) -> fully connected layers -> a sample of `data_shape`."""
-    inputs, h = _generator_inputs(latent_dim, num_classes)
+    inputs, h = _generator_inputs(latent_dim, num_classes, latent_code)
     for width in units:
         h = layers.Dense(width, activation=activation)(h)
     h = layers.Dense(math.prod(data_shape), activation=output_activation)(h)
@@ -111,6 +119,7 @@ def mlp_discriminator(
     conditioning="concat",
     spectral_norm=False,
     name="discriminator",
+    latent_code=0,
 ):
     """A sample (and a label) -> fully connected layers -> one logit (and class logits for "acgan").
 
@@ -132,7 +141,9 @@ def mlp_discriminator(
             h = layers.Dropout(dropout)(h)
     if not units:
         h = layers.Identity(name="features")(h)
-    outputs = _discriminator_head(h, label, num_classes, conditioning, minibatch_kernels, minibatch_dim, spectral_norm)
+    outputs = _discriminator_head(
+        h, label, num_classes, conditioning, minibatch_kernels, minibatch_dim, spectral_norm, latent_code
+    )
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -167,14 +178,14 @@ def dcgan_upsamplings(image_shape):
     return steps
 
 
-def dcgan_generator(image_shape, latent_dim, filters=64, num_classes=None, name="generator"):
+def dcgan_generator(image_shape, latent_dim, filters=64, num_classes=None, name="generator", latent_code=0):
     """Radford et al. 2015: project z, then fractionally-strided convolutions with BatchNorm and ReLU, tanh out.
 
     Widths halve as the maps double: for 28x28, 7x7x256 -> 7x7x128 -> 14x14x64 -> 28x28xC.
     """
     steps = dcgan_upsamplings(image_shape)
     side = image_shape[0] // 2**steps
-    inputs, h = _generator_inputs(latent_dim, num_classes)
+    inputs, h = _generator_inputs(latent_dim, num_classes, latent_code)
     width = filters * 2**steps
     h = layers.Dense(side * side * width, use_bias=False, kernel_initializer=_init())(h)
     h = layers.Reshape((side, side, width))(h)
@@ -205,6 +216,7 @@ def dcgan_discriminator(
     spectral_norm=False,
     normalization="batch",
     name="discriminator",
+    latent_code=0,
 ):
     """Radford et al. 2015: strided convolutions, LeakyReLU(0.2), BatchNorm on all but the first; no pooling.
 
@@ -230,5 +242,7 @@ def dcgan_discriminator(
             h = NORMALIZATIONS[normalization]()(h)
         h = layers.LeakyReLU(negative_slope=0.2)(h)
     h = layers.Flatten(name="features")(h)
-    outputs = _discriminator_head(h, label, num_classes, conditioning, minibatch_kernels, minibatch_dim, spectral_norm)
+    outputs = _discriminator_head(
+        h, label, num_classes, conditioning, minibatch_kernels, minibatch_dim, spectral_norm, latent_code
+    )
     return keras.Model(inputs, outputs, name=name)

@@ -80,6 +80,8 @@ def build_gan(
     diffaugment=None,
     conditioning=None,
     generator_loss=None,
+    latent_code=0,
+    code_weight=1.0,
     preset=None,
 ):
     """Build an uncompiled GAN.
@@ -96,7 +98,9 @@ def build_gan(
     `generator_loss` is its older name), `gp_weight` (WGAN-GP; its DCGAN critic uses LayerNorm instead
     of BatchNorm), `r1_weight` (gamma), `spectral_norm` (D's dense and convolution layers),
     `ema_decay` (averaged generator), `diffaugment` (policy such as "color,translation,cutout"),
-    `conditioning` ("concat", "projection" or "acgan"; conditional models only).
+    `conditioning` ("concat", "projection" or "acgan"; conditional models only), `latent_code`
+    (InfoGAN's categorical code with K values, read from z; unconditional models only) and its
+    `code_weight` (lambda).
 
     Args:
         backbone: "mlp" or "dcgan": the architecture of G and D.
@@ -124,6 +128,9 @@ def build_gan(
         conditioning: "concat", "projection" or "acgan" for conditional models; None for the
             default ("acgan" on the MLP backbone, "concat" on DCGAN).
         generator_loss: older name for `loss` ("non_saturating" or "minimax" only).
+        latent_code: K, the values of InfoGAN's categorical code (Chen et al. 2016), 0 for off;
+            unconditional models only, 2 <= K <= latent_dim (see `zoo.LatentCode`).
+        code_weight: lambda, the weight of the code's cross-entropy in both players' losses.
         preset: the preset name recorded in the model's config; set by `create`.
     """
     if backbone not in BACKBONES:
@@ -139,6 +146,12 @@ def build_gan(
     pack = int(pack)
     if pack < 1:
         raise ValueError(f"pack must be a positive integer, got {pack}.")
+    latent_code = int(latent_code or 0)
+    if latent_code and (num_classes is not None or pack > 1 or not 2 <= latent_code <= latent_dim):
+        raise ValueError(
+            f"latent_code (InfoGAN) needs an unconditional model without pack and 2 <= K <= latent_dim={latent_dim}; "
+            f"got latent_code={latent_code}, num_classes={num_classes}, pack={pack}."
+        )
     if pack > 1 and (backbone != "mlp" or num_classes is not None):
         raise ValueError("pack (PacGAN) is implemented for unconditional MLP discriminators only.")
     if conditioning is None and num_classes is not None and backbone == "mlp":
@@ -151,17 +164,17 @@ def build_gan(
         if output_activation is None:
             output_activation = "tanh" if len(data_shape) > 1 else "linear"
         generator = networks.mlp_generator(
-            data_shape, latent_dim, g_units, activation, output_activation, num_classes
+            data_shape, latent_dim, g_units, activation, output_activation, num_classes, latent_code=latent_code
         )
         discriminator = networks.mlp_discriminator(
             data_shape, d_units, activation, num_classes, minibatch_kernels, minibatch_dim, dropout, pack,
-            conditioning, spectral_norm,
+            conditioning, spectral_norm, latent_code=latent_code,
         )
     else:
-        generator = networks.dcgan_generator(data_shape, latent_dim, filters, num_classes)
+        generator = networks.dcgan_generator(data_shape, latent_dim, filters, num_classes, latent_code=latent_code)
         discriminator = networks.dcgan_discriminator(
             data_shape, filters, num_classes, minibatch_kernels, minibatch_dim, conditioning, spectral_norm,
-            normalization="layer" if wasserstein else "batch",
+            normalization="layer" if wasserstein else "batch", latent_code=latent_code,
         )
     return GAN(
         generator,
@@ -181,6 +194,8 @@ def build_gan(
         ema_decay=ema_decay,
         diffaugment=diffaugment,
         conditioning=conditioning,
+        latent_code=latent_code,
+        code_weight=code_weight,
     )
 
 
