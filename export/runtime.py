@@ -103,6 +103,21 @@ class GeneratorSession:
         if self._input_names != expected:
             raise ValueError(f"{self.path} has inputs {sorted(self._input_names)}, expected {sorted(expected)}.")
 
+    @classmethod
+    def from_pretrained(cls, name, providers="auto", intra_op_threads=None):
+        """A shipped generator by name (see `saved_models.names()`), from the files installed with the package.
+
+        Args:
+            name: e.g. "conditional_mnist".
+            providers, intra_op_threads: as for the constructor.
+
+        Raises:
+            ValueError: no model has that name (the message lists the names).
+        """
+        import saved_models
+
+        return cls(saved_models.path(name, "onnx"), providers=providers, intra_op_threads=intra_op_threads)
+
     def _create_session(self, providers, intra_op_threads):
         chains, explicit = _provider_chains(providers)
         errors = []

@@ -80,6 +80,17 @@ def test_serve_install_samples_like_the_runtime_here(serve_venv, tmp_path, name,
     assert drawn.shape == reference.shape and np.abs(drawn - reference).max() <= 1
 
 
+def test_serve_install_finds_pretrained_models_by_name(serve_venv, tmp_path):
+    probe = "from export import GeneratorSession as S; print(S.from_pretrained('conditional_mnist').path)"
+    assert "site-packages" in _run([serve_venv / "python", "-c", probe], tmp_path).stdout  # shipped in the wheel
+    command = [serve_venv / "ganzoo", "sample", "conditional_mnist", "--label", "7", "--n", "16", "--seed", "3"]
+    _run(command + ["--out", tmp_path / "venv.png"], tmp_path)
+    session = GeneratorSession.from_pretrained("conditional_mnist")
+    reference = np.asarray(Image.open(save_grid(session.generate_images(16, labels=7, seed=3), tmp_path / "here.png")))
+    drawn = np.asarray(Image.open(tmp_path / "venv.png"))
+    assert np.abs(drawn.astype(np.int16) - reference).max() <= 1
+
+
 @pytest.mark.parametrize("command", sorted(TRAINING_COMMANDS))
 def test_serve_install_training_commands_say_what_they_need(serve_venv, tmp_path, command):
     result = _run([serve_venv / "ganzoo", *TRAINING_COMMANDS[command]], tmp_path, check=False)

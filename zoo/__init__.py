@@ -10,7 +10,7 @@
 from zoo.augment import diff_augment, parse_policy
 from zoo.distribute import float32_copy, mixed_precision, set_mixed_precision, synchronize_batch_norm
 from zoo.gan import GAN, PRIORS
-from zoo.layers import MinibatchDiscrimination, Pack
+from zoo.layers import LatentCode, MinibatchDiscrimination, Pack
 from zoo.losses import (
     LOSSES,
     auxiliary_classifier_loss,
@@ -29,11 +29,13 @@ from zoo.losses import (
     wasserstein_gradient_penalty,
 )
 from zoo.presets import available, build_gan, create
+from zoo.pretrained import load_pretrained, pretrained
 
 __all__ = [
     "GAN",
     "LOSSES",
     "PRIORS",
+    "LatentCode",
     "MinibatchDiscrimination",
     "Pack",
     "auxiliary_classifier_loss",
@@ -45,6 +47,7 @@ __all__ = [
     "float32_copy",
     "hinge_discriminator_loss",
     "hinge_generator_loss",
+    "load_pretrained",
     "least_squares_discriminator_loss",
     "least_squares_generator_loss",
     "minimax_discriminator_loss",
@@ -52,6 +55,7 @@ __all__ = [
     "mixed_precision",
     "non_saturating_generator_loss",
     "parse_policy",
+    "pretrained",
     "r1_penalty",
     "set_mixed_precision",
     "synchronize_batch_norm",

@@ -42,7 +42,7 @@ def register(subparsers):
         help="sample a grid of images from an exported .onnx generator (no TensorFlow)",
         description="Generate images with onnxruntime from a GAN Zoo ONNX generator and save them as one PNG grid.",
     )
-    sample.add_argument("model", help="an .onnx file written by `ganzoo export`")
+    sample.add_argument("model", help="an .onnx file written by `ganzoo export`, or a pretrained model's name (see `ganzoo list`)")
     sample.add_argument("--n", type=values.integer(1, MAX_SAMPLES), default=64,
                         help=f"number of images, 1..{MAX_SAMPLES:,} (default: %(default)s)")
     sample.add_argument("--label", default=None, help="class index or name (conditional models; default: cycle all classes)")
@@ -101,16 +101,26 @@ def _labels(session, label, n):
     return index
 
 
+def _model_path(model):
+    """An existing .onnx file as given, else a pretrained model's name resolved to its shipped file."""
+    import saved_models
+
+    if pathlib.Path(model).is_file():
+        return pathlib.Path(model)
+    if model in saved_models.names():
+        return saved_models.path(model, "onnx")
+    raise UsageError(f"{model} is neither an ONNX file nor a pretrained model ({', '.join(saved_models.names())}).")
+
+
 def run_sample(args):
     from export.runtime import GeneratorSession, save_grid
 
     from export.files import check_writable
 
-    if not pathlib.Path(args.model).is_file():
-        raise UsageError(f"no ONNX model at {args.model}")
+    path = _model_path(args.model)
     check_writable(args.out)
     with usage_errors(ValueError):  # not an ONNX file, not a GAN Zoo generator, or a provider that is not there
-        session = GeneratorSession(args.model, providers=args.providers)
+        session = GeneratorSession(path, providers=args.providers)
     if len(session.image_shape) != 3:
         raise UsageError(f"{args.model} generates vectors of shape {session.image_shape}, not images.")
     labels = _labels(session, args.label, args.n)

@@ -28,7 +28,7 @@ def _boolean_options():
 
 
 def register(subparsers):
-    listing = subparsers.add_parser("list", help="list presets, datasets and recipes")
+    listing = subparsers.add_parser("list", help="list presets, datasets, recipes and pretrained models")
     listing.set_defaults(func=list_command)
 
     train = subparsers.add_parser(
@@ -84,6 +84,9 @@ def _add_training_flags(parser):
 
 
 def list_command(args):
+    import_tensorflow()  # the presets are Keras code; keep TensorFlow's start-up logging out of the listing
+    import saved_models
+
     from train import datasets, recipes
     from zoo.presets import DESCRIPTIONS, PRESETS, preset_defaults
 
@@ -103,7 +106,22 @@ def list_command(args):
     for name, recipe in recipes.RECIPES.items():
         print(f"  {name:<20} {recipe['description']}")
         print(f"  {'':<20} = {recipes.recipe_command(name)}")
+    print("\nPretrained models (ganzoo sample NAME; zoo.load_pretrained(NAME); GeneratorSession.from_pretrained(NAME)):")
+    for model in saved_models.index():
+        print(f"  {model['name']:<26} {model['description']}")
+        print(f"  {'':<26} {_metrics_line(model['metrics'])}")
     return 0
+
+
+def _metrics_line(metrics):
+    """The `ganzoo evaluate` figures of a shipped model beside the real data's, on one line."""
+    model, real = metrics["generated"], metrics["real"]
+    line = (f"classifier score {model['classifier_score']:.2f} (real {real['classifier_score']:.2f}), "
+            f"Frechet distance {model['frechet_distance']:.2f}, class KL {model['class_kl']:.4f}, "
+            f"{model['classes_covered']}/{metrics['num_classes']} classes")
+    if model.get("conditional_accuracy") is not None:
+        line += f", conditional accuracy {100 * model['conditional_accuracy']:.1f}%"
+    return line
 
 
 # ---------------------------------------------------------------------------------------------- train
