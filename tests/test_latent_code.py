@@ -78,3 +78,12 @@ def test_rejected_combinations(options):
     options = {"latent_code": 10, **options}
     with pytest.raises(ValueError, match="latent_code"):
         zoo.create("dcgan" if options.get("backbone") != "mlp" else "vanilla", data_shape=(8, 8, 1), **options)
+
+
+def test_dcgan_presets_default_to_a_code_that_makes_way_for_labels_and_feature_matching():
+    for preset in ("dcgan", "minibatch"):
+        assert zoo.create(preset, data_shape=(8, 8, 1)).latent_code == 10
+        assert zoo.create(preset, data_shape=(8, 8, 1), num_classes=10).latent_code is None
+        assert zoo.create(preset, data_shape=(8, 8, 1), feature_matching=True).latent_code is None
+        assert zoo.create(preset, data_shape=(8, 8, 1), latent_code=0).latent_code is None
+    assert zoo.create("dcgan", backbone="mlp", data_shape=(8, 8, 1)).latent_code is None  # a DCGAN default only

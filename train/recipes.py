@@ -8,13 +8,16 @@ import math
 
 RECIPES = {
     "example1-gaussian1d": dict(
-        description="the lecture example's Example 1: fit N(1, 1) with a 1-5-5-1 tanh generator and a 1-10-10-1 tanh discriminator",
+        description="the lecture example's Example 1: fit N(1, 1) with a 1-5-5-1 tanh generator and a 1-10-10-1 tanh "
+        "discriminator, from N(0, 1) noise, sampling the generator's moving average (decay 0.999): with U(-1, 1) noise "
+        "the std stayed near 0.4, and without the average G kept circling the target (KS 0.03-0.19 over 5 seeds)",
         preset="vanilla",
         dataset="gaussian1d",
         epochs=10,
         batch_size=128,
         learning_rate=1e-3,
-        options=dict(latent_dim=1, g_units=[5, 5], d_units=[10, 10], activation="tanh", dropout=0.0),
+        options=dict(latent_dim=1, g_units=[5, 5], d_units=[10, 10], activation="tanh", dropout=0.0, prior="normal",
+                     ema_decay=0.999),
     ),
     "example2-mnist-mlp": dict(
         description="the lecture example's Example 2, literally: ReLU MLP GAN (256-512-1024 / 1024-512-256), no dropout, "
@@ -75,9 +78,9 @@ RECIPES = {
 # (benchmarks/quality.md measures each preset at this budget).
 PRESET_BUDGETS = {
     "vanilla": dict(steps=6000, batch_size=64),
-    "dcgan": dict(steps=6000, batch_size=64),
+    "dcgan": dict(steps=8000, batch_size=64),
     "conditional": dict(steps=3000, batch_size=64),
-    "minibatch": dict(steps=6000, batch_size=64),
+    "minibatch": dict(steps=8000, batch_size=64),
 }
 DEFAULT_BUDGET = dict(steps=6000, batch_size=64)
 
