@@ -172,7 +172,8 @@ def test_recipe_flags_and_the_gaussian1d_figure(tmp_path, monkeypatch, capsys):
     args = parser.parse_args(["train", "--recipe", "example1-gaussian1d", "--epochs", "1", "--lr", "0.01"])
     spec = cli_train.spec_from_args(args)
     assert (spec.preset, spec.dataset, spec.epochs, spec.learning_rate) == ("vanilla", "gaussian1d", 1, 0.01)
-    assert spec.options == dict(latent_dim=1, g_units=[5, 5], d_units=[10, 10], activation="tanh", dropout=0.0)
+    assert spec.options == dict(latent_dim=1, g_units=[5, 5], d_units=[10, 10], activation="tanh", dropout=0.0,
+                                prior="normal", ema_decay=0.999)
     assert cli_train.parse_option("g_units=5,5") == ("g_units", [5, 5])
     assert cli_train.parse_option("d_units=7") == ("d_units", [7])
     assert cli_train.parse_option("activation=tanh") == ("activation", "tanh")

@@ -86,4 +86,13 @@ def test_dcgan_presets_default_to_a_code_that_makes_way_for_labels_and_feature_m
         assert zoo.create(preset, data_shape=(8, 8, 1), num_classes=10).latent_code is None
         assert zoo.create(preset, data_shape=(8, 8, 1), feature_matching=True).latent_code is None
         assert zoo.create(preset, data_shape=(8, 8, 1), latent_code=0).latent_code is None
+        assert zoo.create(preset, data_shape=(8, 8, 1), latent_dim=8).latent_code is None  # no room for 10
     assert zoo.create("dcgan", backbone="mlp", data_shape=(8, 8, 1)).latent_code is None  # a DCGAN default only
+
+
+def test_dcgan_and_minibatch_presets_coincide_on_dcgan():
+    """The README reports one run for both: on the DCGAN backbone their defaults are the same options."""
+    from zoo.presets import preset_defaults
+
+    assert preset_defaults("dcgan") == preset_defaults("minibatch", "dcgan")
+    assert preset_defaults("dcgan", "mlp") != preset_defaults("minibatch", "mlp")  # B=100 on the MLP

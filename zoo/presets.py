@@ -156,14 +156,14 @@ def build_gan(
     pack = int(pack)
     if pack < 1:
         raise ValueError(f"pack must be a positive integer, got {pack}.")
+    if pack > 1 and (backbone != "mlp" or num_classes is not None):
+        raise ValueError("pack (PacGAN) is implemented for unconditional MLP discriminators only.")
     latent_code = int(latent_code or 0)
     if latent_code and (num_classes is not None or pack > 1 or not 2 <= latent_code <= latent_dim):
         raise ValueError(
             f"latent_code (InfoGAN) needs an unconditional model without pack and 2 <= K <= latent_dim={latent_dim}; "
             f"got latent_code={latent_code}, num_classes={num_classes}, pack={pack}."
         )
-    if pack > 1 and (backbone != "mlp" or num_classes is not None):
-        raise ValueError("pack (PacGAN) is implemented for unconditional MLP discriminators only.")
     if conditioning is None and num_classes is not None and backbone == "mlp":
         # With the label only concatenated to its input, an MLP D learns to ignore it (10% conditional
         # accuracy on MNIST); an auxiliary classifier (Odena et al. 2017) makes the class part of D's task.
@@ -225,9 +225,13 @@ def create(name, **options):
     if unknown:
         raise ValueError(f"Unknown option(s) {unknown} for preset {name!r}; options are: {', '.join(OPTIONS)}.")
     defaults = preset_defaults(name, options.get("backbone"))
-    if options.get("num_classes") is not None or options.get("feature_matching"):
-        # The labels choose the mode, and feature matching replaces G's loss (and with it the code's term):
-        # the default InfoGAN code makes way for either; asked for explicitly, the combination is an error.
+    latent_dim = options.get("latent_dim", 100)
+    if options.get("num_classes") is not None or options.get("feature_matching") or (
+        isinstance(latent_dim, int) and latent_dim < defaults.get("latent_code", 0)
+    ):
+        # The labels choose the mode, feature matching replaces G's loss (and with it the code's term), and
+        # the code is read from the first K noise entries: the default InfoGAN code makes way for any of
+        # these; asked for explicitly, such a combination is an error.
         defaults.pop("latent_code", None)
     return build_gan(**{**defaults, **options, "preset": name})
 
