@@ -67,7 +67,9 @@ RECIPES = {
         epochs=25,
         batch_size=32,
         learning_rate=5e-4,
-        options=dict(latent_dim=64, filters=32, num_classes=10),
+        # The conditional DCGAN as tuned for the digits, without the dcgan preset's 28x28 additions
+        # (minibatch discrimination; a 0.999 moving average would still lag its 1,125 steps).
+        options=dict(latent_dim=64, filters=32, num_classes=10, minibatch_kernels=0, ema_decay=0),
     ),
 }
 
