@@ -436,7 +436,8 @@ def render():
         lines += [
             "## The lecture example's Example 1: gaussian1d",
             "",
-            f"`zoo.create(\"vanilla\", data_shape=(1,), latent_dim=1, g_units=(5, 5), d_units=(10, 10), activation=\"tanh\")`, "
+            f"`zoo.create(\"vanilla\", {', '.join(f'{k}={v!r}' for k, v in g1['options'].items())})` "
+            "(the `example1-gaussian1d` recipe's network, N(0, 1) noise, samples from the moving-average generator), "
             f"{b['steps']} steps of batch {b['batch_size']}, Adam(lr {b['learning_rate']:g}, beta_1 0.5), seed {b['seed']}, "
             f"{b['train_seconds']:.0f} s. Protocol: {g1['protocol']}.",
             "",
