@@ -57,7 +57,9 @@ def _check_latent_code(latent_code, generator, discriminator, num_classes, featu
     if [layer.num_codes for layer in codes] != [latent_code]:
         raise ValueError(f"latent_code={latent_code} needs a generator with one LatentCode({latent_code}) layer.")
     if len(discriminator.outputs) != 2 or discriminator.outputs[1].shape[-1] != latent_code:
-        raise ValueError(f"latent_code={latent_code} needs a discriminator with a second output of {latent_code} logits.")
+        raise ValueError(
+            f"latent_code={latent_code} needs a discriminator with a second output of {latent_code} logits."
+        )
 
 
 def _layers_of(model):
@@ -525,10 +527,10 @@ class GAN(keras.Model):
         is updated through the same fakes, judged by the updated D. Saves a generator pass."""
         with tf.GradientTape() as tape:
             z = noise()
-            fake = self._generate(z, labels)
+            fake, codes = self._generate(z, labels), self._codes(z)
             with tape.stop_recording():
-                d_loss, real_logits = self._discriminator_update(real, fake, labels, share, self._codes(z))
-            g_loss, fake_logits = self._generator_loss(real, fake, labels, codes=self._codes(z))
+                d_loss, real_logits = self._discriminator_update(real, fake, labels, share, codes)
+            g_loss, fake_logits = self._generator_loss(real, fake, labels, codes=codes)
         self._apply(self.g_optimizer, tape, g_loss, self.generator.trainable_variables, share)
         return d_loss, g_loss, real_logits, fake_logits
 
@@ -537,11 +539,9 @@ class GAN(keras.Model):
         the same (pre-update) D. The cheapest step, but G no longer sees D's latest move."""
         with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
             z = noise()
-            fake = self._generate(z, labels)
-            d_loss, real_logits, fake_judgement = self._discriminator_loss(real, fake, labels, self._codes(z))
-            g_loss, fake_logits = self._generator_loss(
-                real, fake, labels, fake_judgement=fake_judgement, codes=self._codes(z)
-            )
+            fake, codes = self._generate(z, labels), self._codes(z)
+            d_loss, real_logits, fake_judgement = self._discriminator_loss(real, fake, labels, codes)
+            g_loss, fake_logits = self._generator_loss(real, fake, labels, fake_judgement=fake_judgement, codes=codes)
         # Both gradients come from the forward pass above, so applying D's first does not change G's.
         self._apply(self.d_optimizer, d_tape, d_loss, self.discriminator.trainable_variables, share)
         self._apply(self.g_optimizer, g_tape, g_loss, self.generator.trainable_variables, share)
@@ -575,16 +575,19 @@ class GAN(keras.Model):
         if self.conditioning == "acgan":
             d_loss += losses.auxiliary_classifier_loss(labels, real_classes)
             d_loss += losses.auxiliary_classifier_loss(labels, fake_classes)
-            predicted = ops.cast(ops.argmax(real_classes, axis=-1), "int32")
-            accuracy = ops.mean(ops.cast(ops.equal(predicted, ops.cast(labels, "int32")), "float32"))
-            self.class_accuracy_tracker.update_state(accuracy, sample_weight=ops.cast(ops.shape(real)[0], "float32"))
+            self._track_accuracy(self.class_accuracy_tracker, real_classes, labels)
         if self.latent_code:
             # Q (D's code head) learns to read the code back from the fakes; real data has no code.
             d_loss += self.code_weight * losses.auxiliary_classifier_loss(codes, fake_classes)
-            predicted = ops.cast(ops.argmax(fake_classes, axis=-1), "int32")
-            accuracy = ops.mean(ops.cast(ops.equal(predicted, codes), "float32"))
-            self.code_accuracy_tracker.update_state(accuracy, sample_weight=ops.cast(ops.shape(fake)[0], "float32"))
+            self._track_accuracy(self.code_accuracy_tracker, fake_classes, codes)
         return d_loss, real_logits, (fake_logits, fake_classes)
+
+    @staticmethod
+    def _track_accuracy(tracker, class_logits, targets):
+        """How often D's class (or code) head picks the target, weighted by the batch size like the losses."""
+        predicted = ops.cast(ops.argmax(class_logits, axis=-1), "int32")
+        accuracy = ops.mean(ops.cast(ops.equal(predicted, ops.cast(targets, "int32")), "float32"))
+        tracker.update_state(accuracy, sample_weight=ops.cast(ops.shape(class_logits)[0], "float32"))
 
     def _generator_loss(self, real, fake, labels, fake_judgement=None, codes=None):
         """G's loss on `fake` and D's logits for it (`fake_judgement` reuses a D pass already made)."""
@@ -646,8 +649,8 @@ class GAN(keras.Model):
         return [samples, labels] if len(self.discriminator.inputs) == 2 else samples
 
     def _discriminate(self, samples, labels):
-        """D's logits and, for AC-GAN, its class logits (else None), in float32 even under a
-        mixed-precision policy: the losses need the range."""
+        """D's logits and its second head's logits (AC-GAN's classes, InfoGAN's code; else None), in float32
+        even under a mixed-precision policy: the losses need the range."""
         outputs = self.discriminator(self._discriminator_inputs(samples, labels), training=True)
         if self.conditioning == "acgan" or self.latent_code:
             logits, classes = outputs
