@@ -59,31 +59,23 @@ def measure(onnx_path, data, n):
     }, report["protocol"] + f"; real: {report['baseline']['description']}"
 
 
-def _training_facts(args, keras_path):
-    """({"generator": n, "discriminator": n or None}, training seconds or None, generator steps or None)."""
-    import keras
-
+def _parameters(model):
+    """{"generator": n, "discriminator": n, or None when only the generator is shipped}."""
     import zoo
 
-    loaded = keras.models.load_model(keras_path, compile=False)
-    gan = loaded if isinstance(loaded, zoo.GAN) else None
-    parameters = {
-        "generator": (gan.generator if gan else loaded).count_params(),
-        "discriminator": gan.discriminator.count_params() if gan else None,
-    }
-    if args.existing:
-        return parameters, args.train_seconds, None
-    from train import run_folder
-
-    config = run_folder.read_config(args.run)
-    history = run_folder.read_history(args.run)
-    seconds = round(sum(history.get("seconds", []))) or None
-    return parameters, seconds, config["epochs"] * config["steps_per_epoch"]
+    if isinstance(model, zoo.GAN):
+        return {"generator": model.generator.count_params(), "discriminator": model.discriminator.count_params()}
+    return {"generator": model.count_params(), "discriminator": None}
 
 
 def write_entry(entry):
-    models = [model for model in saved_models.index() if model["name"] != entry["name"]] if saved_models.INDEX.exists() else []
-    models.append(entry)
+    """Add `entry` to index.json, or replace the entry of that name where it stands."""
+    models = saved_models.index() if saved_models.INDEX.exists() else []
+    names = [model["name"] for model in models]
+    if entry["name"] in names:
+        models[names.index(entry["name"])] = entry
+    else:
+        models.append(entry)
     files.write_text(json.dumps({"models": models}, indent=2) + "\n", saved_models.INDEX)
 
 
@@ -174,15 +166,13 @@ def render_card():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    if argv is None and sys.argv[1:] == ["--card"]:  # only re-render the model card from index.json
-        render_card()
-        return
-    parser.add_argument("run", help="run folder with gan.keras, or - with --existing")
-    parser.add_argument("name")
-    parser.add_argument("--data", required=True, help="dataset to evaluate on (name or IDX folder)")
+    parser.add_argument("--card", action="store_true", help="only re-render the model card from index.json")
+    parser.add_argument("run", nargs="?", help="run folder with gan.keras, or - with --existing")
+    parser.add_argument("name", nargs="?")
+    parser.add_argument("--data", help="dataset to evaluate on (name or IDX folder)")
     parser.add_argument("--dataset-name", help="the dataset's name in the metadata (default: --data's last part)")
-    parser.add_argument("--description", required=True)
-    parser.add_argument("--recreate", required=True, help="the commands that train the run (shell lines, ; separated)")
+    parser.add_argument("--description")
+    parser.add_argument("--recreate", help="the commands that train the run (shell lines, ; separated)")
     parser.add_argument("--preset", help="preset (default: the run's)")
     parser.add_argument("--options", default="{}", help="JSON: create() options that rebuild a generator-only model")
     parser.add_argument("--fp16", action="store_true", help="ship the ONNX in float16")
@@ -190,27 +180,39 @@ def main(argv=None):
     parser.add_argument("--existing", action="store_true")
     parser.add_argument("--train-seconds", type=float, help="with --existing: the training time its card states")
     args = parser.parse_args(argv)
+    if args.card:
+        render_card()
+        return
+    missing = [flag for flag, value in (("RUN", args.run), ("NAME", args.name), ("--data", args.data),
+                                        ("--description", args.description), ("--recreate", args.recreate)) if not value]
+    if missing:
+        parser.error(f"shipping a model needs {', '.join(missing)}")
 
     folder = saved_models.FOLDER
     keras_path, onnx_path, png_path = (folder / f"{args.name}{suffix}" for suffix in (".keras", ".onnx", "_samples.png"))
     dataset_name = args.dataset_name or pathlib.Path(args.data).name
     if args.existing:
+        import keras
+
         from export import GeneratorSession
 
+        model = keras.models.load_model(keras_path, compile=False)
         metadata = GeneratorSession(onnx_path, providers="cpu").metadata
-        holds = "generator"
+        holds, train_seconds, steps = "generator", args.train_seconds, None
     else:
         from train import run_folder
 
-        save_uncompiled_gan(args.run, keras_path)
+        model = save_uncompiled_gan(args.run, keras_path)
+        config = run_folder.read_config(args.run)
         report = run_folder.export(keras_path, onnx_path, fp16=args.fp16, metadata={
-            **run_folder.export_metadata(run_folder.read_config(args.run)),
+            **run_folder.export_metadata(config),
             "dataset": dataset_name, "model_card": MODEL_CARD, "license": "Apache-2.0",
         })
         print(report)
         metadata = report.metadata
         holds = "gan"
-    parameters, train_seconds, steps = _training_facts(args, keras_path)
+        train_seconds = round(sum(run_folder.read_history(args.run).get("seconds", []))) or None
+        steps = config["epochs"] * config["steps_per_epoch"]
     draw_samples(onnx_path, png_path)
     metrics, protocol = measure(onnx_path, args.data, args.n)
     entry = {
@@ -224,7 +226,7 @@ def main(argv=None):
         "files": {"keras": keras_path.name, "onnx": onnx_path.name, "samples": png_path.name},
         "onnx_precision": metadata.get("precision", "fp32"),
         "training": {**(metadata.get("training") or {}), "steps": steps, "train_seconds": train_seconds},
-        "parameters": parameters,
+        "parameters": _parameters(model),
         "metrics": metrics,
         "protocol": protocol,
         "recreate": [line.strip() for line in args.recreate.split(";") if line.strip()],
