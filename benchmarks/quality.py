@@ -58,20 +58,40 @@ GAUSSIAN1D = dict(data_shape=(1,), latent_dim=1, g_units=(5, 5), d_units=(10, 10
                   prior="normal", ema_decay=0.999)
 GAUSSIAN1D_LEARNING_RATE = 1e-3  # as the `example1-gaussian1d` recipe (train/recipes.py)
 
-# Images: the presets' own architectures (DCGAN narrowed to filters=16 for the CPU budget). The MLP
-# rows use LeakyReLU(0.2) and dropout 0.3 in D (Goodfellow et al. trained D with dropout): with the
-# presets' plain ReLU and no dropout, D wins at once and every MLP row collapsed to one class. The
-# minibatch rows put minibatch discrimination (B=32, C=5) on the DCGAN discriminator: the conditional
-# DCGAN without it drew one image per class (89% accuracy, Frechet distance 162 in a 3000-step trial).
-MLP_AGAINST_COLLAPSE = {"backbone": "mlp", "activation": "leaky_relu", "dropout": 0.3}
-SMALL_DCGAN = {"backbone": "dcgan", "filters": 16}
+# Images, three kinds of row. (1) Each preset with its defaults and the budget `ganzoo train PRESET` gives it
+# (train.recipes.budget): what a user gets with no flag. `minibatch` builds the same model as `dcgan` on DCGAN
+# (tests/test_presets.py), so one row stands for both. (2) Each stabiliser alone on a plain 16-filter DCGAN
+# (the dcgan preset without its three additions), all at the same --image-steps budget, beside the plain
+# DCGAN itself. (3) The combination the dcgan preset uses, at that same budget.
+PLAIN_DCGAN = {"backbone": "dcgan", "filters": 16, "minibatch_kernels": 0, "latent_code": 0, "ema_decay": 0}
+DIFFAUGMENT_POLICY = "color,translation,cutout"
+
+
+def _image_row(preset, options=None, budget="steps", d_lr=None, g_lr=None):
+    """One image row: `budget` is "preset" (the preset's `ganzoo train` budget) or "steps" (--image-steps);
+    `d_lr` / `g_lr` replace the shared learning rate (TTUR)."""
+    return {"preset": preset, "options": dict(options or {}), "budget": budget, "d_lr": d_lr, "g_lr": g_lr}
+
+
 IMAGE_VARIANTS = {
-    "vanilla": ("vanilla", MLP_AGAINST_COLLAPSE),
-    "dcgan": ("dcgan", SMALL_DCGAN),
-    "conditional": ("conditional", {**MLP_AGAINST_COLLAPSE, "conditioning": "concat"}),
-    "minibatch": ("minibatch", {**SMALL_DCGAN, "minibatch_kernels": 32}),
-    "conditional-dcgan + minibatch": ("conditional", {**SMALL_DCGAN, "minibatch_kernels": 32}),
+    "vanilla": _image_row("vanilla", budget="preset"),
+    "dcgan = minibatch": _image_row("dcgan", budget="preset"),
+    "conditional": _image_row("conditional", budget="preset"),
+    "plain DCGAN": _image_row("dcgan", PLAIN_DCGAN),
+    "+ minibatch discrimination": _image_row("dcgan", {**PLAIN_DCGAN, "minibatch_kernels": 32}),
+    "+ InfoGAN code 10": _image_row("dcgan", {**PLAIN_DCGAN, "latent_code": 10}),
+    "+ moving average 0.999": _image_row("dcgan", {**PLAIN_DCGAN, "ema_decay": 0.999}),
+    "+ hinge loss": _image_row("dcgan", {**PLAIN_DCGAN, "loss": "hinge"}),
+    "+ least squares loss": _image_row("dcgan", {**PLAIN_DCGAN, "loss": "least_squares"}),
+    "+ WGAN-GP": _image_row("dcgan", {**PLAIN_DCGAN, "loss": "wasserstein_gp"}),
+    "+ spectral norm": _image_row("dcgan", {**PLAIN_DCGAN, "spectral_norm": True}),
+    "+ R1 penalty 10": _image_row("dcgan", {**PLAIN_DCGAN, "r1_weight": 10.0}),
+    "+ DiffAugment": _image_row("dcgan", {**PLAIN_DCGAN, "diffaugment": DIFFAUGMENT_POLICY}),
+    # Heusel et al. 2017's two time-scale rule, with the rates SAGAN (Zhang et al. 2019) used.
+    "+ TTUR": _image_row("dcgan", PLAIN_DCGAN, d_lr=4e-4, g_lr=1e-4),
+    "minibatch + code + average (dcgan's defaults)": _image_row("dcgan"),
 }
+IMAGE_LEARNING_RATE = 2e-4  # `ganzoo train`'s default, Adam(beta_1=0.5)
 IMAGE_DATASETS = {"mnist": SHARED_DATA / "mnist", "fashion_mnist": SHARED_DATA / "fashion_mnist"}
 
 PACGAN_NOTE = (
@@ -81,7 +101,7 @@ PACGAN_NOTE = (
 
 
 def _slug(variant):
-    return variant.replace(" + ", "_").replace(" ", "_")
+    return re.sub(r"[^a-z0-9]+", "_", variant.lower()).strip("_")
 
 
 def _set_seed(seed):
@@ -97,31 +117,34 @@ STEPS_PER_EXECUTION = 50
 
 
 def _compile_options(steps):
-    """The compile settings of a `steps`-step run (recorded in every budget as they were used)."""
-    return {"jit_compile": JIT_COMPILE, "steps_per_execution": math.gcd(steps, STEPS_PER_EXECUTION)}
+    """The compile settings of a `steps`-step run (recorded in every budget as they were used): the most
+    steps per execution, up to STEPS_PER_EXECUTION, that divide `steps`, so the run makes exactly `steps`."""
+    per_execution = max(d for d in range(1, STEPS_PER_EXECUTION + 1) if steps % d == 0)
+    return {"jit_compile": JIT_COMPILE, "steps_per_execution": per_execution}
 
 
-def _train(preset, options, x, y, steps, batch_size, learning_rate, seed, final_lr_fraction=None):
+def _train(preset, options, x, y, steps, batch_size, learning_rate, seed, final_lr_fraction=None, d_lr=None, g_lr=None):
     """Train a fresh GAN for exactly `steps` updates on shuffled batches; returns (gan, seconds, last losses).
 
     With `final_lr_fraction` both learning rates follow a cosine decay to that fraction of
     `learning_rate` at the last step (the toy sets need the late small steps to land on their 0.01-wide modes).
+    `d_lr` / `g_lr`, when given, replace `learning_rate` for that player.
     """
     import keras
     import tensorflow as tf
 
     import zoo
 
-    def rate():
+    def rate(value):
         if final_lr_fraction is None:
-            return learning_rate
-        return keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=final_lr_fraction)
+            return value
+        return keras.optimizers.schedules.CosineDecay(value, steps, alpha=final_lr_fraction)
 
     _set_seed(seed)
     gan = zoo.create(preset, seed=seed, **options)
     gan.compile(
-        d_optimizer=keras.optimizers.Adam(rate(), beta_1=0.5),
-        g_optimizer=keras.optimizers.Adam(rate(), beta_1=0.5),
+        d_optimizer=keras.optimizers.Adam(rate(d_lr or learning_rate), beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(rate(g_lr or learning_rate), beta_1=0.5),
         **_compile_options(steps),
     )
     elements = (x, y.astype("int32")) if gan.conditional else x
@@ -301,7 +324,18 @@ def run_gaussian1d(steps, batch_size, seed=0):
     }
 
 
-def run_images(steps, batch_size, n, seed=0, datasets_=None, variants=None, on_row=None, classifier_epochs=1, tag=""):
+def image_row_budget(variant, num_samples, steps, batch_size):
+    """(steps, batch size, D and G learning rates) of image row `variant` on a training set of `num_samples`."""
+    from train import recipes
+
+    row = IMAGE_VARIANTS[variant]
+    if row["budget"] == "preset":  # exactly what `ganzoo train PRESET` runs: whole epochs of the preset's budget
+        epochs, batch_size = recipes.budget(row["preset"], num_samples)
+        steps = epochs * (num_samples // batch_size)
+    return steps, batch_size, row["d_lr"] or IMAGE_LEARNING_RATE, row["g_lr"] or IMAGE_LEARNING_RATE
+
+
+def run_images(steps, batch_size, n, seed=0, datasets_=None, variants=None, on_row=None, classifier_epochs=3, tag=""):
     """Train and evaluate each image row; `on_row(payload)` is called after every row (partial results)."""
     from export import sampling
     from train import datasets, evaluation, files
@@ -314,9 +348,9 @@ def run_images(steps, batch_size, n, seed=0, datasets_=None, variants=None, on_r
         return {
             "protocol": report["protocol"].split("; ", 1)[1] if report else "",
             "num_samples": n,
-            "budget": {"steps": steps, "batch_size": batch_size, "learning_rate": 2e-4,
+            "budget": {"steps": steps, "batch_size": batch_size, "learning_rate": IMAGE_LEARNING_RATE,
                        "optimizer": "Adam(beta_1=0.5) for G and D", "seed": seed,
-                       **_compile_options(steps)},
+                       "jit_compile": JIT_COMPILE},
             "classifiers": classifiers,
             "rows": rows,
         }
@@ -328,13 +362,15 @@ def run_images(steps, batch_size, n, seed=0, datasets_=None, variants=None, on_r
         train = datasets.load_arrays(str(folder), split="train")
         baseline = None
         for variant in variants or list(IMAGE_VARIANTS):
-            preset, extra = IMAGE_VARIANTS[variant]
-            options = {"data_shape": train.x.shape[1:], **extra}
+            preset = IMAGE_VARIANTS[variant]["preset"]
+            options = {"data_shape": train.x.shape[1:], **IMAGE_VARIANTS[variant]["options"]}
             if preset == "conditional":
                 options["num_classes"] = len(train.class_names or range(10))
-            gan, seconds, last = _train(preset, options, train.x, train.y, steps, batch_size, 2e-4, seed)
+            row_steps, row_batch, d_lr, g_lr = image_row_budget(variant, len(train.x), steps, batch_size)
+            gan, seconds, last = _train(preset, options, train.x, train.y, row_steps, row_batch, IMAGE_LEARNING_RATE,
+                                        seed, d_lr=d_lr, g_lr=g_lr)
             report = evaluation.evaluate(gan, str(folder), n=n, seed=seed, classifier_epochs=classifier_epochs,
-                                         verbose=True, description=f"{preset} on {dataset}")
+                                         verbose=True, description=f"{variant} on {dataset}")
             classifiers[dataset] = report["classifier"]
             baseline = report["baseline"]
             images = report["generated_images"]
@@ -344,13 +380,19 @@ def run_images(steps, batch_size, n, seed=0, datasets_=None, variants=None, on_r
                 labels = np.repeat(np.arange(gan.num_classes), 10)
                 images = gan.generate(len(labels), labels=labels, seed=seed)
             files.save_image(sampling.image_grid(images[:100], nrow=10, padding=1, min_cell=56), figure)
-            print(f"{dataset} {variant}: trained {steps} steps in {seconds:.0f} s", flush=True)
+            print(f"{dataset} {variant}: trained {row_steps} steps in {seconds:.0f} s", flush=True)
             rows.append(
                 {
                     "dataset": dataset,
                     "variant": variant,
                     "preset": preset,
                     "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in options.items()},
+                    "budget": IMAGE_VARIANTS[variant]["budget"],
+                    "steps": row_steps,
+                    "batch_size": row_batch,
+                    "d_learning_rate": d_lr,
+                    "g_learning_rate": g_lr,
+                    **_compile_options(row_steps),
                     "train_seconds": round(seconds, 1),
                     "generated": report["generated"],
                     "figure": str(figure.relative_to(ROOT)),
@@ -459,15 +501,16 @@ def render():
         ]
     image_parts = sorted(
         (key for key in parts if key.startswith("images_")),
-        key=lambda key: (parts[key]["budget"]["steps"], list(IMAGE_DATASETS).index(parts[key]["rows"][0]["dataset"])
-                         if parts[key]["rows"] and parts[key]["rows"][0]["dataset"] in IMAGE_DATASETS else 99),
+        key=lambda key: list(IMAGE_DATASETS).index(parts[key]["rows"][0]["dataset"])
+        if parts[key]["rows"] and parts[key]["rows"][0]["dataset"] in IMAGE_DATASETS else 99,
     )
     if image_parts:
         lines += [
             "## Images: MNIST and Fashion-MNIST",
             "",
             f"Metrics: {re.sub(r' [(]test accuracy [^)]*[)]', '', parts[image_parts[0]]['protocol'])}. The real-data row is the same number of train images "
-            "through the same metrics (its 'conditional acc.' is the classifier's accuracy on their labels).",
+            "through the same metrics (its 'conditional acc.' is the classifier's accuracy on their labels). "
+            "These are the metrics of `ganzoo evaluate`, with its cached evaluation classifier.",
             "",
         ]
         classifiers = {k: v for key in image_parts for k, v in parts[key]["classifiers"].items()}
@@ -479,32 +522,37 @@ def render():
             reason = inception.get("reason", "not checked (run --part inception)")
             lines += ["", f"FID/KID (InceptionV3): unavailable on this machine, so not in the table — {reason}. "
                       "Online, `ganzoo evaluate SOURCE --inception` adds them."]
+        lines += ["", _image_rows_text(), ""]
+        lines += [f"Targets (the `ganzoo train PRESET` rows): {TARGETS_TEXT}."]
     for key in image_parts:
         images = parts[key]
         b = images["budget"]
+        dataset = images["rows"][0]["dataset"]
         lines += [
             "",
-            f"### {', '.join(sorted({r['dataset'] for r in images['rows']}))}: {b['steps']} steps per row",
+            f"### {dataset}",
             "",
-            f"Budget per row: {b['steps']} steps of batch {b['batch_size']} on the train split "
-            f"({b['steps'] * b['batch_size']:,} images), {b['optimizer']}, lr {b['learning_rate']:g}, seed {b['seed']}, "
-            f"one run per row{_compiled_text(b)}; {images['num_samples']} generated images evaluated (noise seed {b['seed']}; "
-            "conditional rows request labels balanced over the classes).",
+            f"Each row: one run (seed {b['seed']}) on the train split, batch {b['batch_size']}, {b['optimizer']}, "
+            f"lr {b['learning_rate']:g} unless the row says otherwise, the train step XLA-compiled (the same updates "
+            f"as `ganzoo train`, faster on a CPU); {images['num_samples']} generated images evaluated (noise seed "
+            f"{b['seed']}; conditional rows request labels balanced over the classes). The preset rows train for the "
+            f"preset's `ganzoo train` budget; the others for {b['steps']:,} steps. Whole run: "
+            f"{images.get('wall_seconds', 0) / 60:.0f} min.",
             "",
-            "Row options (`zoo.create` keyword arguments beyond the image shape): "
-            + "; ".join(f"{r['variant']}: {_options_text(r['options'])}" for r in images["rows"] if "options" in r) + ".",
-            "",
-            "| dataset | model | classifier score | Frechet dist. (test) | class KL | classes covered | conditional acc. | train time (s) | samples |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| model | steps | classifier score | Frechet dist. (test) | class KL | classes covered | conditional acc. | train time (s) | target | samples |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
+        real = next((r["generated"] for r in images["rows"] if "options" not in r), None)
         for row in images["rows"]:
             g = row["generated"]
             acc = f"{100 * g['conditional_accuracy']:.1f}%" if "conditional_accuracy" in g else "–"
             fig = f"[grid](figures/{pathlib.Path(row['figure']).name})" if "figure" in row else "–"
             seconds = f"{row['train_seconds']:.0f}" if "train_seconds" in row else "–"
+            steps = f"{row['steps']:,}" if "steps" in row else "–"
+            target = image_target(row, real) if row.get("budget") == "preset" and real else "–"
             lines.append(
-                f"| {row['dataset']} | {row['variant']} | {g['classifier_score']:.2f} | {g['frechet_distance']:.2f} | "
-                f"{g['class_kl']:.3f} | {g['classes_covered']} / 10 | {acc} | {seconds} | {fig} |"
+                f"| {row['variant']} | {steps} | {g['classifier_score']:.2f} | {g['frechet_distance']:.2f} | "
+                f"{g['class_kl']:.3f} | {g['classes_covered']} / 10 | {acc} | {seconds} | {target} | {fig} |"
             )
     lines.append("")
     files.write_text("\n".join(lines) + "\n", TABLE)
@@ -520,6 +568,54 @@ def _compiled_text(budget):
 def _options_text(options):
     shown = {k: v for k, v in options.items() if k != "data_shape"}
     return ", ".join(f"{k}={v!r}" for k, v in shown.items()) or "defaults"
+
+
+TARGETS_TEXT = (
+    "MNIST: classifier score >= 8.5, Frechet distance <= 5, all 10 classes with class KL <= 0.02, and >= 95% "
+    "conditional accuracy for `conditional`; Fashion-MNIST: classifier score within 15% of the real data's"
+)
+
+
+def image_target(row, real):
+    """'met', or what misses the targets of TARGETS_TEXT, for a preset row against its dataset's real row."""
+    g = row["generated"]
+    misses = []
+    if row["dataset"] == "mnist":
+        checks = [
+            (g["classifier_score"] >= 8.5, f"score {g['classifier_score']:.2f} < 8.5"),
+            (g["frechet_distance"] <= 5, f"FD {g['frechet_distance']:.1f} > 5"),
+            (g["class_kl"] <= 0.02, f"class KL {g['class_kl']:.3f} > 0.02"),
+            (g["classes_covered"] == 10, f"{g['classes_covered']} classes"),
+        ]
+        if "conditional_accuracy" in g:
+            checks.append((g["conditional_accuracy"] >= 0.95, f"accuracy {100 * g['conditional_accuracy']:.1f}% < 95%"))
+    else:
+        gap = 1 - g["classifier_score"] / real["classifier_score"]
+        checks = [(gap <= 0.15, f"score {100 * gap:.1f}% below real")]
+        if gap <= 0.15:
+            return f"met ({100 * gap:.1f}% below real)"
+    misses = [text for ok, text in checks if not ok]
+    return "met" if not misses else "missed: " + "; ".join(misses)
+
+
+def _image_rows_text():
+    plain = _options_text({k: v for k, v in PLAIN_DCGAN.items() if k != "backbone"})
+    parts = []
+    for name, row in IMAGE_VARIANTS.items():
+        if row["budget"] == "preset":
+            text = "the preset's defaults"
+        elif row["options"] == PLAIN_DCGAN and not (row["d_lr"] or row["g_lr"]):
+            text = f"`zoo.create(\"dcgan\", {plain})`"
+        elif name.startswith("+"):
+            extra = {k: v for k, v in row["options"].items() if PLAIN_DCGAN.get(k, object()) != v}
+            rates = f"D lr {row['d_lr']:g}, G lr {row['g_lr']:g}" if row["d_lr"] else ""
+            text = ", ".join(t for t in (_options_text(extra) if extra else "", rates) if t)
+        else:
+            text = f"`{row['preset']}` defaults at the shared budget"
+        parts.append(f"{name}: {text}")
+    return ("Rows: " + "; ".join(parts) + ". Each '+' row adds one stabiliser to the plain DCGAN; minibatch "
+            "discrimination has B=32 kernels of C=5; the DiffAugment policy is "
+            f"{DIFFAUGMENT_POLICY!r}, applied to real and fake images before D.")
 
 
 def _toy_network_text():
@@ -546,11 +642,11 @@ def main(argv=None):
     parser.add_argument("--toy-variants", nargs="+", choices=list(TOY_VARIANTS), help="toy rows (default: vanilla, minibatch, vanilla + pack 4)")
     parser.add_argument("--gaussian-steps", type=int, default=7810, help="gaussian1d steps (default 7810: the recipe's 10 epochs)")
     parser.add_argument("--gaussian-batch", type=int, default=128, help="gaussian1d batch size (default 128)")
-    parser.add_argument("--image-steps", type=int, default=3000, help="training steps per image row (default 3000)")
+    parser.add_argument("--image-steps", type=int, default=3000, help="training steps of each image row that does not use its preset's budget (default 3000)")
     parser.add_argument("--image-batch", type=int, default=64, help="image batch size (default 64)")
     parser.add_argument("--image-samples", type=int, default=5000, help="generated images evaluated (default 5000)")
-    parser.add_argument("--classifier-epochs", type=int, default=1,
-                        help="evaluation classifier epochs when it is not cached yet (default 1)")
+    parser.add_argument("--classifier-epochs", type=int, default=3,
+                        help="evaluation classifier epochs when it is not cached yet (default 3, as `ganzoo evaluate`)")
     parser.add_argument("--image-tag", default="",
                         help="suffix for the results file and figures (e.g. _long for a second budget)")
     parser.add_argument("--image-datasets", nargs="+", choices=list(IMAGE_DATASETS),

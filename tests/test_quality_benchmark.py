@@ -1,0 +1,106 @@
+"""The quality benchmark's image rows: what each row builds and trains for, and how the table judges it.
+
+The training itself is `make bench`'s job (an hour and more on a CPU); these check the plan and the
+rendering, so a typo in a row's options fails here and not after an hour of benchmark.
+"""
+
+import json
+
+import pytest
+
+import zoo
+from benchmarks import quality
+from train import recipes
+
+
+@pytest.mark.parametrize("variant", list(quality.IMAGE_VARIANTS))
+def test_every_image_row_builds_its_model(variant):
+    row = quality.IMAGE_VARIANTS[variant]
+    options = dict(row["options"])
+    if row["preset"] == "conditional":
+        options["num_classes"] = 10
+    gan = zoo.create(row["preset"], data_shape=(28, 28, 1), seed=0, **options)
+    assert gan.generator.output.shape[1:] == (28, 28, 1)
+
+
+def test_each_stabiliser_row_changes_one_thing_of_the_plain_dcgan():
+    plain = quality.IMAGE_VARIANTS["plain DCGAN"]
+    assert plain["options"] == quality.PLAIN_DCGAN and plain["d_lr"] is None
+    stabilisers = {name: row for name, row in quality.IMAGE_VARIANTS.items() if name.startswith("+ ")}
+    assert len(stabilisers) == 10
+    for name, row in stabilisers.items():
+        changed = {k for k in {*row["options"], *plain["options"]} if row["options"].get(k) != plain["options"].get(k)}
+        changed |= {k for k in ("d_lr", "g_lr") if row[k] is not None}
+        assert row["preset"] == "dcgan" and row["budget"] == "steps", name
+        assert len(changed) == (2 if name == "+ TTUR" else 1), (name, changed)
+
+
+def test_plain_dcgan_switches_off_the_dcgan_presets_additions():
+    gan = zoo.create("dcgan", data_shape=(28, 28, 1), seed=0, **quality.PLAIN_DCGAN)
+    default = zoo.create("dcgan", data_shape=(28, 28, 1), seed=0)
+    assert not gan.latent_code and gan.ema_generator is None
+    assert "minibatch" not in [layer.name for layer in gan.discriminator.layers]
+    assert default.latent_code == 10 and default.ema_generator is not None
+    assert gan.generator.count_params() < default.generator.count_params()
+
+
+def test_preset_rows_train_for_exactly_what_ganzoo_train_runs():
+    for variant, preset in (("vanilla", "vanilla"), ("dcgan = minibatch", "dcgan"), ("conditional", "conditional")):
+        epochs, batch = recipes.budget(preset, 60_000)
+        assert quality.image_row_budget(variant, 60_000, 3000, 64) == (epochs * (60_000 // batch), batch, 2e-4, 2e-4)
+    assert quality.image_row_budget("dcgan = minibatch", 60_000, 3000, 64)[0] == 8433  # 9 epochs of 937 steps
+    assert quality.image_row_budget("+ hinge loss", 60_000, 3000, 64) == (3000, 64, 2e-4, 2e-4)
+    assert quality.image_row_budget("+ TTUR", 60_000, 3000, 64) == (3000, 64, 4e-4, 1e-4)
+
+
+def test_steps_per_execution_divides_the_steps():
+    # 8,433 = 3^2 x 937 and 3,748 = 4 x 937: a run must make exactly its steps, so the divisor <= 50.
+    assert [quality._compile_options(s)["steps_per_execution"] for s in (3000, 8433, 3748, 937, 7810)] == [50, 9, 4, 1, 22]
+
+
+def _row(dataset, score, fd=3.0, kl=0.01, classes=10, accuracy=None, budget="preset"):
+    generated = {"classifier_score": score, "frechet_distance": fd, "class_kl": kl, "classes_covered": classes}
+    if accuracy is not None:
+        generated["conditional_accuracy"] = accuracy
+    return {"dataset": dataset, "variant": "vanilla", "budget": budget, "steps": 6559, "generated": generated}
+
+
+def test_targets_name_what_a_row_misses():
+    real_mnist = {"classifier_score": 9.64}
+    assert quality.image_target(_row("mnist", 8.98, 3.31, 0.004), real_mnist) == "met"
+    assert quality.image_target(_row("mnist", 5.69, 77.0, 0.134), real_mnist) == (
+        "missed: score 5.69 < 8.5; FD 77.0 > 5; class KL 0.134 > 0.02")
+    assert quality.image_target(_row("mnist", 9.6, accuracy=0.90), real_mnist) == "missed: accuracy 90.0% < 95%"
+    assert quality.image_target(_row("mnist", 9.0, classes=9), real_mnist) == "missed: 9 classes"
+    real_fashion = {"classifier_score": 7.80}
+    assert quality.image_target(_row("fashion_mnist", 6.89), real_fashion) == "met (11.7% below real)"
+    assert quality.image_target(_row("fashion_mnist", 6.5), real_fashion) == "missed: score 16.7% below real"
+
+
+def test_table_shows_every_row_with_its_budget_and_target(tmp_path, monkeypatch):
+    monkeypatch.setattr(quality, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(quality, "TABLE", tmp_path / "quality.md")
+    monkeypatch.setattr(quality, "FIGURES", tmp_path / "figures")
+    quality.RESULTS.mkdir()
+    real = {"classifier_score": 9.64, "frechet_distance": 0.5, "class_kl": 0.001, "classes_covered": 10,
+            "conditional_accuracy": 0.99}
+    payload = {
+        "protocol": "5000 generated images (noise seed 0)",
+        "num_samples": 5000,
+        "budget": {"steps": 3000, "batch_size": 64, "learning_rate": 2e-4, "optimizer": "Adam", "seed": 0},
+        "classifiers": {"mnist": {"test_accuracy": 0.9889, "num_test": 10000, "epochs": 3.0, "num_train": 60000}},
+        "rows": [
+            {**_row("mnist", 5.69, 77.0, 0.134), "options": {}, "train_seconds": 500.0},
+            {**_row("mnist", 7.0, 12.0, 0.02, budget="steps"), "variant": "+ hinge loss", "steps": 3000,
+             "options": {"loss": "hinge"}, "train_seconds": 150.0},
+            {"dataset": "mnist", "variant": "real data (train subset)", "generated": real},
+        ],
+        "wall_seconds": 660.0,
+    }
+    (quality.RESULTS / "quality_images_mnist.json").write_text(json.dumps(payload))
+    quality.render()
+    table = quality.TABLE.read_text()
+    assert "| vanilla | 6,559 | 5.69 | 77.00 | 0.134 | 10 / 10 | – | 500 | missed: score 5.69 < 8.5; FD 77.0 > 5; class KL 0.134 > 0.02 | – |" in table
+    assert "| + hinge loss | 3,000 | 7.00 | 12.00 | 0.020 | 10 / 10 | – | 150 | – | – |" in table
+    assert "| real data (train subset) | – | 9.64 |" in table
+    assert "Whole run: 11 min" in table and quality.TARGETS_TEXT in table
