@@ -260,19 +260,30 @@ def run_toy(seeds, steps, batch_size, datasets_=("ring8", "grid25"), variants=No
 
 def _merged_toy_rows(payload):
     """`payload` with the rows of the last toy run that it did not redo, when both ran on the same budget."""
-    path = RESULTS / "quality_toy.json"
+    order = {dataset: i for i, dataset in enumerate(("ring8", "grid25"))}
+    return _merged_rows(RESULTS / "quality_toy.json", payload, ("steps", "batch_size", "seeds"),
+                        lambda row: (order.get(row["dataset"], 9), row["variant"].startswith("real")))
+
+
+def _merged_image_rows(path, payload):
+    """`payload` with the rows of the last run of this dataset that it did not redo (same budget), in table order."""
+    order = {variant: i for i, variant in enumerate(IMAGE_VARIANTS)}
+    merged = _merged_rows(path, payload, ("steps", "batch_size", "seed"),
+                          lambda row: order.get(row["variant"], len(order)), same=("num_samples",))
+    return {**merged, "merged": merged["rows"] != payload["rows"]}
+
+
+def _merged_rows(path, payload, budget_keys, sort_key, same=()):
     if not path.exists():
         return payload
     previous = json.loads(path.read_text())
-    same_budget = {k: previous["budget"].get(k) for k in ("steps", "batch_size", "seeds")} == {
-        k: payload["budget"].get(k) for k in ("steps", "batch_size", "seeds")}
-    if not same_budget:
+    if any(previous.get(k) != payload.get(k) for k in same) or any(
+        previous["budget"].get(k) != payload["budget"].get(k) for k in budget_keys
+    ):
         return payload
     redone = {(row["dataset"], row["variant"]) for row in payload["rows"]}
     kept = [row for row in previous["rows"] if (row["dataset"], row["variant"]) not in redone]
-    order = {dataset: i for i, dataset in enumerate(("ring8", "grid25"))}
-    rows = sorted(kept + payload["rows"], key=lambda row: (order.get(row["dataset"], 9), row["variant"].startswith("real")))
-    return {**payload, "rows": rows}
+    return {**payload, "rows": sorted(kept + payload["rows"], key=sort_key)}
 
 
 def _pacgan_rows():
@@ -536,8 +547,9 @@ def render():
             f"lr {b['learning_rate']:g} unless the row says otherwise, the train step XLA-compiled (the same updates "
             f"as `ganzoo train`, faster on a CPU); {images['num_samples']} generated images evaluated (noise seed "
             f"{b['seed']}; conditional rows request labels balanced over the classes). The preset rows train for the "
-            f"preset's `ganzoo train` budget; the others for {b['steps']:,} steps. Whole run: "
-            f"{images.get('wall_seconds', 0) / 60:.0f} min.",
+            f"preset's `ganzoo train` budget; the others for {b['steps']:,} steps. "
+            + ("Rows from more than one run (a partial rerun with --image-variants)." if images.get("merged")
+               else f"Whole run: {images.get('wall_seconds', 0) / 60:.0f} min."),
             "",
             "| model | steps | classifier score | Frechet dist. (test) | class KL | classes covered | conditional acc. | train time (s) | target | samples |",
             "|---|---|---|---|---|---|---|---|---|---|",
@@ -677,6 +689,8 @@ def main(argv=None):
                 def save(payload, dataset=dataset, start=start):
                     payload["machine"] = _machine()
                     payload["wall_seconds"] = round(time.time() - start, 1)
+                    if args.image_variants:  # a partial rerun keeps the other rows of the last run
+                        payload = _merged_image_rows(RESULTS / f"quality_images_{dataset}{args.image_tag}.json", payload)
                     _write(f"images_{dataset}{args.image_tag}", payload)
                     render()
 

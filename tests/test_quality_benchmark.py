@@ -104,3 +104,24 @@ def test_table_shows_every_row_with_its_budget_and_target(tmp_path, monkeypatch)
     assert "| + hinge loss | 3,000 | 7.00 | 12.00 | 0.020 | 10 / 10 | – | 150 | – | – |" in table
     assert "| real data (train subset) | – | 9.64 |" in table
     assert "Whole run: 11 min" in table and quality.TARGETS_TEXT in table
+
+
+def test_a_partial_image_rerun_keeps_the_other_rows_of_the_same_budget(tmp_path):
+    budget = {"steps": 3000, "batch_size": 64, "seed": 0}
+    real = {"dataset": "mnist", "variant": "real data (train subset)", "generated": {"classifier_score": 9.6}}
+    previous = {"num_samples": 5000, "budget": budget, "rows": [
+        {"dataset": "mnist", "variant": "vanilla", "generated": {"classifier_score": 5.7}},
+        {"dataset": "mnist", "variant": "+ hinge loss", "generated": {"classifier_score": 6.0}},
+        real,
+    ]}
+    path = tmp_path / "quality_images_mnist.json"
+    path.write_text(json.dumps(previous))
+    redo = {"num_samples": 5000, "budget": budget, "rows": [
+        {"dataset": "mnist", "variant": "+ hinge loss", "generated": {"classifier_score": 7.0}}, real]}
+    merged = quality._merged_image_rows(path, redo)
+    assert [(r["variant"], r["generated"]["classifier_score"]) for r in merged["rows"]] == [
+        ("vanilla", 5.7), ("+ hinge loss", 7.0), ("real data (train subset)", 9.6)]
+    assert merged["merged"] is True
+    other_budget = {**redo, "budget": {**budget, "steps": 2000}}
+    assert quality._merged_image_rows(path, other_budget)["rows"] == redo["rows"]
+    assert quality._merged_image_rows(path, {**redo, "num_samples": 1000})["merged"] is False
