@@ -261,8 +261,9 @@ def run_toy(seeds, steps, batch_size, datasets_=("ring8", "grid25"), variants=No
 def _merged_toy_rows(payload):
     """`payload` with the rows of the last toy run that it did not redo, when both ran on the same budget."""
     order = {dataset: i for i, dataset in enumerate(("ring8", "grid25"))}
+    variants = {variant: i for i, variant in enumerate(TOY_VARIANTS)}
     return _merged_rows(RESULTS / "quality_toy.json", payload, ("steps", "batch_size", "seeds"),
-                        lambda row: (order.get(row["dataset"], 9), row["variant"].startswith("real")))
+                        lambda row: (order.get(row["dataset"], 9), variants.get(row["variant"], len(variants))))
 
 
 def _merged_image_rows(path, payload):
