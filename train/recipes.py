@@ -32,7 +32,9 @@ RECIPES = {
     ),
     "example2-mnist-mlp-dropout": dict(
         description="Example 2 with the smallest change that keeps all ten digits: D trained with dropout 0.3, as "
-        "Goodfellow et al. trained theirs, and LeakyReLU(0.2) instead of ReLU (the `vanilla` preset's MLP)",
+        "Goodfellow et al. trained theirs, and LeakyReLU(0.2) instead of ReLU (the `vanilla` preset's MLP); at its 50 "
+        "epochs on MNIST (seed 0): recognisable digits of all ten classes, classifier score 8.24 (real 9.64), "
+        "Frechet distance 10.3, class KL 0.010",
         preset="vanilla",
         dataset="mnist",
         epochs=50,

@@ -17,7 +17,9 @@ PRESETS = {
     # Goodfellow et al. 2014, as in the lecture example's MNIST network: MLPs, 100-d U(-1, 1) noise,
     # with D trained with dropout as in the paper (0.3) and LeakyReLU: with plain ReLU and no dropout D
     # overpowers G on MNIST within 1,000 steps and every sample is one digit (the literal networks are
-    # the `example2-mnist-mlp` recipe). Minibatch discrimination on this MLP collapsed it (1 class).
+    # the `example2-mnist-mlp` recipe). Minibatch discrimination on this MLP collapsed it (1 class). It keeps
+    # improving with steps (MNIST: classifier score 5.7 at its 6,559 steps, 7.7 at 20,000, 8.2 at 46,850) but
+    # stays short of the DCGAN presets' samples in a CPU budget (README).
     "vanilla": dict(backbone="mlp", mlp=dict(activation="leaky_relu", dropout=0.3)),
     # Radford et al. 2015, narrowed to 16 filters (D: 16-32 channels; G: 64-32-16) so that its budget
     # of 8,000 steps trains in under 15 minutes on 2 CPU cores; pass filters=64 for the paper's widths.
@@ -42,7 +44,8 @@ PRESETS = {
 }
 
 DESCRIPTIONS = {
-    "vanilla": "MLP generator and discriminator (Goodfellow et al. 2014), LeakyReLU, D with dropout 0.3 as in the paper",
+    "vanilla": "MLP generator and discriminator (Goodfellow et al. 2014), LeakyReLU, D with dropout 0.3 as in the paper; "
+    "it needs far more steps than the DCGAN presets (MNIST classifier score 5.7 at its budget, 8.2 after 50 epochs)",
     "dcgan": "deep convolutional GAN (Radford et al. 2015), 16 filters for a CPU budget (filters=64: the paper's), "
     "with minibatch discrimination, InfoGAN's 10-valued code and the generator's moving average",
     "conditional": "class-conditional DCGAN (16 filters) with minibatch discrimination (Mirza & Osindero 2014); "
