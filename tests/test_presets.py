@@ -85,6 +85,18 @@ def test_vanilla_defaults_are_the_lecture_mnist_example_with_the_papers_dropout_
     assert not any(isinstance(layer, keras.layers.Dropout) for layer in literal.discriminator.layers)
 
 
+def test_example2_second_recipe_changes_only_ds_dropout_and_the_activation():
+    from train import recipes
+
+    literal, fixed = recipes.get_recipe("example2-mnist-mlp"), recipes.get_recipe("example2-mnist-mlp-dropout")
+    assert {k: v for k, v in literal.items() if k not in ("options", "description")} == {
+        k: v for k, v in fixed.items() if k not in ("options", "description")}
+    assert {k for k in {*literal["options"], *fixed["options"]} if literal["options"].get(k) != fixed["options"].get(k)} == {
+        "activation", "dropout"}
+    defaults = zoo.presets.preset_defaults("vanilla")  # the fix is the vanilla preset's own MLP
+    assert (fixed["options"]["activation"], fixed["options"]["dropout"]) == (defaults["activation"], defaults["dropout"])
+
+
 def test_vanilla_builds_the_lecture_one_dimensional_example():
     gan = zoo.create(
         "vanilla", data_shape=(1,), latent_dim=1, g_units=(5, 5), d_units=(10, 10), activation="tanh", dropout=0.0
