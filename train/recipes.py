@@ -22,7 +22,9 @@ RECIPES = {
     "example2-mnist-mlp": dict(
         description="the lecture example's Example 2, literally: ReLU MLP GAN (256-512-1024 / 1024-512-256), no dropout, "
         "on MNIST, 100-d uniform noise; D overpowers G and the samples collapse to one digit (1 class after 1,000 "
-        "steps): the `vanilla` preset's LeakyReLU and dropout 0.3 in D keep all ten",
+        "steps). At its 50 epochs (seed 0) it is still partly collapsed: 45% of samples are 1s, 0s, 2s and 3s are "
+        "under 1% each (7 of 10 classes covered, classifier score 4.56, Frechet distance 143); "
+        "`example2-mnist-mlp-dropout` is the fix",
         preset="vanilla",
         dataset="mnist",
         epochs=50,
