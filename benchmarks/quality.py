@@ -12,7 +12,6 @@ benchmarks/figures/.
 
 import argparse
 import json
-import math
 import os
 import pathlib
 import platform
