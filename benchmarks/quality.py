@@ -591,21 +591,17 @@ TARGETS_TEXT = (
 def image_target(row, real):
     """'met', or what misses the targets of TARGETS_TEXT, for a preset row against its dataset's real row."""
     g = row["generated"]
-    misses = []
-    if row["dataset"] == "mnist":
-        checks = [
-            (g["classifier_score"] >= 8.5, f"score {g['classifier_score']:.2f} < 8.5"),
-            (g["frechet_distance"] <= 5, f"FD {g['frechet_distance']:.1f} > 5"),
-            (g["class_kl"] <= 0.02, f"class KL {g['class_kl']:.3f} > 0.02"),
-            (g["classes_covered"] == 10, f"{g['classes_covered']} classes"),
-        ]
-        if "conditional_accuracy" in g:
-            checks.append((g["conditional_accuracy"] >= 0.95, f"accuracy {100 * g['conditional_accuracy']:.1f}% < 95%"))
-    else:
+    if row["dataset"] != "mnist":
         gap = 1 - g["classifier_score"] / real["classifier_score"]
-        checks = [(gap <= 0.15, f"score {100 * gap:.1f}% below real")]
-        if gap <= 0.15:
-            return f"met ({100 * gap:.1f}% below real)"
+        return f"met ({100 * gap:.1f}% below real)" if gap <= 0.15 else f"missed: score {100 * gap:.1f}% below real"
+    checks = [
+        (g["classifier_score"] >= 8.5, f"score {g['classifier_score']:.2f} < 8.5"),
+        (g["frechet_distance"] <= 5, f"FD {g['frechet_distance']:.1f} > 5"),
+        (g["class_kl"] <= 0.02, f"class KL {g['class_kl']:.3f} > 0.02"),
+        (g["classes_covered"] == 10, f"{g['classes_covered']} classes"),
+    ]
+    if "conditional_accuracy" in g:
+        checks.append((g["conditional_accuracy"] >= 0.95, f"accuracy {100 * g['conditional_accuracy']:.1f}% < 95%"))
     misses = [text for ok, text in checks if not ok]
     return "met" if not misses else "missed: " + "; ".join(misses)
 
