@@ -6,6 +6,9 @@ them (e.g. `--dataset ../shared/data/mnist` where tensorflow-datasets cannot dow
 
 import math
 
+# The lecture example's Example 2 training; its two recipes differ only in the networks' options.
+EXAMPLE2_TRAINING = dict(preset="vanilla", dataset="mnist", epochs=50, batch_size=64, learning_rate=2e-4)
+
 RECIPES = {
     "example1-gaussian1d": dict(
         description="the lecture example's Example 1: fit N(1, 1) with a 1-5-5-1 tanh generator and a 1-10-10-1 tanh "
@@ -25,11 +28,7 @@ RECIPES = {
         "steps). At its 50 epochs (seed 0) it is still partly collapsed: 45% of samples are 1s, 0s, 2s and 3s are "
         "under 1% each (7 of 10 classes covered, classifier score 4.56, Frechet distance 143); "
         "`example2-mnist-mlp-dropout` is the fix",
-        preset="vanilla",
-        dataset="mnist",
-        epochs=50,
-        batch_size=64,
-        learning_rate=2e-4,
+        **EXAMPLE2_TRAINING,
         options=dict(latent_dim=100, activation="relu", dropout=0.0),
     ),
     "example2-mnist-mlp-dropout": dict(
@@ -37,11 +36,7 @@ RECIPES = {
         "Goodfellow et al. trained theirs, and LeakyReLU(0.2) instead of ReLU (the `vanilla` preset's MLP); at its 50 "
         "epochs on MNIST (seed 0): recognisable digits of all ten classes, classifier score 8.24 (real 9.64), "
         "Frechet distance 10.3, class KL 0.010",
-        preset="vanilla",
-        dataset="mnist",
-        epochs=50,
-        batch_size=64,
-        learning_rate=2e-4,
+        **EXAMPLE2_TRAINING,
         options=dict(latent_dim=100, activation="leaky_relu", dropout=0.3),
     ),
     "dcgan-mnist": dict(
