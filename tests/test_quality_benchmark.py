@@ -125,3 +125,34 @@ def test_a_partial_image_rerun_keeps_the_other_rows_of_the_same_budget(tmp_path)
     other_budget = {**redo, "budget": {**budget, "steps": 2000}}
     assert quality._merged_image_rows(path, other_budget)["rows"] == redo["rows"]
     assert quality._merged_image_rows(path, {**redo, "num_samples": 1000})["merged"] is False
+
+
+def test_workers_split_the_whole_benchmark_and_keep_its_budget():
+    args = quality.parser().parse_args(["--image-steps", "500", "--seeds", "2", "--image-tag", "_x",
+                                        "--image-variants", "vanilla", "+ TTUR"])
+    argvs = quality.worker_argvs(args)
+    workers = [quality.parser().parse_args(argv) for argv in argvs]
+    assert sorted(part for w in workers for part in w.part) == ["gaussian1d", "images", "images", "inception", "toy"]
+    assert sorted(d for w in workers if w.part == ["images"] for d in w.image_datasets) == sorted(quality.IMAGE_DATASETS)
+    budget = {k: v for k, v in vars(args).items() if k not in ("part", "image_datasets", "jobs")}
+    for worker in workers:
+        assert {k: v for k, v in vars(worker).items() if k not in ("part", "image_datasets", "jobs")} == budget
+
+
+def test_workers_share_the_cores_and_a_failed_one_fails_the_benchmark(tmp_path, monkeypatch):
+    calls = []
+
+    def run(command, cwd, env):
+        calls.append((command, env["TF_NUM_INTRAOP_THREADS"]))
+        return type("Done", (), {"returncode": 1 if "toy" in command else 0})()
+
+    monkeypatch.setattr(quality.subprocess, "run", run)
+    monkeypatch.setattr(quality.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(quality, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(quality, "FIGURES", tmp_path / "figures")
+    monkeypatch.setattr(quality, "render", lambda: None)
+    assert quality.main(["--jobs", "2"]) == 1
+    assert len(calls) == 3 and {threads for _, threads in calls} == {"4"}
+    assert all(command[1:3] == ["-m", "benchmarks.quality"] for command, _ in calls)
+    monkeypatch.setattr(quality.subprocess, "run", lambda command, cwd, env: type("Done", (), {"returncode": 0})())
+    assert quality.main([]) == 0  # default: one worker per part
