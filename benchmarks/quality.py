@@ -178,6 +178,7 @@ def _machine():
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "gpu": bool(tf.config.list_physical_devices("GPU")),
+        "threads": os.environ.get("TF_NUM_INTRAOP_THREADS", "all"),  # a worker of --jobs gets its share
     }
 
 
@@ -462,7 +463,9 @@ def render():
     machine = next((p["machine"] for p in parts.values() if "machine" in p), None)
     if machine:
         lines += [f"Machine: {machine['cpu_count']} CPU cores, GPU: {machine['gpu']}, TensorFlow {machine['tensorflow']}, "
-                  f"Keras {machine['keras']}. Times are wall-clock seconds on that machine, which may be shared.", ""]
+                  f"Keras {machine['keras']}. Times are wall-clock seconds on that machine, which may be shared"
+                  + (f"; each part ran in a worker process with {machine['threads']} thread(s) beside the others (--jobs)"
+                     if machine.get("threads", "all") != "all" else "") + ".", ""]
     toy = parts.get("toy")
     if toy:
         b = toy["budget"]
