@@ -104,6 +104,11 @@ def test_table_shows_every_row_with_its_budget_and_target(tmp_path, monkeypatch)
     assert "| + hinge loss | 3,000 | 7.00 | 12.00 | 0.020 | 10 / 10 | – | 150 | – | – |" in table
     assert "| real data (train subset) | – | 9.64 |" in table
     assert "Whole run: 11 min" in table and quality.TARGETS_TEXT in table
+    assert f"- vanilla: {quality.SHORT_OF_TARGET_REASONS['vanilla']}." in table
+    payload["rows"][0]["variant"] = "conditional"
+    (quality.RESULTS / "quality_images_mnist.json").write_text(json.dumps(payload))
+    quality.render()
+    assert "- conditional: reason not known yet." in quality.TABLE.read_text()
 
 
 def test_a_partial_image_rerun_keeps_the_other_rows_of_the_same_budget(tmp_path):
