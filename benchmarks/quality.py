@@ -97,6 +97,7 @@ IMAGE_VARIANTS = {
     "minibatch + code + average (dcgan's defaults)": _image_row("dcgan"),
 }
 IMAGE_LEARNING_RATE = 2e-4  # `ganzoo train`'s default, Adam(beta_1=0.5)
+IMAGE_SEED = 0
 IMAGE_DATASETS = {"mnist": SHARED_DATA / "mnist", "fashion_mnist": SHARED_DATA / "fashion_mnist"}
 
 PACGAN_NOTE = (
@@ -275,18 +276,37 @@ def _merged_toy_rows(payload):
 def _merged_image_rows(path, payload):
     """`payload` with the rows of the last run of this dataset that it did not redo (same budget), in table order."""
     order = {variant: i for i, variant in enumerate(IMAGE_VARIANTS)}
-    merged = _merged_rows(path, payload, ("steps", "batch_size", "seed"),
+    merged = _merged_rows(path, payload, IMAGE_BUDGET_KEYS,
                           lambda row: order.get(row["variant"], len(order)), same=("num_samples",))
     return {**merged, "merged": merged["rows"] != payload["rows"]}
+
+
+IMAGE_BUDGET_KEYS = ("steps", "batch_size", "seed")
+
+
+def _same_budget(previous, payload, budget_keys, same=()):
+    return all(previous.get(k) == payload.get(k) for k in same) and all(
+        previous["budget"].get(k) == payload["budget"].get(k) for k in budget_keys)
+
+
+def missing_image_rows(path, payload, variants=None):
+    """The rows of `variants` (default all) that the results at `path` lack for the budget of `payload`: what
+    --only-missing runs, so a whole run cut short (a session's end) goes on where it stopped."""
+    wanted = list(variants or IMAGE_VARIANTS)
+    if not path.exists():
+        return wanted
+    previous = json.loads(path.read_text())
+    if not _same_budget(previous, payload, IMAGE_BUDGET_KEYS, same=("num_samples",)):
+        return wanted
+    done = {row["variant"] for row in previous["rows"]}
+    return [variant for variant in wanted if variant not in done]
 
 
 def _merged_rows(path, payload, budget_keys, sort_key, same=()):
     if not path.exists():
         return payload
     previous = json.loads(path.read_text())
-    if any(previous.get(k) != payload.get(k) for k in same) or any(
-        previous["budget"].get(k) != payload["budget"].get(k) for k in budget_keys
-    ):
+    if not _same_budget(previous, payload, budget_keys, same):
         return payload
     redone = {(row["dataset"], row["variant"]) for row in payload["rows"]}
     kept = [row for row in previous["rows"] if (row["dataset"], row["variant"]) not in redone]
@@ -353,7 +373,7 @@ def image_row_budget(variant, num_samples, steps, batch_size):
     return steps, batch_size, row["d_lr"] or IMAGE_LEARNING_RATE, row["g_lr"] or IMAGE_LEARNING_RATE
 
 
-def run_images(steps, batch_size, n, seed=0, datasets_=None, variants=None, on_row=None, classifier_epochs=3, tag=""):
+def run_images(steps, batch_size, n, seed=IMAGE_SEED, datasets_=None, variants=None, on_row=None, classifier_epochs=3, tag=""):
     """Train and evaluate each image row; `on_row(payload)` is called after every row (partial results)."""
     from export import sampling
     from train import datasets, evaluation, files
@@ -548,6 +568,7 @@ def render():
         images = parts[key]
         b = images["budget"]
         dataset = images["rows"][0]["dataset"]
+        missing = [v for v in IMAGE_VARIANTS if v not in {row["variant"] for row in images["rows"]}]
         lines += [
             "",
             f"### {dataset}",
@@ -557,8 +578,10 @@ def render():
             f"as `ganzoo train`, faster on a CPU); {images['num_samples']} generated images evaluated (noise seed "
             f"{b['seed']}; conditional rows request labels balanced over the classes). The preset rows train for the "
             f"preset's `ganzoo train` budget; the others for {b['steps']:,} steps. "
-            + ("Rows from more than one run (a partial rerun with --image-variants)." if images.get("merged")
-               else f"Whole run: {images.get('wall_seconds', 0) / 60:.0f} min."),
+            + ("Rows from more than one run (a partial rerun with --image-variants or --only-missing)."
+               if images.get("merged") else f"Whole run: {images.get('wall_seconds', 0) / 60:.0f} min.")
+            + (f" **Not run yet: {', '.join(missing)}** (`python -m benchmarks.quality --part images --image-datasets "
+               f"{dataset} --only-missing` adds them)." if missing else ""),
             "",
             "| model | steps | classifier score | Frechet dist. (test) | class KL | classes covered | conditional acc. | train time (s) | target | samples |",
             "|---|---|---|---|---|---|---|---|---|---|",
@@ -718,6 +741,8 @@ def parser():
     parser.add_argument("--image-datasets", nargs="+", choices=list(IMAGE_DATASETS),
                         help="image datasets (default all; each writes results/quality_images_<dataset>.json)")
     parser.add_argument("--image-variants", nargs="+", choices=list(IMAGE_VARIANTS), help="image rows (default all)")
+    parser.add_argument("--only-missing", action="store_true",
+                        help="image rows: run only those the dataset's results lack at this budget, keeping the rest")
     parser.add_argument("--jobs", type=int,
                         help="worker processes for the whole benchmark (default: one per part, 3; 1 runs it all in this process)")
     return parser
@@ -753,18 +778,27 @@ def main(argv=None):
         else:
             for dataset in args.image_datasets or list(IMAGE_DATASETS):
                 start = time.time()
+                path = RESULTS / f"quality_images_{dataset}{args.image_tag}.json"
+                variants = args.image_variants
+                if args.only_missing:
+                    budget = {"num_samples": args.image_samples,
+                              "budget": {"steps": args.image_steps, "batch_size": args.image_batch, "seed": IMAGE_SEED}}
+                    variants = missing_image_rows(path, budget, variants)
+                    print(f"{dataset}: rows to run: {variants or 'none'}", flush=True)
+                    if not variants:
+                        continue
 
-                def save(payload, dataset=dataset, start=start):
+                def save(payload, path=path, dataset=dataset, start=start, partial=bool(variants)):
                     payload["machine"] = _machine()
                     payload["wall_seconds"] = round(time.time() - start, 1)
-                    if args.image_variants:  # a partial rerun keeps the other rows of the last run
-                        payload = _merged_image_rows(RESULTS / f"quality_images_{dataset}{args.image_tag}.json", payload)
+                    if partial:  # a partial rerun keeps the other rows of the last run
+                        payload = _merged_image_rows(path, payload)
                     _write(f"images_{dataset}{args.image_tag}", payload)
                     render()
 
                 run_images(
                     args.image_steps, args.image_batch, args.image_samples,
-                    datasets_={dataset: IMAGE_DATASETS[dataset]}, variants=args.image_variants, on_row=save,
+                    datasets_={dataset: IMAGE_DATASETS[dataset]}, variants=variants, on_row=save,
                     classifier_epochs=args.classifier_epochs, tag=args.image_tag,
                 )
             continue

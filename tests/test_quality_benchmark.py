@@ -161,3 +161,37 @@ def test_workers_share_the_cores_and_a_failed_one_fails_the_benchmark(tmp_path, 
     assert all(command[1:3] == ["-m", "benchmarks.quality"] for command, _ in calls)
     monkeypatch.setattr(quality.subprocess, "run", lambda command, cwd, env: type("Done", (), {"returncode": 0})())
     assert quality.main([]) == 0  # default: one worker per part
+
+
+def test_only_missing_runs_the_rows_a_cut_short_run_lacks(tmp_path, monkeypatch):
+    budget = {"num_samples": 5000, "budget": {"steps": 3000, "batch_size": 64, "seed": 0}}
+    path = tmp_path / "results" / "quality_images_mnist.json"
+    assert quality.missing_image_rows(path, budget) == list(quality.IMAGE_VARIANTS)
+    path.parent.mkdir()
+    done = [{"dataset": "mnist", "variant": v, "generated": {}} for v in ("vanilla", "dcgan = minibatch")]
+    path.write_text(json.dumps({**budget, "rows": done}))
+    assert quality.missing_image_rows(path, budget) == list(quality.IMAGE_VARIANTS)[2:]
+    assert quality.missing_image_rows(path, budget, ["vanilla", "+ TTUR"]) == ["+ TTUR"]
+    other = {**budget, "budget": {**budget["budget"], "steps": 2000}}
+    assert quality.missing_image_rows(path, other) == list(quality.IMAGE_VARIANTS)
+
+    ran = []
+    monkeypatch.setattr(quality, "RESULTS", path.parent)
+    monkeypatch.setattr(quality, "run_images", lambda *a, variants, **k: ran.append(variants))
+    assert quality.main(["--part", "images", "--image-datasets", "mnist", "--only-missing"]) == 0
+    assert ran == [list(quality.IMAGE_VARIANTS)[2:]]
+
+
+def test_table_names_the_rows_not_run_yet(tmp_path, monkeypatch):
+    monkeypatch.setattr(quality, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(quality, "TABLE", tmp_path / "quality.md")
+    monkeypatch.setattr(quality, "FIGURES", tmp_path / "figures")
+    quality.RESULTS.mkdir()
+    row = {**_row("mnist", 5.69, 77.0, 0.134), "options": {}, "train_seconds": 500.0}
+    payload = {"protocol": "x", "num_samples": 5000, "classifiers": {}, "rows": [row],
+               "budget": {"steps": 3000, "batch_size": 64, "learning_rate": 2e-4, "optimizer": "Adam", "seed": 0}}
+    (quality.RESULTS / "quality_images_mnist.json").write_text(json.dumps(payload))
+    quality.render()
+    table = quality.TABLE.read_text()
+    assert f"**Not run yet: {', '.join(list(quality.IMAGE_VARIANTS)[1:])}**" in table
+    assert "--image-datasets mnist --only-missing" in table
