@@ -270,8 +270,9 @@ def _merged_toy_rows(payload):
     """`payload` with the rows of the last toy run that it did not redo, when both ran on the same budget."""
     order = {dataset: i for i, dataset in enumerate(("ring8", "grid25"))}
     variants = {variant: i for i, variant in enumerate(TOY_VARIANTS)}
-    return _merged_rows(RESULTS / "quality_toy.json", payload, ("steps", "batch_size", "seeds"),
-                        lambda row: (order.get(row["dataset"], 9), variants.get(row["variant"], len(variants))))
+    merged = _merged_rows(RESULTS / "quality_toy.json", payload, ("steps", "batch_size", "seeds"),
+                          lambda row: (order.get(row["dataset"], 9), variants.get(row["variant"], len(variants))))
+    return {**merged, "merged": merged["rows"] != payload["rows"]}
 
 
 def _merged_image_rows(path, payload):
@@ -516,7 +517,8 @@ def render():
                 f"| {row['dataset']} | {row['variant']}{longer} | {_pm(row['modes_captured'])} / {k} | "
                 f"{_pm(row['high_quality'])} | {_pm(row['mode_kl'], 3)} | {row['train_seconds']['mean']:.0f} |"
             )
-        lines += ["", f"Published rows: {toy['pacgan_note']}.", ""]
+        lines += ["", f"Published rows: {toy['pacgan_note']}."
+                  + (" Rows from more than one run (a partial rerun with --toy-variants)." if toy.get("merged") else ""), ""]
         figs = sorted(FIGURES.glob("quality_ring8_*.png")) + sorted(FIGURES.glob("quality_grid25_*.png"))
         if figs:
             lines += ["Seed-0 samples: " + ", ".join(f"[{f.stem.removeprefix('quality_')}](figures/{f.name})" for f in figs), ""]

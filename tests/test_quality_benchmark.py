@@ -195,3 +195,17 @@ def test_table_names_the_rows_not_run_yet(tmp_path, monkeypatch):
     table = quality.TABLE.read_text()
     assert f"**Not run yet: {', '.join(list(quality.IMAGE_VARIANTS)[1:])}**" in table
     assert "--image-datasets mnist --only-missing" in table
+
+
+def test_a_partial_toy_rerun_keeps_the_other_rows_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(quality, "RESULTS", tmp_path)
+    budget = {"steps": 6000, "batch_size": 100, "seeds": [0, 1, 2, 3, 4]}
+    rows = [{"dataset": d, "variant": v, "modes": 1} for d in ("ring8", "grid25") for v in ("vanilla", "vanilla + latent code 25")]
+    (tmp_path / "quality_toy.json").write_text(json.dumps({"budget": budget, "rows": rows}))
+    redo = [{"dataset": d, "variant": "vanilla + latent code 25", "modes": 2} for d in ("grid25", "ring8")]
+    merged = quality._merged_toy_rows({"budget": budget, "rows": redo})
+    assert [(r["dataset"], r["variant"], r["modes"]) for r in merged["rows"]] == [
+        ("ring8", "vanilla", 1), ("ring8", "vanilla + latent code 25", 2),
+        ("grid25", "vanilla", 1), ("grid25", "vanilla + latent code 25", 2)]
+    assert merged["merged"] is True
+    assert quality._merged_toy_rows({"budget": {**budget, "steps": 100}, "rows": redo})["merged"] is False
