@@ -270,17 +270,15 @@ def _merged_toy_rows(payload):
     """`payload` with the rows of the last toy run that it did not redo, when both ran on the same budget."""
     order = {dataset: i for i, dataset in enumerate(("ring8", "grid25"))}
     variants = {variant: i for i, variant in enumerate(TOY_VARIANTS)}
-    merged = _merged_rows(RESULTS / "quality_toy.json", payload, ("steps", "batch_size", "seeds"),
-                          lambda row: (order.get(row["dataset"], 9), variants.get(row["variant"], len(variants))))
-    return {**merged, "merged": merged["rows"] != payload["rows"]}
+    return _merged_rows(RESULTS / "quality_toy.json", payload, ("steps", "batch_size", "seeds"),
+                        lambda row: (order.get(row["dataset"], 9), variants.get(row["variant"], len(variants))))
 
 
 def _merged_image_rows(path, payload):
     """`payload` with the rows of the last run of this dataset that it did not redo (same budget), in table order."""
     order = {variant: i for i, variant in enumerate(IMAGE_VARIANTS)}
-    merged = _merged_rows(path, payload, IMAGE_BUDGET_KEYS,
-                          lambda row: order.get(row["variant"], len(order)), same=("num_samples",))
-    return {**merged, "merged": merged["rows"] != payload["rows"]}
+    return _merged_rows(path, payload, IMAGE_BUDGET_KEYS, lambda row: order.get(row["variant"], len(order)),
+                        same=("num_samples",))
 
 
 IMAGE_BUDGET_KEYS = ("steps", "batch_size", "seed")
@@ -305,14 +303,15 @@ def missing_image_rows(path, payload, variants=None):
 
 
 def _merged_rows(path, payload, budget_keys, sort_key, same=()):
+    """`payload` with the previous rows it did not redo, and `merged` saying whether any were kept (the table says so)."""
     if not path.exists():
-        return payload
+        return {**payload, "merged": False}
     previous = json.loads(path.read_text())
     if not _same_budget(previous, payload, budget_keys, same):
-        return payload
+        return {**payload, "merged": False}
     redone = {(row["dataset"], row["variant"]) for row in payload["rows"]}
     kept = [row for row in previous["rows"] if (row["dataset"], row["variant"]) not in redone]
-    return {**payload, "rows": sorted(kept + payload["rows"], key=sort_key)}
+    return {**payload, "rows": sorted(kept + payload["rows"], key=sort_key), "merged": bool(kept)}
 
 
 def _pacgan_rows():
