@@ -211,7 +211,7 @@ def _request(spec, out, runs_dir):
     if num_classes is not None and arrays.y is None:
         raise RunError(f"--num-classes was given, but dataset {spec.dataset!r} has no labels.")
     preset_classes = presets.PRESETS[spec.preset].get("num_classes")
-    backbone = options.get("backbone", presets.PRESETS[spec.preset]["backbone"])
+    backbone = options.get("backbone") or presets.preset_backbone(spec.preset, arrays.data_shape)
     conditional = num_classes is not None or preset_classes is not None
     if conditional:
         if arrays.y is None:

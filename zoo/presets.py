@@ -13,14 +13,24 @@ BACKBONES = ("mlp", "dcgan")
 
 # A preset's options; a nested dict under a backbone's name holds defaults that apply only on that
 # backbone (tuned for it), so `create("conditional", backbone="mlp")` does not inherit DCGAN settings.
+# What the three unconditional presets add to a 16-filter DCGAN: minibatch discrimination, InfoGAN's code and
+# the generator's moving average. Without all three it did not reach good MNIST samples in a 15-minute CPU
+# budget (benchmarks/quality.md), so on images the presets share them.
+DCGAN_ADDITIONS = dict(filters=16, minibatch_kernels=32, latent_code=10, ema_decay=0.999)
+
+# A preset's options; a nested dict under a backbone's name holds defaults that apply only on that
+# backbone (tuned for it), so `create("conditional", backbone="mlp")` does not inherit DCGAN settings.
+# Backbone "auto" (see `preset_backbone`): the DCGAN for images it can build, else the MLP.
 PRESETS = {
-    # Goodfellow et al. 2014, as in the lecture example's MNIST network: MLPs, 100-d U(-1, 1) noise,
-    # with D trained with dropout as in the paper (0.3) and LeakyReLU: with plain ReLU and no dropout D
-    # overpowers G on MNIST within 1,000 steps and every sample is one digit (the literal networks are
-    # the `example2-mnist-mlp` recipe). Minibatch discrimination on this MLP collapsed it (1 class). It keeps
-    # improving with steps (MNIST: classifier score 5.7 at its 6,559 steps, 7.7 at 20,000, 8.2 at 46,850) but
-    # stays short of the DCGAN presets' samples in a CPU budget (README).
-    "vanilla": dict(backbone="mlp", mlp=dict(activation="leaky_relu", dropout=0.3)),
+    # Goodfellow et al. 2014. On vectors (and images the DCGAN cannot build): the lecture example's MLPs,
+    # 100-d U(-1, 1) noise, D trained with dropout as in the paper (0.3) and LeakyReLU; with plain ReLU and no
+    # dropout D overpowers G on MNIST within 1,000 steps and every sample is one digit (the literal networks are
+    # the `example2-mnist-mlp` recipe). On images the MLP is compute-bound on a CPU: it keeps improving with
+    # samples seen (MNIST classifier score 5.0-5.7 at 6,559 steps, 7.7 at 20,000, 8.2 at 50 epochs) but cannot
+    # reach good samples in 15 minutes. The paper itself used a convolutional D for CIFAR-10, so on images the
+    # preset trains the convolutional networks with the dcgan preset's additions (the same model as `dcgan`);
+    # backbone="mlp" (or the `example2-mnist-mlp-dropout` recipe) gives the paper's MNIST MLP.
+    "vanilla": dict(backbone="auto", mlp=dict(activation="leaky_relu", dropout=0.3), dcgan=DCGAN_ADDITIONS),
     # Radford et al. 2015, narrowed to 16 filters (D: 16-32 channels; G: 64-32-16) so that its budget
     # of 8,000 steps trains in under 15 minutes on 2 CPU cores; pass filters=64 for the paper's widths.
     # On DCGAN it adds three things without which it did not reach good samples in that budget on MNIST
@@ -28,7 +38,7 @@ PRESETS = {
     # InfoGAN's 10-valued code read from z (Chen et al. 2016), so that G can choose among modes instead
     # of drawing the in-between digits a continuous map of one noise blob gives (score 7.6 -> 8.7 at
     # 6,000 steps), and the generator's moving average (decay 0.999). `latent_code=0` switches it off.
-    "dcgan": dict(backbone="dcgan", filters=16, dcgan=dict(minibatch_kernels=32, latent_code=10, ema_decay=0.999)),
+    "dcgan": dict(backbone="dcgan", dcgan=DCGAN_ADDITIONS),
     # Mirza & Osindero 2014: the label conditions G and D. On the DCGAN backbone (16 filters) with
     # minibatch discrimination: with the MLP backbone and the label concatenated to D's input, D
     # ignores the label (10% conditional accuracy on MNIST after 3,000 steps); without minibatch
@@ -37,15 +47,13 @@ PRESETS = {
     # Salimans et al. 2016: minibatch discrimination before D's output. On the DCGAN backbone (16
     # filters, B=32) it needs the dcgan preset's InfoGAN code and moving average to reach good samples,
     # so on DCGAN the two presets coincide; on the MLP (B=100) it collapsed to one class.
-    "minibatch": dict(
-        backbone="dcgan", minibatch_kernels=100,
-        dcgan=dict(filters=16, minibatch_kernels=32, latent_code=10, ema_decay=0.999),
-    ),
+    "minibatch": dict(backbone="dcgan", minibatch_kernels=100, dcgan=DCGAN_ADDITIONS),
 }
 
 DESCRIPTIONS = {
-    "vanilla": "MLP generator and discriminator (Goodfellow et al. 2014), LeakyReLU, D with dropout 0.3 as in the paper; "
-    "it needs far more steps than the DCGAN presets (MNIST classifier score 5.7 at its budget, 8.2 after 50 epochs)",
+    "vanilla": "Goodfellow et al. 2014's GAN: on images the convolutional networks with the dcgan preset's additions "
+    "(the same model as dcgan: the paper's MLP reaches MNIST classifier score 5.7 in the CPU budget, 8.2 only after 50 "
+    "epochs); on vectors the paper's MLP, LeakyReLU, D with dropout 0.3. backbone=mlp: the MLP on images too",
     "dcgan": "deep convolutional GAN (Radford et al. 2015), 16 filters for a CPU budget (filters=64: the paper's), "
     "with minibatch discrimination, InfoGAN's 10-valued code and the generator's moving average",
     "conditional": "class-conditional DCGAN (16 filters) with minibatch discrimination (Mirza & Osindero 2014); "
@@ -64,10 +72,13 @@ def available():
     return sorted(PRESETS)
 
 
+DEFAULT_DATA_SHAPE = (28, 28, 1)
+
+
 def build_gan(
     *,
     backbone="mlp",
-    data_shape=(28, 28, 1),
+    data_shape=DEFAULT_DATA_SHAPE,
     latent_dim=100,
     num_classes=None,
     prior="uniform",
@@ -227,7 +238,7 @@ def create(name, **options):
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
         raise ValueError(f"Unknown option(s) {unknown} for preset {name!r}; options are: {', '.join(OPTIONS)}.")
-    defaults = preset_defaults(name, options.get("backbone"))
+    defaults = preset_defaults(name, options.get("backbone"), options.get("data_shape", DEFAULT_DATA_SHAPE))
     latent_dim = options.get("latent_dim", 100)
     if options.get("num_classes") is not None or options.get("feature_matching") or (
         isinstance(latent_dim, int) and latent_dim < defaults.get("latent_code", 0)
@@ -239,14 +250,31 @@ def create(name, **options):
     return build_gan(**{**defaults, **options, "preset": name})
 
 
-def preset_defaults(name, backbone=None):
-    """The options preset `name` gives `build_gan` on `backbone` (default: the preset's own backbone).
+def preset_backbone(name, data_shape=DEFAULT_DATA_SHAPE):
+    """The backbone preset `name` builds for samples of `data_shape` when none is asked for.
+
+    A preset whose backbone is "auto" takes the DCGAN for images it can build (square, side s * 2^k)
+    and the MLP for anything else, so `ganzoo train vanilla` works on images and on vectors alike.
+    """
+    backbone = PRESETS[name]["backbone"]
+    if backbone != "auto":
+        return backbone
+    try:
+        networks.dcgan_upsamplings(tuple(int(d) for d in data_shape))
+    except ValueError:
+        return "mlp"
+    return "dcgan"
+
+
+def preset_defaults(name, backbone=None, data_shape=DEFAULT_DATA_SHAPE):
+    """The options preset `name` gives `build_gan` on `backbone` (default: the preset's own for `data_shape`).
 
     Args:
         name: one of `available()`.
         backbone: "mlp" or "dcgan"; None for the preset's.
+        data_shape: shape of one sample; chooses the backbone of an "auto" preset when `backbone` is None.
     """
     preset = PRESETS[name]
-    backbone = backbone or preset["backbone"]
-    shared = {key: value for key, value in preset.items() if key not in BACKBONES}
+    backbone = backbone or preset_backbone(name, data_shape)
+    shared = {key: value for key, value in preset.items() if key not in (*BACKBONES, "backbone")}
     return {**shared, **preset.get(backbone, {}), "backbone": backbone}
