@@ -25,7 +25,7 @@ EPOCHS = 3
 # per-file size limit between the two is a disk that fills up exactly at the checkpoint.
 TRAIN = [
     "train", "vanilla", "--epochs", str(EPOCHS), "--batch-size", "64", "--seed", "5", "--latent-dim", "8",
-    "--option", "g_units=512", "--option", "d_units=64", "--sample-every", "2", "--quiet",
+    "--option", "backbone=mlp", "--option", "g_units=512", "--option", "d_units=64", "--sample-every", "2", "--quiet",
 ]
 
 

@@ -30,6 +30,10 @@ def test_list_names_presets_datasets_and_recipes(capsys):
     for name in ("dcgan", "conditional", "minibatch", "vanilla", "digits", "ring8", "grid25", "gaussian1d",
                  "example1-gaussian1d", "dcgan-mnist", "conditional-mnist", "minibatch-ring8", "demo"):
         assert name in out
+    vanilla = out[out.index("  vanilla "):out.index("\nDatasets")]  # the "auto" preset names both of its defaults
+    assert "on images: filters=16, minibatch_kernels=32, latent_code=10, ema_decay=0.999, backbone=dcgan" in vanilla
+    assert "cannot build: activation=leaky_relu, dropout=0.3, backbone=mlp" in vanilla
+    assert "8,000 steps of batch 64" in vanilla
 
 
 @pytest.mark.parametrize(
@@ -151,7 +155,7 @@ def test_divergence_stops_with_a_clear_message_and_keeps_the_last_good_checkpoin
                 self.model.generator.set_weights(weights)
 
     poison = PoisonSecondEpoch()
-    spec = RunSpec(preset="vanilla", epochs=4, batch_size=64, seed=0, options=dict(g_units=[16], d_units=[16], latent_dim=4))
+    spec = RunSpec(preset="vanilla", epochs=4, batch_size=64, seed=0, options=dict(backbone="mlp", g_units=[16], d_units=[16], latent_dim=4))
     result = train_run(spec, out=tmp_path / "run", callbacks=[poison], verbose=0, log=lambda *_: None)
     assert result.status == "diverged" and result.epochs_done == 1
     assert "training diverged at epoch 2, batch 1" in result.message

@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-OPTIONS = {"activation": "relu", "dropout": 0.0, "data_shape": (4, 4, 1), "latent_dim": 8, "g_units": (16,), "d_units": (16,), "seed": 3}
+OPTIONS = {"backbone": "mlp", "activation": "relu", "dropout": 0.0, "data_shape": (4, 4, 1), "latent_dim": 8, "g_units": (16,), "d_units": (16,), "seed": 3}
 GLOBAL_BATCH, STEPS = 16, 3
 TIMEOUT_S = 600
 

@@ -45,10 +45,14 @@ def test_plain_dcgan_switches_off_the_dcgan_presets_additions():
 
 
 def test_preset_rows_train_for_exactly_what_ganzoo_train_runs():
-    for variant, preset in (("vanilla", "vanilla"), ("dcgan = minibatch", "dcgan"), ("conditional", "conditional")):
+    assert quality.PRESET_ROWS == ("vanilla = dcgan = minibatch", "conditional")
+    for variant, preset in (("vanilla = dcgan = minibatch", "vanilla"), ("conditional", "conditional")):
         epochs, batch = recipes.budget(preset, 60_000)
         assert quality.image_row_budget(variant, 60_000, 3000, 64) == (epochs * (60_000 // batch), batch, 2e-4, 2e-4)
-    assert quality.image_row_budget("dcgan = minibatch", 60_000, 3000, 64)[0] == 8433  # 9 epochs of 937 steps
+    # One row stands for three presets: on images they build one model (tests/test_presets.py), on one budget.
+    assert recipes.budget("vanilla", 60_000) == recipes.budget("dcgan", 60_000) == recipes.budget("minibatch", 60_000)
+    assert zoo.presets.preset_defaults("vanilla") == zoo.presets.preset_defaults("dcgan") == zoo.presets.preset_defaults("minibatch")
+    assert quality.image_row_budget("vanilla = dcgan = minibatch", 60_000, 3000, 64)[0] == 8433  # 9 epochs of 937 steps
     assert quality.image_row_budget("+ hinge loss", 60_000, 3000, 64) == (3000, 64, 2e-4, 2e-4)
     assert quality.image_row_budget("+ TTUR", 60_000, 3000, 64) == (3000, 64, 4e-4, 1e-4)
 
@@ -62,7 +66,8 @@ def _row(dataset, score, fd=3.0, kl=0.01, classes=10, accuracy=None, budget="pre
     generated = {"classifier_score": score, "frechet_distance": fd, "class_kl": kl, "classes_covered": classes}
     if accuracy is not None:
         generated["conditional_accuracy"] = accuracy
-    return {"dataset": dataset, "variant": "vanilla", "budget": budget, "steps": 6559, "generated": generated}
+    return {"dataset": dataset, "variant": "vanilla = dcgan = minibatch", "budget": budget, "steps": 6559,
+            "generated": generated}
 
 
 def test_targets_name_what_a_row_misses():
@@ -78,6 +83,7 @@ def test_targets_name_what_a_row_misses():
 
 
 def test_table_shows_every_row_with_its_budget_and_target(tmp_path, monkeypatch):
+    monkeypatch.setitem(quality.SHORT_OF_TARGET_REASONS, "vanilla = dcgan = minibatch", "the reason")
     monkeypatch.setattr(quality, "RESULTS", tmp_path / "results")
     monkeypatch.setattr(quality, "TABLE", tmp_path / "quality.md")
     monkeypatch.setattr(quality, "FIGURES", tmp_path / "figures")
@@ -100,11 +106,11 @@ def test_table_shows_every_row_with_its_budget_and_target(tmp_path, monkeypatch)
     (quality.RESULTS / "quality_images_mnist.json").write_text(json.dumps(payload))
     quality.render()
     table = quality.TABLE.read_text()
-    assert "| vanilla | 6,559 | 5.69 | 77.00 | 0.134 | 10 / 10 | – | 500 | missed: score 5.69 < 8.5; FD 77.0 > 5; class KL 0.134 > 0.02 | – |" in table
+    assert "| vanilla = dcgan = minibatch | 6,559 | 5.69 | 77.00 | 0.134 | 10 / 10 | – | 500 | missed: score 5.69 < 8.5; FD 77.0 > 5; class KL 0.134 > 0.02 | – |" in table
     assert "| + hinge loss | 3,000 | 7.00 | 12.00 | 0.020 | 10 / 10 | – | 150 | – | – |" in table
     assert "| real data (train subset) | – | 9.64 |" in table
     assert "Whole run: 11 min" in table and quality.TARGETS_TEXT in table
-    assert f"- vanilla: {quality.SHORT_OF_TARGET_REASONS['vanilla']}." in table
+    assert "- vanilla = dcgan = minibatch: the reason." in table
     payload["rows"][0]["variant"] = "conditional"
     (quality.RESULTS / "quality_images_mnist.json").write_text(json.dumps(payload))
     quality.render()
@@ -115,8 +121,9 @@ def test_a_partial_image_rerun_keeps_the_other_rows_of_the_same_budget(tmp_path)
     budget = {"steps": 3000, "batch_size": 64, "seed": 0}
     real = {"dataset": "mnist", "variant": "real data (train subset)", "generated": {"classifier_score": 9.6}}
     previous = {"num_samples": 5000, "budget": budget, "rows": [
-        {"dataset": "mnist", "variant": "vanilla", "generated": {"classifier_score": 5.7}},
+        {"dataset": "mnist", "variant": "plain DCGAN", "generated": {"classifier_score": 5.7}},
         {"dataset": "mnist", "variant": "+ hinge loss", "generated": {"classifier_score": 6.0}},
+        {"dataset": "mnist", "variant": "a row the benchmark no longer has", "generated": {"classifier_score": 1.0}},
         real,
     ]}
     path = tmp_path / "quality_images_mnist.json"
@@ -125,7 +132,7 @@ def test_a_partial_image_rerun_keeps_the_other_rows_of_the_same_budget(tmp_path)
         {"dataset": "mnist", "variant": "+ hinge loss", "generated": {"classifier_score": 7.0}}, real]}
     merged = quality._merged_image_rows(path, redo)
     assert [(r["variant"], r["generated"]["classifier_score"]) for r in merged["rows"]] == [
-        ("vanilla", 5.7), ("+ hinge loss", 7.0), ("real data (train subset)", 9.6)]
+        ("plain DCGAN", 5.7), ("+ hinge loss", 7.0), ("real data (train subset)", 9.6)]  # the obsolete row dropped
     assert merged["merged"] is True
     other_budget = {**redo, "budget": {**budget, "steps": 2000}}
     assert quality._merged_image_rows(path, other_budget)["rows"] == redo["rows"]
@@ -134,7 +141,8 @@ def test_a_partial_image_rerun_keeps_the_other_rows_of_the_same_budget(tmp_path)
 
 def test_workers_split_the_whole_benchmark_and_keep_its_budget():
     args = quality.parser().parse_args(["--image-steps", "500", "--seeds", "2", "--image-tag", "_x",
-                                        "--image-variants", "vanilla", "+ TTUR"])
+                                        "--image-variants", "conditional", "+ TTUR",
+                                        "--image-seeds", "0", "3"])
     argvs = quality.worker_argvs(args)
     workers = [quality.parser().parse_args(argv) for argv in argvs]
     assert sorted(part for w in workers for part in w.part) == ["gaussian1d", "images", "images", "inception", "toy"]
@@ -168,10 +176,10 @@ def test_only_missing_runs_the_rows_a_cut_short_run_lacks(tmp_path, monkeypatch)
     path = tmp_path / "results" / "quality_images_mnist.json"
     assert quality.missing_image_rows(path, budget) == list(quality.IMAGE_VARIANTS)
     path.parent.mkdir()
-    done = [{"dataset": "mnist", "variant": v, "generated": {}} for v in ("vanilla", "dcgan = minibatch")]
+    done = [{"dataset": "mnist", "variant": v, "generated": {}} for v in list(quality.IMAGE_VARIANTS)[:2]]
     path.write_text(json.dumps({**budget, "rows": done}))
     assert quality.missing_image_rows(path, budget) == list(quality.IMAGE_VARIANTS)[2:]
-    assert quality.missing_image_rows(path, budget, ["vanilla", "+ TTUR"]) == ["+ TTUR"]
+    assert quality.missing_image_rows(path, budget, ["conditional", "+ TTUR"]) == ["+ TTUR"]
     other = {**budget, "budget": {**budget["budget"], "steps": 2000}}
     assert quality.missing_image_rows(path, other) == list(quality.IMAGE_VARIANTS)
 
@@ -209,3 +217,39 @@ def test_a_partial_toy_rerun_keeps_the_other_rows_and_says_so(tmp_path, monkeypa
         ("grid25", "vanilla", 1), ("grid25", "vanilla + latent code 25", 2)]
     assert merged["merged"] is True
     assert quality._merged_toy_rows({"budget": {**budget, "steps": 100}, "rows": redo})["merged"] is False
+
+
+def test_other_seeds_rerun_the_preset_rows_into_their_own_files(tmp_path, monkeypatch):
+    calls = []
+
+    def run_images(steps, batch_size, n, seed, variants, on_row, tag, **kwargs):
+        calls.append((seed, variants, tag))
+        on_row({"num_samples": n, "budget": {"steps": steps, "batch_size": batch_size, "seed": seed}, "rows": []})
+
+    monkeypatch.setattr(quality, "RESULTS", tmp_path)
+    monkeypatch.setattr(quality, "run_images", run_images)
+    monkeypatch.setattr(quality, "render", lambda: None)
+    monkeypatch.setattr(quality, "_machine", lambda: {})
+    assert quality.main(["--part", "images", "--image-datasets", "mnist", "--image-seeds", "0", "2"]) == 0
+    assert calls == [(0, None, ""), (2, list(quality.PRESET_ROWS), "_seed2")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["quality_images_mnist.json", "quality_images_mnist_seed2.json"]
+    assert json.loads((tmp_path / "quality_images_mnist_seed2.json").read_text())["budget"]["seed"] == 2
+
+
+def test_table_summarises_the_preset_rows_over_seeds(tmp_path, monkeypatch):
+    monkeypatch.setattr(quality, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(quality, "TABLE", tmp_path / "quality.md")
+    monkeypatch.setattr(quality, "FIGURES", tmp_path / "figures")
+    quality.RESULTS.mkdir()
+    real = {"dataset": "mnist", "variant": quality.REAL_ROW,
+            "generated": {"classifier_score": 9.64, "frechet_distance": 0.5, "class_kl": 0.001, "classes_covered": 10}}
+    for seed, score, fd in ((0, 9.0, 3.0), (1, 8.0, 6.0)):  # seed 1 misses: score < 8.5 and FD > 5
+        payload = {"protocol": "x", "num_samples": 5000, "classifiers": {},
+                   "budget": {"steps": 3000, "batch_size": 64, "learning_rate": 2e-4, "optimizer": "Adam", "seed": seed},
+                   "rows": [{**_row("mnist", score, fd, 0.01), "options": {}, "train_seconds": 1.0}, real]}
+        (quality.RESULTS / f"quality_images_mnist{quality.seed_tag(seed)}.json").write_text(json.dumps(payload))
+    quality.render()
+    table = quality.TABLE.read_text()
+    assert table.count("### mnist") == 1  # the other seeds have no table of their own
+    assert "### Preset rows over seeds" in table
+    assert "| mnist | vanilla = dcgan = minibatch | 0, 1 | 8.50 ± 0.50 | 4.50 ± 1.50 | 0.010 ± 0.000 | 10, 10 | – | 1 / 2 |" in table

@@ -20,7 +20,7 @@ from train.runner import RunSpec, train_run
 EPOCHS = 6
 ARGS = [
     "train", "vanilla", "--dataset", "digits", "--epochs", str(EPOCHS), "--batch-size", "32", "--seed", "11",
-    "--latent-dim", "16", "--option", "g_units=64", "--option", "d_units=64", "--option", "ema_decay=0.9",
+    "--latent-dim", "16", "--option", "backbone=mlp", "--option", "g_units=64", "--option", "d_units=64", "--option", "ema_decay=0.9",
     "--lr", "1e-3", "--quiet",
 ]
 COMMAND = [sys.executable, "-c", "import sys; from train.cli import main; sys.exit(main())", *ARGS]
@@ -82,7 +82,7 @@ def test_sigkill_then_same_command_resumes_and_matches_uninterrupted(tmp_path):
 
     spec = RunSpec(
         preset="vanilla", dataset="digits", epochs=EPOCHS, batch_size=32, seed=11, learning_rate=1e-3,
-        options=dict(latent_dim=16, g_units=[64], d_units=[64], ema_decay=0.9),
+        options=dict(backbone="mlp", latent_dim=16, g_units=[64], d_units=[64], ema_decay=0.9),
     )
     reference = train_run(spec, out=tmp_path / "uninterrupted", verbose=0, log=lambda *_: None)
     assert reference.status == "finished"

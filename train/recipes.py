@@ -29,7 +29,7 @@ RECIPES = {
         "under 1% each (7 of 10 classes covered, classifier score 4.56, Frechet distance 143); "
         "`example2-mnist-mlp-dropout` is the fix",
         **EXAMPLE2_TRAINING,
-        options=dict(latent_dim=100, activation="relu", dropout=0.0),
+        options=dict(backbone="mlp", latent_dim=100, activation="relu", dropout=0.0),
     ),
     "example2-mnist-mlp-dropout": dict(
         description="Example 2 with the smallest change that keeps all ten digits: D trained with dropout 0.3, as "
@@ -37,7 +37,7 @@ RECIPES = {
         "epochs on MNIST (seed 0): recognisable digits of all ten classes, classifier score 8.24 (real 9.64), "
         "Frechet distance 10.3, class KL 0.010",
         **EXAMPLE2_TRAINING,
-        options=dict(latent_dim=100, activation="leaky_relu", dropout=0.3),
+        options=dict(backbone="mlp", latent_dim=100, activation="leaky_relu", dropout=0.3),
     ),
     "dcgan-mnist": dict(
         description="DCGAN (Radford et al. 2015) on MNIST 28x28",

@@ -93,9 +93,14 @@ def list_command(args):
     print("Presets (ganzoo train PRESET; defaults, then the training budget without --epochs/--batch-size):")
     for name in sorted(PRESETS):
         print(f"  {name:<14} {DESCRIPTIONS.get(name, '')}")
-        options = ", ".join(f"{key}={value}" for key, value in preset_defaults(name).items())
+        text = lambda defaults: ", ".join(f"{key}={value}" for key, value in defaults.items())
+        if PRESETS[name]["backbone"] == "auto":
+            print(f"  {'':<14} on images: {text(preset_defaults(name, 'dcgan'))}")
+            print(f"  {'':<14} on vectors and images the DCGAN cannot build: {text(preset_defaults(name, 'mlp'))}")
+        else:
+            print(f"  {'':<14} {text(preset_defaults(name))}")
         steps = recipes.PRESET_BUDGETS.get(name, recipes.DEFAULT_BUDGET)
-        print(f"  {'':<14} {options}; {steps['steps']:,} steps of batch {steps['batch_size']}, rounded up to whole epochs")
+        print(f"  {'':<14} {steps['steps']:,} steps of batch {steps['batch_size']}, rounded up to whole epochs")
     print("\nDatasets (--dataset):")
     print(f"  {'digits':<14} scikit-learn 8x8 digits, 1,797 images, 10 classes (offline; train split 1,437)")
     for name, toy in datasets.TOY_SETS.items():
