@@ -65,8 +65,8 @@ GAUSSIAN1D = dict(data_shape=(1,), latent_dim=1, g_units=(5, 5), d_units=(10, 10
 GAUSSIAN1D_LEARNING_RATE = 1e-3  # as the `example1-gaussian1d` recipe (train/recipes.py)
 
 # Images, three kinds of row. (1) Each preset with its defaults and the budget `ganzoo train PRESET` gives it
-# (train.recipes.budget): what a user gets with no flag. `minibatch` builds the same model as `dcgan` on DCGAN
-# (tests/test_presets.py), so one row stands for both. (2) Each stabiliser alone on a plain 16-filter DCGAN
+# (train.recipes.budget): what a user gets with no flag. On images `vanilla`, `dcgan` and `minibatch` build the
+# same model with the same budget (tests/test_presets.py), so one row stands for the three. (2) Each stabiliser alone on a plain 16-filter DCGAN
 # (the dcgan preset without its three additions), all at the same --image-steps budget, beside the plain
 # DCGAN itself. (3) The combination the dcgan preset uses, at that same budget.
 PLAIN_DCGAN = {"backbone": "dcgan", "filters": 16, "minibatch_kernels": 0, "latent_code": 0, "ema_decay": 0}
@@ -80,8 +80,7 @@ def _image_row(preset, options=None, budget="steps", d_lr=None, g_lr=None):
 
 
 IMAGE_VARIANTS = {
-    "vanilla": _image_row("vanilla", budget="preset"),
-    "dcgan = minibatch": _image_row("dcgan", budget="preset"),
+    "vanilla = dcgan = minibatch": _image_row("vanilla", budget="preset"),
     "conditional": _image_row("conditional", budget="preset"),
     "plain DCGAN": _image_row("dcgan", PLAIN_DCGAN),
     "+ minibatch discrimination": _image_row("dcgan", {**PLAIN_DCGAN, "minibatch_kernels": 32}),
@@ -98,7 +97,13 @@ IMAGE_VARIANTS = {
     "minibatch + code + average (dcgan's defaults)": _image_row("dcgan"),
 }
 IMAGE_LEARNING_RATE = 2e-4  # `ganzoo train`'s default, Adam(beta_1=0.5)
-IMAGE_SEED = 0
+IMAGE_SEED = 0  # every row; --image-seeds adds other seeds of the preset rows, in files tagged _seedN
+PRESET_ROWS = tuple(name for name, row in IMAGE_VARIANTS.items() if row["budget"] == "preset")
+
+
+def seed_tag(seed):
+    """The suffix of a seed's image results and figures: none for IMAGE_SEED's full run."""
+    return "" if seed == IMAGE_SEED else f"_seed{seed}"
 IMAGE_DATASETS = {"mnist": SHARED_DATA / "mnist", "fashion_mnist": SHARED_DATA / "fashion_mnist"}
 
 PACGAN_NOTE = (
@@ -275,10 +280,13 @@ def _merged_toy_rows(payload):
 
 
 def _merged_image_rows(path, payload):
-    """`payload` with the rows of the last run of this dataset that it did not redo (same budget), in table order."""
+    """`payload` with the rows of the last run of this dataset that it did not redo (same budget), in table order;
+    rows of variants the benchmark no longer has (renamed or merged since) are dropped."""
     order = {variant: i for i, variant in enumerate(IMAGE_VARIANTS)}
-    return _merged_rows(path, payload, IMAGE_BUDGET_KEYS, lambda row: order.get(row["variant"], len(order)),
-                        same=("num_samples",))
+    merged = _merged_rows(path, payload, IMAGE_BUDGET_KEYS, lambda row: order.get(row["variant"], len(order)),
+                          same=("num_samples",))
+    rows = [row for row in merged["rows"] if row["variant"] in order or row["variant"] == REAL_ROW]
+    return {**merged, "rows": rows, "merged": any(row not in payload["rows"] for row in rows)}
 
 
 IMAGE_BUDGET_KEYS = ("steps", "batch_size", "seed")
@@ -444,8 +452,11 @@ def run_images(steps, batch_size, n, seed=IMAGE_SEED, datasets_=None, variants=N
     return payload()
 
 
+REAL_ROW = "real data (train subset)"
+
+
 def _real_row(dataset, baseline):
-    return {"dataset": dataset, "variant": "real data (train subset)", "generated": baseline}
+    return {"dataset": dataset, "variant": REAL_ROW, "generated": baseline}
 
 
 def inception_status():
@@ -542,7 +553,7 @@ def render():
             "",
         ]
     image_parts = sorted(
-        (key for key in parts if key.startswith("images_")),
+        (key for key in parts if key.startswith("images_") and parts[key]["budget"].get("seed", IMAGE_SEED) == IMAGE_SEED),
         key=lambda key: list(IMAGE_DATASETS).index(parts[key]["rows"][0]["dataset"])
         if parts[key]["rows"] and parts[key]["rows"][0]["dataset"] in IMAGE_DATASETS else 99,
     )
@@ -607,9 +618,51 @@ def render():
             lines += ["", "Why the rows that miss their target miss it:", "", *short]
         lines += ["", "The '+' rows and the combination row have no target: they train for the same "
                   f"{b['steps']:,} steps, under every preset's budget, to compare the stabilisers with each other."]
+    lines += _seed_summary(parts)
     lines.append("")
     files.write_text("\n".join(lines) + "\n", TABLE)
     print(f"wrote {TABLE}", flush=True)
+
+
+def _seed_summary(parts):
+    """The table of the preset rows over seeds (mean ± std, targets met), when a seed besides IMAGE_SEED ran."""
+    runs = {}  # (dataset, variant) -> {seed: (row, real data's metrics)}
+    for key, part in parts.items():
+        name = re.fullmatch(r"images_(.+?)(_seed[0-9]+)?", key)
+        if not name or name.group(1) not in IMAGE_DATASETS:
+            continue
+        real = next((row["generated"] for row in part["rows"] if "options" not in row), None)
+        for row in part["rows"]:
+            if row.get("budget") == "preset" and row["variant"] in IMAGE_VARIANTS and real:
+                runs.setdefault((row["dataset"], row["variant"]), {})[part["budget"]["seed"]] = (row, real)
+    if not any(len(seeds) > 1 for seeds in runs.values()):
+        return []
+    lines = [
+        "", "### Preset rows over seeds", "",
+        "Each preset row at its `ganzoo train` budget, once per seed (the seed of the weights, of the data order "
+        "and of the evaluated noise), as in the tables above; mean ± std over the seeds (population std), the classes "
+        "covered per seed, and in how many seeds the row meets its target.",
+        "",
+        "| dataset | model | seeds | classifier score | Frechet dist. (test) | class KL | classes covered | conditional acc. | target met |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    order = lambda item: (list(IMAGE_DATASETS).index(item[0][0]), list(IMAGE_VARIANTS).index(item[0][1]))
+    for (dataset, variant), seeds in sorted(runs.items(), key=order):
+        ordered = [seeds[seed] for seed in sorted(seeds)]
+        metrics = [row["generated"] for row, _ in ordered]
+
+        def stat(key, digits, scale=1.0):
+            values = np.array([m[key] for m in metrics], dtype="float64") * scale
+            return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
+
+        accuracy = f"{stat('conditional_accuracy', 1, 100)}%" if all("conditional_accuracy" in m for m in metrics) else "–"
+        met = sum(image_target(row, real).startswith("met") for row, real in ordered)
+        lines.append(
+            f"| {dataset} | {variant} | {', '.join(map(str, sorted(seeds)))} | {stat('classifier_score', 2)} | "
+            f"{stat('frechet_distance', 2)} | {stat('class_kl', 3)} | {', '.join(str(m['classes_covered']) for m in metrics)} | "
+            f"{accuracy} | {met} / {len(ordered)} |"
+        )
+    return lines
 
 
 def _compiled_text(budget):
@@ -631,14 +684,7 @@ TARGETS_TEXT = (
 
 # Why a preset row stays short of its target, printed under its table when it does (a row that misses with no
 # reason here says so). The evidence behind each is in the README's preset section.
-SHORT_OF_TARGET_REASONS = {
-    "vanilla": (
-        "the paper's MLP improves with steps but slowly: 7.67 / FD 19.0 at 19,677 steps and 8.24 / FD 10.3 at "
-        "46,850 (50 epochs, the `example2-mnist-mlp-dropout` recipe), against a budget of 6,559; BatchNorm in G, a "
-        "convolutional D, InfoGAN's code and the moving average did not close the gap at 3,000-20,000 steps, and "
-        "minibatch discrimination collapsed it. The convolutional presets meet the targets in that time"
-    ),
-}
+SHORT_OF_TARGET_REASONS = {}  # variant -> why; none misses at present (the MLP `vanilla` did, see the README)
 
 
 def image_target(row, real):
@@ -700,7 +746,7 @@ def worker_argvs(args):
               "--gaussian-steps", str(args.gaussian_steps), "--gaussian-batch", str(args.gaussian_batch),
               "--image-steps", str(args.image_steps), "--image-batch", str(args.image_batch),
               "--image-samples", str(args.image_samples), "--classifier-epochs", str(args.classifier_epochs),
-              "--image-tag", args.image_tag]
+              "--image-tag", args.image_tag, "--image-seeds", *map(str, args.image_seeds)]
     if args.toy_variants:
         budget += ["--toy-variants", *args.toy_variants]
     if args.image_variants:
@@ -742,7 +788,11 @@ def parser():
                         help="suffix for the results file and figures (e.g. _long for a second budget)")
     parser.add_argument("--image-datasets", nargs="+", choices=list(IMAGE_DATASETS),
                         help="image datasets (default all; each writes results/quality_images_<dataset>.json)")
-    parser.add_argument("--image-variants", nargs="+", choices=list(IMAGE_VARIANTS), help="image rows (default all)")
+    parser.add_argument("--image-variants", nargs="+", choices=list(IMAGE_VARIANTS),
+                        help=f"image rows (default: all at seed {IMAGE_SEED}, the preset rows at other seeds)")
+    parser.add_argument("--image-seeds", nargs="+", type=int, default=[IMAGE_SEED],
+                        help=f"image seeds, one after the other (default {IMAGE_SEED}); a seed other than {IMAGE_SEED} "
+                        "writes quality_images_<dataset>_seed<N>.json, summarised over seeds in the table")
     parser.add_argument("--only-missing", action="store_true",
                         help="image rows: run only those the dataset's results lack at this budget, keeping the rest")
     parser.add_argument("--jobs", type=int,
@@ -778,30 +828,31 @@ def main(argv=None):
         elif part == "gaussian1d":
             payload = run_gaussian1d(args.gaussian_steps, args.gaussian_batch)
         else:
-            for dataset in args.image_datasets or list(IMAGE_DATASETS):
+            for dataset, seed in [(d, s) for d in args.image_datasets or list(IMAGE_DATASETS) for s in args.image_seeds]:
                 start = time.time()
-                path = RESULTS / f"quality_images_{dataset}{args.image_tag}.json"
-                variants = args.image_variants
+                tag = args.image_tag + seed_tag(seed)
+                path = RESULTS / f"quality_images_{dataset}{tag}.json"
+                variants = args.image_variants or (None if seed == IMAGE_SEED else list(PRESET_ROWS))
                 if args.only_missing:
                     budget = {"num_samples": args.image_samples,
-                              "budget": {"steps": args.image_steps, "batch_size": args.image_batch, "seed": IMAGE_SEED}}
+                              "budget": {"steps": args.image_steps, "batch_size": args.image_batch, "seed": seed}}
                     variants = missing_image_rows(path, budget, variants)
-                    print(f"{dataset}: rows to run: {variants or 'none'}", flush=True)
+                    print(f"{dataset} seed {seed}: rows to run: {variants or 'none'}", flush=True)
                     if not variants:
                         continue
 
-                def save(payload, path=path, dataset=dataset, start=start, partial=bool(variants)):
+                def save(payload, path=path, part=f"images_{dataset}{tag}", start=start, partial=bool(variants)):
                     payload["machine"] = _machine()
                     payload["wall_seconds"] = round(time.time() - start, 1)
                     if partial:  # a partial rerun keeps the other rows of the last run
                         payload = _merged_image_rows(path, payload)
-                    _write(f"images_{dataset}{args.image_tag}", payload)
+                    _write(part, payload)
                     render()
 
                 run_images(
-                    args.image_steps, args.image_batch, args.image_samples,
+                    args.image_steps, args.image_batch, args.image_samples, seed=seed,
                     datasets_={dataset: IMAGE_DATASETS[dataset]}, variants=variants, on_row=save,
-                    classifier_epochs=args.classifier_epochs, tag=args.image_tag,
+                    classifier_epochs=args.classifier_epochs, tag=tag,
                 )
             continue
         payload["machine"] = _machine()
