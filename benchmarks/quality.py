@@ -66,9 +66,9 @@ GAUSSIAN1D_LEARNING_RATE = 1e-3  # as the `example1-gaussian1d` recipe (train/re
 
 # Images, three kinds of row. (1) Each preset with its defaults and the budget `ganzoo train PRESET` gives it
 # (train.recipes.budget): what a user gets with no flag. On images `vanilla`, `dcgan` and `minibatch` build the
-# same model with the same budget (tests/test_presets.py), so one row stands for the three. (2) Each stabiliser alone on a plain 16-filter DCGAN
-# (the dcgan preset without its three additions), all at the same --image-steps budget, beside the plain
-# DCGAN itself. (3) The combination the dcgan preset uses, at that same budget.
+# same model with the same budget (tests/test_presets.py), so one row stands for the three. (2) Each stabiliser
+# alone on a plain 16-filter DCGAN (the dcgan preset without its three additions), all at the same --image-steps
+# budget, beside the plain DCGAN itself. (3) The combination the dcgan preset uses, at that same budget.
 PLAIN_DCGAN = {"backbone": "dcgan", "filters": 16, "minibatch_kernels": 0, "latent_code": 0, "ema_decay": 0}
 DIFFAUGMENT_POLICY = "color,translation,cutout"
 
@@ -104,6 +104,8 @@ PRESET_ROWS = tuple(name for name, row in IMAGE_VARIANTS.items() if row["budget"
 def seed_tag(seed):
     """The suffix of a seed's image results and figures: none for IMAGE_SEED's full run."""
     return "" if seed == IMAGE_SEED else f"_seed{seed}"
+
+
 IMAGE_DATASETS = {"mnist": SHARED_DATA / "mnist", "fashion_mnist": SHARED_DATA / "fashion_mnist"}
 
 PACGAN_NOTE = (
@@ -631,7 +633,7 @@ def _seed_summary(parts):
         name = re.fullmatch(r"images_(.+?)(_seed[0-9]+)?", key)
         if not name or name.group(1) not in IMAGE_DATASETS:
             continue
-        real = next((row["generated"] for row in part["rows"] if "options" not in row), None)
+        real = next((row["generated"] for row in part["rows"] if row["variant"] == REAL_ROW), None)
         for row in part["rows"]:
             if row.get("budget") == "preset" and row["variant"] in IMAGE_VARIANTS and real:
                 runs.setdefault((row["dataset"], row["variant"]), {})[part["budget"]["seed"]] = (row, real)

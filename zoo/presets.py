@@ -11,8 +11,6 @@ from zoo.gan import GAN
 
 BACKBONES = ("mlp", "dcgan")
 
-# A preset's options; a nested dict under a backbone's name holds defaults that apply only on that
-# backbone (tuned for it), so `create("conditional", backbone="mlp")` does not inherit DCGAN settings.
 # What the three unconditional presets add to a 16-filter DCGAN: minibatch discrimination, InfoGAN's code and
 # the generator's moving average. Without all three it did not reach good MNIST samples in a 15-minute CPU
 # budget (benchmarks/quality.md), so on images the presets share them.
@@ -46,7 +44,7 @@ PRESETS = {
     "conditional": dict(backbone="dcgan", num_classes=10, dcgan=dict(filters=16, minibatch_kernels=32)),
     # Salimans et al. 2016: minibatch discrimination before D's output. On the DCGAN backbone (16
     # filters, B=32) it needs the dcgan preset's InfoGAN code and moving average to reach good samples,
-    # so on DCGAN the two presets coincide; on the MLP (B=100) it collapsed to one class.
+    # so on DCGAN it coincides with `dcgan` (and `vanilla`); on the MLP (B=100) it collapsed to one class.
     "minibatch": dict(backbone="dcgan", minibatch_kernels=100, dcgan=DCGAN_ADDITIONS),
 }
 
