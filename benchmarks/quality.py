@@ -645,8 +645,8 @@ def _seed_summary(parts):
         "and of the evaluated noise), as in the tables above; mean ± std over the seeds (population std), the classes "
         "covered per seed, and in how many seeds the row meets its target.",
         "",
-        "| dataset | model | seeds | classifier score | Frechet dist. (test) | class KL | classes covered | conditional acc. | target met |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| dataset | model | seeds | classifier score | Frechet dist. (test) | class KL | classes covered | conditional acc. | target met | samples |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     order = lambda item: (list(IMAGE_DATASETS).index(item[0][0]), list(IMAGE_VARIANTS).index(item[0][1]))
     for (dataset, variant), seeds in sorted(runs.items(), key=order):
@@ -659,10 +659,12 @@ def _seed_summary(parts):
 
         accuracy = f"{stat('conditional_accuracy', 1, 100)}%" if all("conditional_accuracy" in m for m in metrics) else "–"
         met = sum(image_target(row, real).startswith("met") for row, real in ordered)
+        grids = " ".join(f"[{seed}](figures/{pathlib.Path(seeds[seed][0]['figure']).name})"
+                         for seed in sorted(seeds) if "figure" in seeds[seed][0]) or "–"
         lines.append(
             f"| {dataset} | {variant} | {', '.join(map(str, sorted(seeds)))} | {stat('classifier_score', 2)} | "
             f"{stat('frechet_distance', 2)} | {stat('class_kl', 3)} | {', '.join(str(m['classes_covered']) for m in metrics)} | "
-            f"{accuracy} | {met} / {len(ordered)} |"
+            f"{accuracy} | {met} / {len(ordered)} | {grids} |"
         )
     return lines
 

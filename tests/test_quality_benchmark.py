@@ -246,10 +246,11 @@ def test_table_summarises_the_preset_rows_over_seeds(tmp_path, monkeypatch):
     for seed, score, fd in ((0, 9.0, 3.0), (1, 8.0, 6.0)):  # seed 1 misses: score < 8.5 and FD > 5
         payload = {"protocol": "x", "num_samples": 5000, "classifiers": {},
                    "budget": {"steps": 3000, "batch_size": 64, "learning_rate": 2e-4, "optimizer": "Adam", "seed": seed},
-                   "rows": [{**_row("mnist", score, fd, 0.01), "options": {}, "train_seconds": 1.0}, real]}
+                   "rows": [{**_row("mnist", score, fd, 0.01), "options": {}, "train_seconds": 1.0,
+                             "figure": f"benchmarks/figures/grid{seed}.png"}, real]}
         (quality.RESULTS / f"quality_images_mnist{quality.seed_tag(seed)}.json").write_text(json.dumps(payload))
     quality.render()
     table = quality.TABLE.read_text()
     assert table.count("### mnist") == 1  # the other seeds have no table of their own
     assert "### Preset rows over seeds" in table
-    assert "| mnist | vanilla = dcgan = minibatch | 0, 1 | 8.50 ± 0.50 | 4.50 ± 1.50 | 0.010 ± 0.000 | 10, 10 | – | 1 / 2 |" in table
+    assert "| mnist | vanilla = dcgan = minibatch | 0, 1 | 8.50 ± 0.50 | 4.50 ± 1.50 | 0.010 ± 0.000 | 10, 10 | – | 1 / 2 | [0](figures/grid0.png) [1](figures/grid1.png) |" in table
