@@ -285,10 +285,8 @@ def _merged_image_rows(path, payload):
     """`payload` with the rows of the last run of this dataset that it did not redo (same budget), in table order;
     rows of variants the benchmark no longer has (renamed or merged since) are dropped."""
     order = {variant: i for i, variant in enumerate(IMAGE_VARIANTS)}
-    merged = _merged_rows(path, payload, IMAGE_BUDGET_KEYS, lambda row: order.get(row["variant"], len(order)),
-                          same=("num_samples",))
-    rows = [row for row in merged["rows"] if row["variant"] in order or row["variant"] == REAL_ROW]
-    return {**merged, "rows": rows, "merged": any(row not in payload["rows"] for row in rows)}
+    return _merged_rows(path, payload, IMAGE_BUDGET_KEYS, lambda row: order.get(row["variant"], len(order)),
+                        same=("num_samples",), known={*IMAGE_VARIANTS, REAL_ROW})
 
 
 IMAGE_BUDGET_KEYS = ("steps", "batch_size", "seed")
@@ -312,15 +310,17 @@ def missing_image_rows(path, payload, variants=None):
     return [variant for variant in wanted if variant not in done]
 
 
-def _merged_rows(path, payload, budget_keys, sort_key, same=()):
-    """`payload` with the previous rows it did not redo, and `merged` saying whether any were kept (the table says so)."""
+def _merged_rows(path, payload, budget_keys, sort_key, same=(), known=None):
+    """`payload` with the previous rows it did not redo (only those whose variant is in `known`, when given), and
+    `merged` saying whether any were kept (the table says so)."""
     if not path.exists():
         return {**payload, "merged": False}
     previous = json.loads(path.read_text())
     if not _same_budget(previous, payload, budget_keys, same):
         return {**payload, "merged": False}
     redone = {(row["dataset"], row["variant"]) for row in payload["rows"]}
-    kept = [row for row in previous["rows"] if (row["dataset"], row["variant"]) not in redone]
+    kept = [row for row in previous["rows"] if (row["dataset"], row["variant"]) not in redone
+            and (known is None or row["variant"] in known)]
     return {**payload, "rows": sorted(kept + payload["rows"], key=sort_key), "merged": bool(kept)}
 
 
@@ -601,7 +601,7 @@ def render():
             "| model | steps | classifier score | Frechet dist. (test) | class KL | classes covered | conditional acc. | train time (s) | target | samples |",
             "|---|---|---|---|---|---|---|---|---|---|",
         ]
-        real = next((r["generated"] for r in images["rows"] if "options" not in r), None)
+        real = next((r["generated"] for r in images["rows"] if r["variant"] == REAL_ROW), None)
         short = []
         for row in images["rows"]:
             g = row["generated"]

@@ -20,8 +20,8 @@ from train.runner import RunSpec, train_run
 EPOCHS = 6
 ARGS = [
     "train", "vanilla", "--dataset", "digits", "--epochs", str(EPOCHS), "--batch-size", "32", "--seed", "11",
-    "--latent-dim", "16", "--option", "backbone=mlp", "--option", "g_units=64", "--option", "d_units=64", "--option", "ema_decay=0.9",
-    "--lr", "1e-3", "--quiet",
+    "--latent-dim", "16", "--option", "backbone=mlp", "--option", "g_units=64", "--option", "d_units=64",
+    "--option", "ema_decay=0.9", "--lr", "1e-3", "--quiet",
 ]
 COMMAND = [sys.executable, "-c", "import sys; from train.cli import main; sys.exit(main())", *ARGS]
 

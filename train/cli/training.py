@@ -91,9 +91,9 @@ def list_command(args):
     from zoo.presets import DESCRIPTIONS, PRESETS, preset_defaults
 
     print("Presets (ganzoo train PRESET; defaults, then the training budget without --epochs/--batch-size):")
+    text = lambda defaults: ", ".join(f"{key}={value}" for key, value in defaults.items())
     for name in sorted(PRESETS):
         print(f"  {name:<14} {DESCRIPTIONS.get(name, '')}")
-        text = lambda defaults: ", ".join(f"{key}={value}" for key, value in defaults.items())
         if PRESETS[name]["backbone"] == "auto":
             print(f"  {'':<14} on images: {text(preset_defaults(name, 'dcgan'))}")
             print(f"  {'':<14} on vectors and images the DCGAN cannot build: {text(preset_defaults(name, 'mlp'))}")
