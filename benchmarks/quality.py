@@ -639,11 +639,14 @@ def _seed_summary(parts):
                 runs.setdefault((row["dataset"], row["variant"]), {})[part["budget"]["seed"]] = (row, real)
     if not any(len(seeds) > 1 for seeds in runs.values()):
         return []
+    others = sorted({seed for seeds in runs.values() for seed in seeds} - {IMAGE_SEED})
     lines = [
         "", "### Preset rows over seeds", "",
         "Each preset row at its `ganzoo train` budget, once per seed (the seed of the weights, of the data order "
         "and of the evaluated noise), as in the tables above; mean ± std over the seeds (population std), the classes "
-        "covered per seed, and in how many seeds the row meets its target.",
+        "covered per seed, and in how many seeds the row meets its target. Seed 0 is the run of the tables above; "
+        f"other seeds come from `python -m benchmarks.quality --part images --image-seeds {' '.join(map(str, others))}`, "
+        "a command of their own unless the whole benchmark was run with `--image-seeds` (it then runs them too).",
         "",
         "| dataset | model | seeds | classifier score | Frechet dist. (test) | class KL | classes covered | conditional acc. | target met | samples |",
         "|---|---|---|---|---|---|---|---|---|---|",

@@ -253,4 +253,5 @@ def test_table_summarises_the_preset_rows_over_seeds(tmp_path, monkeypatch):
     table = quality.TABLE.read_text()
     assert table.count("### mnist") == 1  # the other seeds have no table of their own
     assert "### Preset rows over seeds" in table
+    assert "`python -m benchmarks.quality --part images --image-seeds 1`" in table  # how the other seeds ran
     assert "| mnist | vanilla = dcgan = minibatch | 0, 1 | 8.50 ± 0.50 | 4.50 ± 1.50 | 0.010 ± 0.000 | 10, 10 | – | 1 / 2 | [0](figures/grid0.png) [1](figures/grid1.png) |" in table
