@@ -551,7 +551,7 @@ def render():
             f"| generated | {g['mean']:.3f} | {g['std']:.3f} | {g['ks']:.3f} |",
             f"| real test sample ({r['num_samples']}) | {r['mean']:.3f} | {r['std']:.3f} | {r['ks']:.3f} |",
             "",
-            f"![gaussian1d](figures/{pathlib.Path(g1['figure']).name})",
+            f"![gaussian1d]({_figure_link(g1)})",
             "",
         ]
     image_parts = sorted(
@@ -606,7 +606,7 @@ def render():
         for row in images["rows"]:
             g = row["generated"]
             acc = f"{100 * g['conditional_accuracy']:.1f}%" if "conditional_accuracy" in g else "–"
-            fig = f"[grid](figures/{pathlib.Path(row['figure']).name})" if "figure" in row else "–"
+            fig = f"[grid]({_figure_link(row)})" if "figure" in row else "–"
             seconds = f"{row['train_seconds']:.0f}" if "train_seconds" in row else "–"
             steps = f"{row['steps']:,}" if "steps" in row else "–"
             target = image_target(row, real) if row.get("budget") == "preset" and real else "–"
@@ -624,6 +624,11 @@ def render():
     lines.append("")
     files.write_text("\n".join(lines) + "\n", TABLE)
     print(f"wrote {TABLE}", flush=True)
+
+
+def _figure_link(result):
+    """The link from the table to a result's figure (results record it relative to the repository)."""
+    return f"figures/{pathlib.Path(result['figure']).name}"
 
 
 def _seed_summary(parts):
@@ -662,7 +667,7 @@ def _seed_summary(parts):
 
         accuracy = f"{stat('conditional_accuracy', 1, 100)}%" if all("conditional_accuracy" in m for m in metrics) else "–"
         met = sum(image_target(row, real).startswith("met") for row, real in ordered)
-        grids = " ".join(f"[{seed}](figures/{pathlib.Path(seeds[seed][0]['figure']).name})"
+        grids = " ".join(f"[{seed}]({_figure_link(seeds[seed][0])})"
                          for seed in sorted(seeds) if "figure" in seeds[seed][0]) or "–"
         lines.append(
             f"| {dataset} | {variant} | {', '.join(map(str, sorted(seeds)))} | {stat('classifier_score', 2)} | "
