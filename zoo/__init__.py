@@ -10,10 +10,12 @@
 from zoo.augment import diff_augment, parse_policy
 from zoo.distribute import float32_copy, mixed_precision, set_mixed_precision, synchronize_batch_norm
 from zoo.gan import GAN, PRIORS
-from zoo.layers import LatentCode, MinibatchDiscrimination, Pack
+from zoo import optimizers
+from zoo.layers import CodeAndNoise, LatentCode, Maxout, MinibatchDiscrimination, Pack
 from zoo.losses import (
     LOSSES,
     auxiliary_classifier_loss,
+    continuous_code_loss,
     feature_matching_loss,
     hinge_discriminator_loss,
     hinge_generator_loss,
@@ -28,20 +30,27 @@ from zoo.losses import (
     wasserstein_generator_loss,
     wasserstein_gradient_penalty,
 )
-from zoo.presets import available, build_gan, create
+from zoo.optimizers import FlooredExponentialDecay, ScheduledMomentumSGD
+from zoo.presets import available, build_gan, create, describe
 from zoo.pretrained import load_pretrained, pretrained
 
 __all__ = [
     "GAN",
     "LOSSES",
     "PRIORS",
+    "CodeAndNoise",
+    "FlooredExponentialDecay",
     "LatentCode",
+    "Maxout",
     "MinibatchDiscrimination",
     "Pack",
+    "ScheduledMomentumSGD",
     "auxiliary_classifier_loss",
     "available",
     "build_gan",
+    "continuous_code_loss",
     "create",
+    "describe",
     "diff_augment",
     "feature_matching_loss",
     "float32_copy",
@@ -54,6 +63,7 @@ __all__ = [
     "minimax_generator_loss",
     "mixed_precision",
     "non_saturating_generator_loss",
+    "optimizers",
     "parse_policy",
     "pretrained",
     "r1_penalty",

@@ -10,6 +10,7 @@ batch (measured in benchmarks/training.py, the "input checks off" row).
 import logging
 import weakref
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -22,12 +23,22 @@ log = logging.getLogger("zoo")
 
 
 def output_range(generator):
-    """(low, high) of the generator's output activation: (-1, 1) for tanh, (0, 1) for sigmoid, None if unbounded."""
+    """(low, high) of the generator's output: its last activation's range ((-1, 1) for tanh, (0, 1) for
+    sigmoid) through any `Rescaling` after it (the papers' sigmoid generators end in one to [-1, 1]);
+    None if unbounded."""
+    scale, offset = 1.0, 0.0
     for layer in reversed(generator.layers):
+        if isinstance(layer, keras.layers.Rescaling):
+            scale, offset = scale * float(layer.scale), offset + scale * float(layer.offset)
+            continue
         activation = getattr(layer, "activation", None)
         if activation is None:
             continue
-        return RANGES.get(getattr(activation, "__name__", str(activation)))
+        bounds = RANGES.get(getattr(activation, "__name__", str(activation)))
+        if bounds is None:
+            return None
+        low, high = sorted(scale * bound + offset for bound in bounds)
+        return (low, high)
     return None
 
 

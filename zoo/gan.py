@@ -5,16 +5,11 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from zoo import augment, checks, layers, losses
+from zoo import augment, checks, layers, losses, optimizers
 from zoo.networks import checked_conditioning
 
 PRIORS = ("uniform", "normal")
 UPDATES = ("alternating", "reuse_fake", "fused")
-
-
-def _adam(learning_rate=None):
-    """The optimizer Radford et al. found stable for GANs: Adam, lr 2e-4, beta_1 0.5."""
-    return keras.optimizers.Adam(learning_rate=2e-4 if learning_rate is None else learning_rate, beta_1=0.5)
 
 
 def _loss_name(loss, generator_loss):
@@ -49,16 +44,18 @@ def _conditioning(conditioning, num_classes, discriminator):
     return conditioning
 
 
-def _check_latent_code(latent_code, generator, discriminator, num_classes, feature_matching):
+def _check_latent_code(latent_code, generator, discriminator, num_classes, feature_matching, continuous_codes=0):
     """InfoGAN's pieces are all there: an unconditional G that reads the code, and D's code head."""
     codes = [layer for layer in _layers_of(generator) if isinstance(layer, layers.LatentCode)]
     if num_classes is not None or feature_matching:
         raise ValueError("latent_code (InfoGAN) is for unconditional models without feature_matching.")
     if [layer.num_codes for layer in codes] != [latent_code]:
         raise ValueError(f"latent_code={latent_code} needs a generator with one LatentCode({latent_code}) layer.")
-    if len(discriminator.outputs) != 2 or discriminator.outputs[1].shape[-1] != latent_code:
+    width = latent_code + continuous_codes
+    if len(discriminator.outputs) != 2 or discriminator.outputs[1].shape[-1] != width:
         raise ValueError(
-            f"latent_code={latent_code} needs a discriminator with a second output of {latent_code} logits."
+            f"latent_code={latent_code} with {continuous_codes} continuous codes needs a discriminator with a second "
+            f"output of {width} values (the code's logits, then the continuous codes' means)."
         )
 
 
@@ -129,6 +126,19 @@ class GAN(keras.Model):
             it from z (`zoo.LatentCode`), D's second output ("code" head) reads it back from G(z),
             and both players add `code_weight` times that cross-entropy to their losses.
         code_weight: lambda, the weight of the code term.
+        continuous_codes: InfoGAN's continuous codes (needs `latent_code`): z's entries K .. K + C - 1, which
+            D's code head predicts after the categorical logits; their term is the Gaussian negative
+            log-likelihood with unit variance (the paper's fixed-std Q), 0.5 * (c - mu)^2 summed over
+            the codes, also weighted by `code_weight`.
+        d_loss_scale: a factor on D's adversarial loss: Goodfellow et al.'s code minimised 0.5 * (the
+            cross-entropy on real + on fake), which with SGD halves D's step.
+        default_optimizer: the optimizer spec (`zoo.optimizers.make`) `compile()` gives each player when
+            it is given none: the paper's (SGD with pylearn2's schedules for Goodfellow et al., RMSprop
+            for WGAN, ...); None: Adam(2e-4, beta_1=0.5) as in DCGAN.
+        output_bias_from_data: start the bias of G's "sigmoid_output" layer at the logits of the training
+            data's mean pixels (pylearn2's `init_sigmoid_bias_from_marginals`), on the first `fit`.
+        clip_value: WGAN's weight clipping (Arjovsky et al. 2017): after every D update each of D's
+            trainable weights is clipped to [-c, c]; None or 0: off.
         **kwargs: passed to `keras.Model`.
     """
 
@@ -153,11 +163,16 @@ class GAN(keras.Model):
         generator_loss=None,
         latent_code=None,
         code_weight=1.0,
+        default_optimizer=None,
+        output_bias_from_data=False,
+        clip_value=None,
+        continuous_codes=0,
+        d_loss_scale=1.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
         loss = _loss_name(loss, generator_loss)
-        d_steps = (5 if loss == "wasserstein_gp" else 1) if d_steps is None else int(d_steps)
+        d_steps = (5 if loss in losses.WASSERSTEIN_LOSSES else 1) if d_steps is None else int(d_steps)
         conditioning = _conditioning(conditioning, num_classes, discriminator)
         if prior not in PRIORS:
             raise ValueError(f"Unknown prior {prior!r}; choose one of {PRIORS}.")
@@ -173,6 +188,10 @@ class GAN(keras.Model):
             raise ValueError(f"label_smoothing smooths D's probability targets; loss={loss!r} has none.")
         if float(r1_weight) < 0 or float(gp_weight) < 0:
             raise ValueError(f"penalty weights must be non-negative, got r1_weight={r1_weight}, gp_weight={gp_weight}.")
+        if clip_value is not None and float(clip_value) < 0:
+            raise ValueError(f"clip_value must be non-negative (0 or None: off), got {clip_value}.")
+        if output_bias_from_data and "sigmoid_output" not in {layer.name for layer in generator.layers}:
+            raise ValueError("output_bias_from_data needs a generator with a 'sigmoid_output' layer.")
         if ema_decay is not None and not 0.0 <= float(ema_decay) < 1.0:
             raise ValueError(f"ema_decay must be in [0, 1) (0 or None: off), got {ema_decay}.")
         if loss == "wasserstein_gp" and any(
@@ -185,8 +204,13 @@ class GAN(keras.Model):
         if feature_matching and conditioning == "acgan":
             raise ValueError("feature_matching replaces G's loss, which would drop AC-GAN's class term; use one.")
         latent_code = int(latent_code or 0)
+        continuous_codes = int(continuous_codes or 0)
+        if continuous_codes and not latent_code:
+            raise ValueError("continuous_codes (InfoGAN) come with a categorical code: set latent_code too.")
         if latent_code:
-            _check_latent_code(latent_code, generator, discriminator, num_classes, feature_matching)
+            _check_latent_code(latent_code, generator, discriminator, num_classes, feature_matching, continuous_codes)
+        if not float(d_loss_scale) > 0:
+            raise ValueError(f"d_loss_scale must be positive, got {d_loss_scale}.")
         conditional_inputs = len(generator.inputs) == 2
         if conditional_inputs != (num_classes is not None):
             raise ValueError(
@@ -212,7 +236,13 @@ class GAN(keras.Model):
             raise ValueError(f"diffaugment transforms images (H, W, C); this GAN generates {self.data_shape}.")
         self.conditioning = conditioning
         self.latent_code = latent_code or None
+        self.continuous_codes = continuous_codes
+        self.d_loss_scale = float(d_loss_scale)
         self.code_weight = float(code_weight)
+        self.default_optimizer = optimizers.checked_spec(default_optimizer)
+        self.output_bias_from_data = bool(output_bias_from_data)
+        self.clip_value = float(clip_value) if clip_value else None
+        self._output_bias_set = False
         self.seed_generator = keras.random.SeedGenerator(seed)
         if self.feature_matching:
             # A view of D that also returns its penultimate features; it shares D's layers and weights.
@@ -244,6 +274,11 @@ class GAN(keras.Model):
         return tuple(int(d) for d in self.generator.outputs[0].shape[1:])
 
     @property
+    def value_range(self):
+        """(low, high) of the samples G makes: (-1, 1) for images, None for unbounded vectors."""
+        return checks.output_range(self.generator)
+
+    @property
     def conditional(self):
         return self.num_classes is not None
 
@@ -269,7 +304,7 @@ class GAN(keras.Model):
         self, d_optimizer=None, g_optimizer=None, jit_compile=False, d_learning_rate=None, g_learning_rate=None,
         **kwargs,
     ):
-        """Set the two optimizers (default: Adam(2e-4, beta_1=0.5) each, as in DCGAN).
+        """Set the two optimizers (default: the model's `default_optimizer`, else Adam(2e-4, beta_1=0.5) as in DCGAN).
 
         `d_learning_rate` / `g_learning_rate` set the default Adam's rate for one side: the two
         time-scale update rule (TTUR, Heusel et al. 2017) gives D a faster rate than G, e.g. 4e-4
@@ -285,7 +320,11 @@ class GAN(keras.Model):
         self.g_optimizer = self._prepared(g_optimizer, g_learning_rate, self.generator)
 
     def _prepared(self, optimizer, learning_rate, network):
-        optimizer = _adam(learning_rate) if optimizer is None else keras.optimizers.get(optimizer)
+        if optimizer is None:
+            side = "d" if network is self.discriminator else "g"
+            optimizer = optimizers.make(self.default_optimizer, side, learning_rate)
+        else:
+            optimizer = keras.optimizers.get(optimizer)
         if self.dtype_policy.name == "mixed_float16" and not isinstance(
             optimizer, keras.optimizers.LossScaleOptimizer
         ):
@@ -332,6 +371,11 @@ class GAN(keras.Model):
             "conditioning": self.conditioning,
             "latent_code": self.latent_code,
             "code_weight": self.code_weight,
+            "continuous_codes": self.continuous_codes,
+            "d_loss_scale": self.d_loss_scale,
+            "default_optimizer": self.default_optimizer,
+            "output_bias_from_data": self.output_bias_from_data,
+            "clip_value": self.clip_value,
         }
 
     @classmethod
@@ -440,6 +484,10 @@ class GAN(keras.Model):
         self._check_training_data(x, y)
         if check_data:
             x, y = self._checked_data(x, y)
+        if self.output_bias_from_data and not self._output_bias_set and self.compiled and (
+            int(self.g_optimizer.iterations.numpy()) == 0
+        ):
+            self.set_output_bias_from(x)
         if isinstance(x, tf.data.Dataset) and not args:
             kwargs.setdefault("shuffle", False)  # a dataset shuffles itself; Keras warns on the default True
         try:
@@ -449,6 +497,29 @@ class GAN(keras.Model):
                 message = error.message.split("ganzoo:")[1].split("\n")[0].split("] [")[0].replace("\\'", "'").strip()
                 raise ValueError(message) from None
             raise
+
+    def set_output_bias_from(self, data, max_batches=600):
+        """Start G's sigmoid layer at the data's pixel marginals: bias = logit(mean pixel in [0, 1]), the mean
+        clipped to [1e-7, 1 - 1e-7] (pylearn2's `init_sigmoid_bias_from_marginals`).
+
+        Args:
+            data: an array of samples in [-1, 1], or a dataset of them (or of (samples, labels));
+                of a dataset, the first `max_batches` batches are read.
+        """
+        if isinstance(data, tf.data.Dataset):
+            total, count = 0.0, 0
+            for batch in data.take(max_batches):
+                samples = batch[0] if isinstance(batch, (tuple, list)) else batch
+                samples = np.asarray(samples, dtype="float64")
+                total, count = total + samples.sum(axis=0), count + len(samples)
+            mean = total / max(count, 1)
+        else:
+            samples = np.asarray(data)
+            mean = samples.mean(axis=0, dtype="float64") if samples.dtype != np.uint8 else samples.mean(axis=0) / 127.5 - 1
+        pixels = np.clip((np.reshape(mean, -1) + 1.0) / 2.0, 1e-7, 1.0 - 1e-7)
+        bias = self.generator.get_layer("sigmoid_output").bias
+        bias.assign(np.reshape(np.log(pixels / (1.0 - pixels)), bias.shape).astype("float32"))
+        self._output_bias_set = True
 
     def _checked_data(self, x, y):
         """(x, y) checked: arrays here, once; a dataset in its input pipeline (XLA drops asserts in train_step)."""
@@ -544,6 +615,7 @@ class GAN(keras.Model):
             g_loss, fake_logits = self._generator_loss(real, fake, labels, fake_judgement=fake_judgement, codes=codes)
         # Both gradients come from the forward pass above, so applying D's first does not change G's.
         self._apply(self.d_optimizer, d_tape, d_loss, self.discriminator.trainable_variables, share)
+        self._clip_discriminator()
         self._apply(self.g_optimizer, g_tape, g_loss, self.generator.trainable_variables, share)
         return d_loss, g_loss, real_logits, fake_logits
 
@@ -551,7 +623,15 @@ class GAN(keras.Model):
         with tf.GradientTape() as tape:
             d_loss, real_logits, _ = self._discriminator_loss(real, fake, labels, codes)
         self._apply(self.d_optimizer, tape, d_loss, self.discriminator.trainable_variables, share)
+        self._clip_discriminator()
         return d_loss, real_logits
+
+    def _clip_discriminator(self):
+        """WGAN (Arjovsky et al. 2017): D's weights back into [-c, c] after each of its updates, which keeps
+        the critic K-Lipschitz for some K."""
+        if self.clip_value:
+            for variable in self.discriminator.trainable_variables:
+                variable.assign(ops.clip(variable, -self.clip_value, self.clip_value))
 
     def _discriminator_loss(self, real, fake, labels, codes=None):
         """D's loss with its penalties and class (or code) term; D's logits on real, and its (logits,
@@ -564,6 +644,7 @@ class GAN(keras.Model):
             d_loss = discriminator_loss(real_logits, fake_logits, self.label_smoothing)
         else:
             d_loss = discriminator_loss(real_logits, fake_logits)
+        d_loss = self.d_loss_scale * d_loss
         if self.loss == "wasserstein_gp":
             # Penalised on random points between real and fake samples, alpha ~ U(0, 1) per sample.
             alpha_shape = (ops.shape(real)[0],) + (1,) * (len(real.shape) - 1)
@@ -578,8 +659,8 @@ class GAN(keras.Model):
             self._track_accuracy(self.class_accuracy_tracker, real_classes, labels)
         if self.latent_code:
             # Q (D's code head) learns to read the code back from the fakes; real data has no code.
-            d_loss += self.code_weight * losses.auxiliary_classifier_loss(codes, fake_classes)
-            self._track_accuracy(self.code_accuracy_tracker, fake_classes, codes)
+            d_loss += self.code_weight * self._code_loss(codes, fake_classes)
+            self._track_accuracy(self.code_accuracy_tracker, fake_classes[:, : self.latent_code], self._code_indices(codes))
         return d_loss, real_logits, (fake_logits, fake_classes)
 
     @staticmethod
@@ -605,7 +686,7 @@ class GAN(keras.Model):
         if self.conditioning == "acgan":
             g_loss += losses.auxiliary_classifier_loss(labels, fake_classes)
         if self.latent_code:  # InfoGAN: G makes its code readable (the mutual information's lower bound)
-            g_loss += self.code_weight * losses.auxiliary_classifier_loss(codes, fake_classes)
+            g_loss += self.code_weight * self._code_loss(codes, fake_classes)
         return g_loss, fake_logits
 
     def _update_ema(self):
@@ -636,8 +717,22 @@ class GAN(keras.Model):
         return self.generator(inputs, training=True)
 
     def _codes(self, z):
-        """The InfoGAN code each row of z carries (what `LatentCode` reads), or None when off."""
-        return layers.latent_code_indices(z, self.latent_code) if self.latent_code else None
+        """The noise rows that carry InfoGAN's codes (what `LatentCode` reads), or None when off."""
+        return z if self.latent_code else None
+
+    def _code_indices(self, z):
+        return layers.latent_code_indices(z, self.latent_code)
+
+    def _code_loss(self, z, code_outputs):
+        """InfoGAN's L_I (negated): the categorical code's cross-entropy, plus for the continuous codes the
+        Gaussian negative log-likelihood with unit variance, 0.5 * (c - mu)^2 summed over codes (its constant
+        dropped). Both players minimise it."""
+        k = self.latent_code
+        loss = losses.auxiliary_classifier_loss(self._code_indices(z), code_outputs[:, :k])
+        if self.continuous_codes:
+            codes = ops.cast(z[:, k : k + self.continuous_codes], "float32")
+            loss += losses.continuous_code_loss(codes, code_outputs[:, k:])
+        return loss
 
     def _augment(self, samples):
         """DiffAugment (when on), drawn afresh for every batch D sees."""

@@ -133,3 +133,70 @@ class LatentCode(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "num_codes": self.num_codes}
+
+
+@keras.saving.register_keras_serializable(package="ganzoo")
+class Maxout(keras.layers.Layer):
+    """A maxout layer (Goodfellow et al. 2013): `units` outputs, each the max of `pieces` affine pieces.
+
+    The discriminator of Goodfellow et al. 2014 and of Mirza & Osindero 2014 is built of these
+    (pylearn2's `Maxout` with `num_units`, `num_pieces`); piece p of unit u is column u * pieces + p,
+    as pylearn2 lays them out.
+
+    Args:
+        units: outputs of the layer.
+        pieces: affine pieces each output is the max of.
+        kernel_initializer, bias_initializer: as for `keras.layers.Dense`.
+        **kwargs: passed to `keras.layers.Layer` (e.g. name, dtype).
+    """
+
+    def __init__(self, units, pieces, kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.pieces = int(pieces)
+        if self.units < 1 or self.pieces < 1:
+            raise ValueError(f"Maxout needs positive units and pieces, got {units} and {pieces}.")
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+
+    def build(self, input_shape):
+        width = self.units * self.pieces
+        self.kernel = self.add_weight(name="kernel", shape=(input_shape[-1], width), initializer=self.kernel_initializer)
+        self.bias = self.add_weight(name="bias", shape=(width,), initializer=self.bias_initializer)
+
+    def call(self, inputs):
+        pieces = ops.matmul(inputs, self.kernel) + self.bias
+        return ops.max(ops.reshape(pieces, (-1, self.units, self.pieces)), axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "pieces": self.pieces,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+        }
+
+
+@keras.saving.register_keras_serializable(package="ganzoo")
+class CodeAndNoise(LatentCode):
+    """InfoGAN's generator input (Chen et al. 2016) made from z alone: [one-hot c, z[:, K:]].
+
+    The categorical code c is read from z's first K entries as `LatentCode` reads it, and replaces them,
+    so the generator sees exactly the paper's input: K one-hot values, then the rest of z, whose first
+    `continuous_codes` entries (U(-1, 1) under the uniform prior) are the continuous codes and whose
+    remaining entries are the noise. The output has z's width.
+
+    Args:
+        num_codes: K, the values of the categorical code.
+        **kwargs: passed to `keras.layers.Layer` (e.g. name, dtype).
+    """
+
+    def call(self, z):
+        return ops.concatenate([super().call(z), z[:, self.num_codes :]], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)

@@ -149,6 +149,17 @@ def auxiliary_classifier_loss(labels, class_logits):
     return ops.mean(ops.sparse_categorical_crossentropy(labels, class_logits, from_logits=True))
 
 
+def continuous_code_loss(codes, predicted_means):
+    """InfoGAN's continuous-code term (Chen et al. 2016): the negative log-likelihood of the codes under Q's
+    unit-variance Gaussian, 0.5 * ||c - mu||^2 per sample (its constant dropped), averaged over the batch.
+
+    Args:
+        codes: the continuous codes G was given, shape (batch, C).
+        predicted_means: Q's means for them, shape (batch, C).
+    """
+    return 0.5 * ops.mean(ops.sum(ops.square(codes - predicted_means), axis=-1))
+
+
 def feature_matching_loss(real_features, fake_features):
     """||E f(x) - E f(G(z))||^2 over an intermediate discriminator layer f (Salimans et al. 2016, section 3.1).
 
@@ -165,8 +176,11 @@ LOSSES = {
     "non_saturating": (minimax_discriminator_loss, non_saturating_generator_loss),
     "minimax": (minimax_discriminator_loss, minimax_generator_loss),
     "hinge": (hinge_discriminator_loss, hinge_generator_loss),
+    "wasserstein": (wasserstein_discriminator_loss, wasserstein_generator_loss),  # with weight clipping (WGAN)
     "wasserstein_gp": (wasserstein_discriminator_loss, wasserstein_generator_loss),
     "least_squares": (least_squares_discriminator_loss, least_squares_generator_loss),
 }
 CROSS_ENTROPY_LOSSES = ("non_saturating", "minimax")
+WASSERSTEIN_LOSSES = ("wasserstein", "wasserstein_gp")
+"""The critic losses, which train D 5 times per G step by default (Arjovsky et al.; Gulrajani et al.)."""
 """The losses on D's probability, the only ones label smoothing applies to."""

@@ -17,7 +17,7 @@ import math
 import keras
 from keras import layers
 
-from zoo.layers import LatentCode, MinibatchDiscrimination, Pack
+from zoo.layers import CodeAndNoise, LatentCode, Maxout, MinibatchDiscrimination, Pack
 
 LABEL_EMBEDDING_DIM = 50
 CONDITIONINGS = ("concat", "projection", "acgan")
@@ -49,6 +49,12 @@ def _generator_inputs(latent_dim, num_classes, latent_code=0):
         return z, z
     label = _label_input()
     return [z, label], layers.Concatenate()([z, layers.Embedding(num_classes, LABEL_EMBEDDING_DIM)(label)])
+
+
+def _one_hot_label(num_classes, name):
+    """The int label as a one-hot vector, as Mirza & Osindero fed it (a Dense layer on it is a per-class bias)."""
+    label = _label_input()
+    return label, layers.CategoryEncoding(num_classes, output_mode="one_hot", name=name)(label)
 
 
 def _weight_layer(layer_class, *args, spectral_norm=False, name=None, **kwargs):
@@ -178,19 +184,25 @@ def dcgan_upsamplings(image_shape):
     return steps
 
 
-def dcgan_generator(image_shape, latent_dim, filters=64, num_classes=None, name="generator", latent_code=0):
+def dcgan_generator(
+    image_shape, latent_dim, filters=64, num_classes=None, name="generator", latent_code=0, stride1_layers=0
+):
     """Radford et al. 2015: project z, then fractionally-strided convolutions with BatchNorm and ReLU, tanh out.
 
-    Widths halve as the maps double: for 28x28, 7x7x256 -> 7x7x128 -> 14x14x64 -> 28x28xC.
+    Widths halve as the maps double and `filters` is the last hidden width: the paper's 64x64 generator
+    (filters=128) is 4x4x1024 -> 8x8x512 -> 16x16x256 -> 32x32x128 -> 64x64xC; at 28x28 it is
+    7x7x256 -> 14x14x128 -> 28x28xC. `stride1_layers` adds stride-1 transposed convolutions right after
+    the projection (the zoo's earlier generator had one: 7x7x256 -> 7x7x128 -> 14x14x64 -> 28x28xC at
+    filters=64), each doubling the projection's width.
     """
     steps = dcgan_upsamplings(image_shape)
     side = image_shape[0] // 2**steps
     inputs, h = _generator_inputs(latent_dim, num_classes, latent_code)
-    width = filters * 2**steps
+    width = filters * 2 ** (steps - 1 + int(stride1_layers))
     h = layers.Dense(side * side * width, use_bias=False, kernel_initializer=_init())(h)
     h = layers.Reshape((side, side, width))(h)
     h = layers.ReLU()(layers.BatchNormalization()(h))
-    strides = [1] + [2] * (steps - 1)
+    strides = [1] * int(stride1_layers) + [2] * (steps - 1)
     for stride in strides:
         width //= 2
         h = layers.Conv2DTranspose(
@@ -246,3 +258,318 @@ def dcgan_discriminator(
         h, label, num_classes, conditioning, minibatch_kernels, minibatch_dim, spectral_norm, latent_code
     )
     return keras.Model(inputs, outputs, name=name)
+
+
+# --------------------------------------------------------------------------- maxout MLPs (Goodfellow et al. 2014)
+# The zoo's images live in [-1, 1]; these papers' networks saw pixels in [0, 1]. Their generator ends in
+# the paper's sigmoid, then a fixed affine map to [-1, 1]; their discriminator starts with the inverse
+# map, so each network computes what the paper's did on the paper's pixels (and dropout zeroes [0, 1] pixels).
+
+
+def _uniform(init_range):
+    """pylearn2's `irange`: weights from U(-r, r)."""
+    return keras.initializers.RandomUniform(-init_range, init_range)
+
+
+def maxout_generator(
+    data_shape,
+    latent_dim,
+    units=(1200, 1200),
+    num_classes=None,
+    branch_units=None,
+    dropout=0.0,
+    init_range=0.05,
+    noise_range=None,
+    name="generator",
+):
+    """Goodfellow et al.'s MNIST generator: z -> ReLU layers -> sigmoid pixels (rescaled to [-1, 1]).
+
+    Conditional (Mirza & Osindero 2014): z and the one-hot label each go through their own ReLU layer
+    (`branch_units` = (z's width, the label's width), e.g. (200, 1000)), joined, then `units`.
+    The sigmoid layer is named "sigmoid_output": its bias can start at the data's pixel marginals, as
+    pylearn2's `init_sigmoid_bias_from_marginals` did (`GAN(output_bias_from_data=True)`).
+
+    Args:
+        data_shape: one sample's shape; images are flattened, so any size works.
+        latent_dim: size of z.
+        units: ReLU widths after the join.
+        num_classes: classes of a conditional generator, None for unconditional.
+        branch_units: (z branch, label branch) widths of a conditional generator; None: join z and
+            the one-hot label directly.
+        dropout: rate after every ReLU layer (Mirza & Osindero applied 0.5 to G as well).
+        init_range: r of the U(-r, r) weight initialisation.
+        noise_range: the paper's noise interval (low, high), onto which the zoo's U(-1, 1) z is mapped
+            by a fixed layer: (-sqrt 3, sqrt 3) for Goodfellow et al., (0, 1) for Mirza & Osindero.
+    """
+    init = _uniform(init_range)
+
+    def dense(h, width):
+        h = layers.Dense(width, activation="relu", kernel_initializer=init)(h)
+        return layers.Dropout(dropout)(h) if dropout else h
+
+    z = keras.Input(shape=(latent_dim,), name="z")
+    inputs = z
+    h = noise = _noise_from_prior(z, noise_range)
+    if num_classes is not None:
+        label, one_hot = _one_hot_label(num_classes, "label_one_hot")
+        inputs = [z, label]
+        if branch_units:
+            z_units, label_units = branch_units
+            h = layers.Concatenate()([dense(noise, z_units), dense(one_hot, label_units)])
+        else:
+            h = layers.Concatenate()([noise, one_hot])
+    for width in units:
+        h = dense(h, width)
+    h = layers.Dense(math.prod(data_shape), activation="sigmoid", kernel_initializer=init, name="sigmoid_output")(h)
+    return keras.Model(inputs, _zoo_pixels(h, data_shape), name=name)
+
+
+def maxout_discriminator(
+    data_shape,
+    units=(240, 240),
+    pieces=(5, 5),
+    num_classes=None,
+    branch_units=None,
+    branch_pieces=None,
+    input_dropout=0.2,
+    dropout=0.5,
+    init_range=0.005,
+    minibatch_kernels=0,
+    minibatch_dim=5,
+    name="discriminator",
+):
+    """Goodfellow et al.'s MNIST discriminator: maxout layers with dropout, one logit.
+
+    Dropout as pylearn2's `include_prob`s: `input_dropout` on the pixels (keep 0.8), `dropout` on every
+    maxout layer's output (keep 0.5), inverted (scaled at training time) as pylearn2 scaled it.
+    Conditional (Mirza & Osindero 2014): the pixels and the one-hot label each go through their own
+    maxout layer (`branch_units` (240, 50), `branch_pieces` (5, 5)), joined, then `units` / `pieces`
+    ((240,), (4,)). The last maxout layer is named "features".
+
+    Args:
+        data_shape: one sample's shape (flattened).
+        units, pieces: maxout widths and pieces after the join (or from the pixels when unconditional).
+        num_classes: classes of a conditional discriminator, None for unconditional.
+        branch_units, branch_pieces: (pixels, label) maxout widths and pieces of a conditional one.
+        input_dropout: dropout rate on the pixels.
+        dropout: dropout rate after every maxout layer.
+        init_range: r of the U(-r, r) weight initialisation.
+        minibatch_kernels, minibatch_dim: minibatch discrimination after "features" (0: off).
+    """
+    if len(units) != len(pieces) or not units:
+        raise ValueError(f"units and pieces must be non-empty and of one length, got {units} and {pieces}.")
+    init = _uniform(init_range)
+    x = keras.Input(shape=tuple(data_shape), name="samples")
+    inputs = x
+    h = layers.Flatten()(_paper_pixels(x))
+    if input_dropout:
+        h = layers.Dropout(input_dropout)(h)
+
+    def maxout(h, width, piece_count, layer_name=None):
+        h = Maxout(width, piece_count, kernel_initializer=init, name=layer_name)(h)
+        return h, (layers.Dropout(dropout)(h) if dropout else h)
+
+    if num_classes is not None:
+        label, one_hot = _one_hot_label(num_classes, "label_one_hot")
+        inputs = [x, label]
+        if branch_units:
+            (x_units, label_units), (x_pieces, label_pieces) = branch_units, branch_pieces
+            _, h = maxout(h, x_units, x_pieces)
+            _, one_hot = maxout(one_hot, label_units, label_pieces)
+        h = layers.Concatenate()([h, one_hot])
+    for i, (width, piece_count) in enumerate(zip(units, pieces)):
+        features, h = maxout(h, width, piece_count, "features" if i == len(units) - 1 else None)
+    if minibatch_kernels:
+        h = MinibatchDiscrimination(minibatch_kernels, minibatch_dim, name="minibatch")(h)
+    logits = layers.Dense(1, kernel_initializer=init, name="logits")(h)
+    return keras.Model(inputs, logits, name=name)
+
+
+def _paper_pixels(x):
+    """The zoo's [-1, 1] images as the [0, 1] pixels the papers' sigmoid-output models were trained on."""
+    return layers.Rescaling(0.5, offset=0.5, name="to_unit_pixels")(x)
+
+
+def _zoo_pixels(h, data_shape):
+    """A sigmoid generator's [0, 1] output as the zoo's [-1, 1] images, the last layer "samples"."""
+    if tuple(h.shape[1:]) != tuple(data_shape):
+        h = layers.Reshape(tuple(data_shape))(h)
+    return layers.Rescaling(2.0, offset=-1.0, name="samples")(h)
+
+
+def _noise_from_prior(z, noise_range):
+    """z ~ U(-1, 1) mapped onto the paper's own noise interval (low, high); None keeps it."""
+    if noise_range is None:
+        return z
+    low, high = (float(v) for v in noise_range)
+    return layers.Rescaling((high - low) / 2.0, offset=(high + low) / 2.0, name="paper_noise")(z)
+
+
+def _side_over(image_shape, factor, family):
+    if len(image_shape) != 3 or image_shape[0] != image_shape[1] or image_shape[0] % factor:
+        raise ValueError(
+            f"the {family} networks need square images whose side is a multiple of {factor}, got {tuple(image_shape)}."
+        )
+    return image_shape[0] // factor
+
+
+# --------------------------------------------------------------------------- Salimans et al. 2016 (improved-gan)
+
+
+def improved_gan_generator(data_shape, latent_dim, units=(500, 500), name="generator"):
+    """Salimans et al.'s MNIST generator (openai/improved-gan, train_mnist_feature_matching.py): U(0, 1) noise ->
+    softplus 500 -> softplus 500, each with BatchNorm (shift only) -> sigmoid pixels. Their output layer is
+    weight-normalised; this one is a plain Dense layer."""
+    z = keras.Input(shape=(latent_dim,), name="z")
+    h = _noise_from_prior(z, (0.0, 1.0))
+    for width in units:
+        h = layers.Dense(width, activation="softplus", use_bias=False)(h)
+        h = layers.BatchNormalization(scale=False)(h)
+    h = layers.Dense(math.prod(data_shape), activation="sigmoid", name="sigmoid_output")(h)
+    return keras.Model(z, _zoo_pixels(h, data_shape), name=name)
+
+
+def improved_gan_discriminator(
+    data_shape, units=(1000, 500, 250, 250, 250), input_noise=0.3, hidden_noise=0.5, minibatch_kernels=100,
+    minibatch_dim=5, name="discriminator",
+):
+    """Salimans et al.'s MNIST discriminator: Gaussian noise (std 0.3) on the [0, 1] pixels, then ReLU layers
+    1000-500-250-250-250 each followed by Gaussian noise (std 0.5), minibatch discrimination (B kernels of
+    dimension C) and one logit. Their layers are weight-normalised with a data-dependent initialisation;
+    these are plain Dense layers."""
+    x = keras.Input(shape=tuple(data_shape), name="samples")
+    h = layers.GaussianNoise(input_noise)(layers.Flatten()(_paper_pixels(x)))
+    for i, width in enumerate(units):
+        h = layers.Dense(width, activation="relu", name="features" if i == len(units) - 1 else None)(h)
+        h = layers.GaussianNoise(hidden_noise)(h)
+    if minibatch_kernels:
+        h = MinibatchDiscrimination(minibatch_kernels, minibatch_dim, name="minibatch")(h)
+    return keras.Model(x, layers.Dense(1, name="logits")(h), name=name)
+
+
+# --------------------------------------------------------------------------- InfoGAN (Chen et al. 2016) and LSGAN (Mao et al. 2017)
+# Both papers' smallest networks are one shape: fully connected layers into a 1/4-size map, two stride-2
+# transposed convolutions to sigmoid pixels; D two stride-2 convolutions and a fully connected layer.
+
+
+def conv_fc_generator(
+    data_shape, latent_dim, dense_units=(1024,), base_filters=128, filters=(64,), kernel_size=4, latent_code=0,
+    name="generator",
+):
+    """z -> FC `dense_units` -> FC (side/4)^2 x `base_filters` -> transposed convolutions `filters` -> sigmoid,
+    BatchNorm and ReLU after every hidden layer. InfoGAN's MNIST G: dense (1024,), base 128, filters (64,),
+    kernel 4, with its latent codes read from z (`CodeAndNoise`); LSGAN's (mcgan.py): dense (), base 128,
+    filters (128,), kernel 5."""
+    side = _side_over(data_shape, 2 ** (len(filters) + 1), "InfoGAN/LSGAN")
+    z = keras.Input(shape=(latent_dim,), name="z")
+    h = CodeAndNoise(latent_code, name="latent_code")(z) if latent_code else z
+    for width in dense_units:
+        h = layers.ReLU()(layers.BatchNormalization()(layers.Dense(width, use_bias=False, kernel_initializer=_init())(h)))
+    h = layers.Dense(side * side * base_filters, use_bias=False, kernel_initializer=_init())(h)
+    h = layers.ReLU()(layers.BatchNormalization()(h))
+    h = layers.Reshape((side, side, base_filters))(h)
+    for width in filters:
+        h = layers.Conv2DTranspose(width, kernel_size, strides=2, padding="same", use_bias=False, kernel_initializer=_init())(h)
+        h = layers.ReLU()(layers.BatchNormalization()(h))
+    h = layers.Conv2DTranspose(
+        data_shape[-1], kernel_size, strides=2, padding="same", activation="sigmoid", kernel_initializer=_init(),
+        name="sigmoid_output",
+    )(h)
+    return keras.Model(z, _zoo_pixels(h, data_shape), name=name)
+
+
+def conv_fc_discriminator(
+    data_shape, filters=(64, 128), dense_units=1024, kernel_size=4, negative_slope=0.01, code_units=0,
+    code_hidden=128, minibatch_kernels=0, minibatch_dim=5, name="discriminator",
+):
+    """[0, 1] pixels -> stride-2 convolutions `filters` (BatchNorm from the second) -> FC `dense_units` with
+    BatchNorm ("features") -> one logit, LeakyReLU(`negative_slope`) throughout. `code_units` > 0 adds
+    InfoGAN's Q head on the features: FC `code_hidden` with BatchNorm -> `code_units` outputs (the
+    categorical code's logits, then the continuous codes' means), named "code"."""
+    x = keras.Input(shape=tuple(data_shape), name="samples")
+    h = _paper_pixels(x)
+    for i, width in enumerate(filters):
+        h = layers.Conv2D(width, kernel_size, strides=2, padding="same", use_bias=i == 0, kernel_initializer=_init())(h)
+        h = layers.LeakyReLU(negative_slope)(layers.BatchNormalization()(h) if i else h)
+    h = layers.Dense(dense_units, use_bias=False, kernel_initializer=_init())(layers.Flatten()(h))
+    features = layers.LeakyReLU(negative_slope, name="features")(layers.BatchNormalization()(h))
+    h = features
+    if minibatch_kernels:
+        h = MinibatchDiscrimination(minibatch_kernels, minibatch_dim, name="minibatch")(h)
+    logits = layers.Dense(1, kernel_initializer=_init(), name="logits")(h)
+    if not code_units:
+        return keras.Model(x, logits, name=name)
+    q = layers.Dense(code_hidden, use_bias=False, kernel_initializer=_init())(features)
+    q = layers.LeakyReLU(negative_slope)(layers.BatchNormalization()(q))
+    return keras.Model(x, [logits, layers.Dense(code_units, kernel_initializer=_init(), name="code")(q)], name=name)
+
+
+# --------------------------------------------------------------------------- AC-GAN (Odena et al. 2017)
+# The paper's networks are for CIFAR-10 and ImageNet; on MNIST the reference everyone names is the Keras
+# example (keras-team/keras examples/mnist_acgan.py, later version), built here.
+
+
+def acgan_generator(data_shape, latent_dim, num_classes, name="generator"):
+    """z * Embedding(label) -> Dense (side/4 - 4)^2 x 384 -> transposed convolutions 192 (5x5 valid), 96 and C
+    (5x5, stride 2), ReLU then BatchNorm, tanh out; glorot-normal weights (3x3 -> 7 -> 14 -> 28 at 28x28)."""
+    side = _side_over(data_shape, 4, "AC-GAN") - 4
+    if side < 1:
+        raise ValueError(f"the AC-GAN networks need images of at least 20x20, got {tuple(data_shape)}.")
+    z, label = keras.Input(shape=(latent_dim,), name="z"), _label_input()
+    embedded = layers.Embedding(num_classes, latent_dim, embeddings_initializer="glorot_normal")(label)
+    h = layers.Dense(side * side * 384, activation="relu")(layers.Multiply()([z, embedded]))
+    h = layers.Reshape((side, side, 384))(h)
+    h = layers.Conv2DTranspose(192, 5, padding="valid", activation="relu", kernel_initializer="glorot_normal")(h)
+    h = layers.BatchNormalization()(h)
+    h = layers.Conv2DTranspose(96, 5, strides=2, padding="same", activation="relu", kernel_initializer="glorot_normal")(h)
+    h = layers.BatchNormalization()(h)
+    images = layers.Conv2DTranspose(
+        data_shape[-1], 5, strides=2, padding="same", activation="tanh", kernel_initializer="glorot_normal", name="samples"
+    )(h)
+    return keras.Model([z, label], images, name=name)
+
+
+def acgan_discriminator(data_shape, num_classes, dropout=0.3, name="discriminator"):
+    """3x3 convolutions 32 (stride 2), 64, 128 (stride 2), 256, each LeakyReLU(0.2) and dropout 0.3 ->
+    a real/fake logit and `num_classes` class logits (the auxiliary classifier)."""
+    x = keras.Input(shape=tuple(data_shape), name="samples")
+    h = x
+    for width, stride in ((32, 2), (64, 1), (128, 2), (256, 1)):
+        h = layers.Dropout(dropout)(layers.LeakyReLU(0.2)(layers.Conv2D(width, 3, strides=stride, padding="same")(h)))
+    features = layers.Flatten(name="features")(h)
+    return keras.Model(x, [layers.Dense(1, name="logits")(features), layers.Dense(num_classes, name="classes")(features)],
+                       name=name)
+
+
+# --------------------------------------------------------------------------- WGAN-GP (Gulrajani et al. 2017), and WGAN on it
+
+
+def wgan_gp_generator(data_shape, latent_dim, filters=64, batch_norm=False, name="generator"):
+    """Gulrajani et al.'s MNIST generator (gan_mnist.py): z -> 4x4x(4 filters) -> 5x5 transposed convolutions
+    2 filters (cropped to side/4: 8 -> 7 at 28x28), filters, C -> sigmoid. BatchNorm only in its WGAN mode."""
+    quarter = _side_over(data_shape, 4, "WGAN-GP")
+    start = -(-quarter // 2)
+
+    def normalised(h):
+        return layers.BatchNormalization()(h) if batch_norm else h
+
+    z = keras.Input(shape=(latent_dim,), name="z")
+    h = layers.ReLU()(normalised(layers.Dense(start * start * 4 * filters)(z)))
+    h = layers.Reshape((start, start, 4 * filters))(h)
+    h = layers.ReLU()(normalised(layers.Conv2DTranspose(2 * filters, 5, strides=2, padding="same")(h)))
+    if 2 * start != quarter:
+        h = layers.Cropping2D(((0, 2 * start - quarter), (0, 2 * start - quarter)))(h)
+    h = layers.ReLU()(normalised(layers.Conv2DTranspose(filters, 5, strides=2, padding="same")(h)))
+    h = layers.Conv2DTranspose(data_shape[-1], 5, strides=2, padding="same", activation="sigmoid", name="sigmoid_output")(h)
+    return keras.Model(z, _zoo_pixels(h, data_shape), name=name)
+
+
+def wgan_gp_discriminator(data_shape, filters=64, batch_norm=False, name="discriminator"):
+    """Gulrajani et al.'s MNIST critic: [0, 1] pixels -> 5x5 stride-2 convolutions filters, 2, 4 filters with
+    LeakyReLU(0.2) (BatchNorm on the last two only in WGAN mode) -> one linear output."""
+    x = keras.Input(shape=tuple(data_shape), name="samples")
+    h = _paper_pixels(x)
+    for i, width in enumerate((filters, 2 * filters, 4 * filters)):
+        h = layers.Conv2D(width, 5, strides=2, padding="same")(h)
+        h = layers.LeakyReLU(0.2)(layers.BatchNormalization()(h) if batch_norm and i else h)
+    return keras.Model(x, layers.Dense(1, name="logits")(layers.Flatten(name="features")(h)), name=name)

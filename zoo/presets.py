@@ -4,68 +4,188 @@ Every preset is the same builder with different defaults, so the variants compos
 DCGAN with minibatch discrimination is `create("conditional", backbone="dcgan", minibatch_kernels=100)`.
 """
 
+"""Named GANs: `zoo.create(name, **options)`, `zoo.available()` and `zoo.describe(name)`.
+
+Each preset is its paper's model, as the paper (or the reference code it names) built and trained it
+on MNIST or its smallest data: the networks, the optimizer, the batch size. Every preset is the same
+builder with different defaults, so options compose with any of them: a `dcgan` with minibatch
+discrimination is `create("dcgan", minibatch_kernels=100)`. The zoo's own tuned combinations behind the
+shipped 28x28 models are presets too, named for what they add (`dcgan_mbd_code_ema`).
+How each preset compares with its paper's published number: benchmarks/papers.md.
+"""
+
 import inspect
 
-from zoo import networks
+from zoo import networks, optimizers
 from zoo.gan import GAN
 
-BACKBONES = ("mlp", "dcgan")
+BACKBONES = ("mlp", "dcgan", "maxout", "improved_gan", "infogan", "lsgan", "acgan", "wgan_gp")
 
-# What the three unconditional presets add to a 16-filter DCGAN: minibatch discrimination, InfoGAN's code and
-# the generator's moving average. Without all three it did not reach good MNIST samples in a 15-minute CPU
-# budget (benchmarks/quality.md), so on images the presets share them.
-DCGAN_ADDITIONS = dict(filters=16, minibatch_kernels=32, latent_code=10, ema_decay=0.999)
+# pylearn2's SGD as Goodfellow et al.'s MNIST configuration (goodfeli/adversarial, mnist.yaml) sets it:
+# lr 0.1 divided by 1.000004 every update down to 1e-6, momentum 0.5 rising to 0.7 between epochs 1 and
+# 250, i.e. updates 500 and 125,000 at 50,000 images in batches of 100.
+GOODFELLOW_SGD = dict(
+    name="sgd", learning_rate=0.1, decay_factor=1.000004, min_learning_rate=1e-6, momentum=0.5, final_momentum=0.7,
+    momentum_start=500, momentum_saturate=125_000,
+)
+# Goodfellow et al.'s MNIST networks: G 100-d U(-1, 1) noise -> ReLU 1200 -> ReLU 1200 -> sigmoid 784, weights
+# U(-0.05, 0.05), output bias from the pixel marginals; D maxout 240x5 -> maxout 240x5 -> sigmoid, weights
+# U(-0.005, 0.005), dropout keep 0.8 on the pixels and 0.5 on the hidden layers.
+# Their code (AdversaryCost2) updates both players at once from one forward pass (update="fused": G's gradient
+# through the same dropout masks) and halves D's cross-entropy; its noise is U(-sqrt 3, sqrt 3).
+GOODFELLOW_MLP = dict(
+    g_units=(1200, 1200), d_units=(240, 240), d_pieces=(5, 5), input_dropout=0.2, dropout=0.5, g_init_range=0.05,
+    d_init_range=0.005, noise_range=(-3**0.5, 3**0.5), output_bias_from_data=True, update="fused", d_loss_scale=0.5,
+    default_optimizer=GOODFELLOW_SGD,
+)
+# What the zoo adds to a 16-filter DCGAN (with the earlier generator's stride-1 layer) for its shipped 28x28
+# models: minibatch discrimination, InfoGAN's 10-valued code and the generator's moving average.
+DCGAN_ADDITIONS = dict(filters=16, stride1_layers=1, minibatch_kernels=32, latent_code=10, ema_decay=0.999)
 
-# A preset's options; a nested dict under a backbone's name holds defaults that apply only on that
-# backbone (tuned for it), so `create("conditional", backbone="mlp")` does not inherit DCGAN settings.
-# Backbone "auto" (see `preset_backbone`): the DCGAN for images it can build, else the MLP.
+# A preset: its paper, what it builds, the paper's published result and ours (benchmarks/papers.md), and its
+# options. A nested dict under a backbone's name holds options that apply only on that backbone, so
+# `create("vanilla", backbone="mlp")` does not inherit the maxout networks' settings. Backbone "auto"
+# (`preset_backbone`): the paper's networks for images, the zoo's MLP for vectors.
 PRESETS = {
-    # Goodfellow et al. 2014. On vectors (and images the DCGAN cannot build): the lecture example's MLPs,
-    # 100-d U(-1, 1) noise, D trained with dropout as in the paper (0.3) and LeakyReLU; with plain ReLU and no
-    # dropout D overpowers G on MNIST within 1,000 steps and every sample is one digit (the literal networks are
-    # the `example2-mnist-mlp` recipe). On images the MLP is compute-bound on a CPU: it keeps improving with
-    # samples seen (MNIST classifier score 5.0-5.7 at 6,559 steps, 7.7 at 20,000, 8.2 at 50 epochs) but cannot
-    # reach good samples in 15 minutes. The paper itself used a convolutional D for CIFAR-10, so on images the
-    # preset trains the convolutional networks with the dcgan preset's additions (the same model as `dcgan`);
-    # backbone="mlp" (or the `example2-mnist-mlp-dropout` recipe) gives the paper's MNIST MLP.
-    "vanilla": dict(backbone="auto", mlp=dict(activation="leaky_relu", dropout=0.3), dcgan=DCGAN_ADDITIONS),
-    # Radford et al. 2015, narrowed to 16 filters (D: 16-32 channels; G: 64-32-16) so that its budget
-    # of 8,000 steps trains in under 15 minutes on 2 CPU cores; pass filters=64 for the paper's widths.
-    # On DCGAN it adds three things without which it did not reach good samples in that budget on MNIST
-    # (benchmarks/quality.md): minibatch discrimination (B=32, C=5) against collapse (alone: score 7.6),
-    # InfoGAN's 10-valued code read from z (Chen et al. 2016), so that G can choose among modes instead
-    # of drawing the in-between digits a continuous map of one noise blob gives (score 7.6 -> 8.7 at
-    # 6,000 steps), and the generator's moving average (decay 0.999). `latent_code=0` switches it off.
-    "dcgan": dict(backbone="dcgan", dcgan=DCGAN_ADDITIONS),
-    # Mirza & Osindero 2014: the label conditions G and D. On the DCGAN backbone (16 filters) with
-    # minibatch discrimination: with the MLP backbone and the label concatenated to D's input, D
-    # ignores the label (10% conditional accuracy on MNIST after 3,000 steps); without minibatch
-    # discrimination the conditional DCGAN draws one image per class (benchmarks/quality.md).
-    "conditional": dict(backbone="dcgan", num_classes=10, dcgan=dict(filters=16, minibatch_kernels=32)),
-    # Salimans et al. 2016: minibatch discrimination before D's output. On the DCGAN backbone (16
-    # filters, B=32) it needs the dcgan preset's InfoGAN code and moving average to reach good samples,
-    # so on DCGAN it coincides with `dcgan` (and `vanilla`); on the MLP (B=100) it collapsed to one class.
-    "minibatch": dict(backbone="dcgan", minibatch_kernels=100, dcgan=DCGAN_ADDITIONS),
+    "vanilla": dict(
+        paper="Goodfellow et al. 2014",
+        summary="MLP G, maxout D with dropout, SGD",
+        builds="MLP G (ReLU 1200-1200, sigmoid), maxout D (240x5, 240x5) with dropout, SGD + momentum, batch 100; "
+        "on vectors an MLP with LeakyReLU and dropout 0.3",
+        paper_result="Parzen log-likelihood 225 ± 2 on the MNIST test set (Table 1)",
+        image_backbone="maxout",
+        image_split="train[0:50000]",
+        options=dict(
+            backbone="auto", maxout=GOODFELLOW_MLP, mlp=dict(activation="leaky_relu", dropout=0.3),
+        ),
+    ),
+    "conditional": dict(
+        paper="Mirza & Osindero 2014",
+        summary="label-conditioned MLP G, maxout D, SGD",
+        builds="G: z -> ReLU 200 and one-hot y -> ReLU 1000, joined -> ReLU 1200 -> sigmoid; D: x -> maxout 240x5 and "
+        "y -> maxout 50x5, joined -> maxout 240x4; dropout 0.5; SGD + momentum, batch 100",
+        paper_result="Parzen log-likelihood 132 ± 1.8 on the MNIST test set (Table 1)",
+        image_split="train[0:50000]",
+        options=dict(
+            backbone="maxout",
+            num_classes=10,
+            maxout=dict(
+                g_units=(1200,), g_branch_units=(200, 1000), g_dropout=0.5, d_units=(240,), d_pieces=(4,),
+                d_branch_units=(240, 50), d_branch_pieces=(5, 5), input_dropout=0.2, dropout=0.5, g_init_range=0.05,
+                d_init_range=0.005, noise_range=(0.0, 1.0), output_bias_from_data=True, update="fused",
+                d_loss_scale=0.5,
+                default_optimizer={**GOODFELLOW_SGD, "decay_factor": 1.00004},
+            ),
+        ),
+    ),
+    "dcgan": dict(
+        paper="Radford et al. 2015",
+        summary="all-convolutional, BatchNorm, 128 filters, Adam",
+        builds="strided convolutions only, BatchNorm, ReLU in G and LeakyReLU(0.2) in D, 128 filters (G 256-128 at "
+        "28x28; 1024-512-256-128 at 64x64), N(0, 0.02) weights, Adam 2e-4 beta_1 0.5, batch 128",
+        paper_result=None,
+        options=dict(backbone="dcgan", dcgan=dict(filters=128, stride1_layers=0)),
+    ),
+    "minibatch": dict(
+        paper="Salimans et al. 2016",
+        summary="their MNIST MLPs + minibatch discrimination",
+        builds="their MNIST networks: G softplus 500-500 with BatchNorm, sigmoid; D ReLU 1000-500-250-250-250 with "
+        "Gaussian noise, minibatch discrimination B=100, C=5; Adam 3e-3 beta_1 0.5, batch 100; feature_matching=True "
+        "is their other option; on vectors the zoo's MLP",
+        paper_result=None,
+        image_backbone="improved_gan",
+        options=dict(
+            backbone="auto", minibatch_kernels=100, minibatch_dim=5,
+            improved_gan=dict(default_optimizer=dict(name="adam", learning_rate=3e-3, beta_1=0.5)),
+        ),
+    ),
+    "acgan": dict(
+        paper="Odena et al. 2017",
+        summary="conditional conv GAN with an auxiliary classifier",
+        builds="the Keras AC-GAN MNIST example's networks: G label embedding x z -> 3x3x384 -> 192-96-1 transposed "
+        "convolutions; D 32-64-128-256 convolutions with dropout 0.3, real/fake and class heads; Adam 2e-4 "
+        "beta_1 0.5, batch 100",
+        paper_result=None,
+        options=dict(backbone="acgan", num_classes=10, conditioning="acgan"),
+    ),
+    "infogan": dict(
+        paper="Chen et al. 2016",
+        summary="conv GAN + categorical and continuous codes",
+        builds="their MNIST networks: G FC 1024-7x7x128, 4x4 transposed convolutions 64-1; D 64-128 convolutions, FC "
+        "1024, Q FC 128; a 10-valued categorical and two U(-1, 1) continuous codes with 62 noise dimensions, "
+        "lambda 1; Adam D 2e-4, G 1e-3, beta_1 0.5, batch 128",
+        paper_result="categorical code vs. digit class: 5% error (section 7.1)",
+        options=dict(
+            backbone="infogan", latent_dim=74, latent_code=10, continuous_codes=2,
+            default_optimizer=dict(name="adam", learning_rate=2e-4, d_learning_rate=2e-4, g_learning_rate=1e-3, beta_1=0.5),
+        ),
+    ),
+    "wgan": dict(
+        paper="Arjovsky et al. 2017",
+        summary="Wasserstein critic, weight clipping, RMSprop",
+        builds="critic and generator of Gulrajani et al.'s MNIST code in its WGAN mode (BatchNorm), weight clipping "
+        "0.01, RMSprop 5e-5, 5 critic steps, batch 50",
+        paper_result="the critic's Wasserstein estimate falls as the samples improve (Figures 3-4)",
+        options=dict(
+            backbone="wgan_gp", loss="wasserstein", clip_value=0.01, batch_norm=True, prior="normal", latent_dim=128,
+            default_optimizer=dict(name="rmsprop", learning_rate=5e-5, rho=0.99, epsilon=1e-8),
+        ),
+    ),
+    "wgan_gp": dict(
+        paper="Gulrajani et al. 2017",
+        summary="Wasserstein critic, gradient penalty",
+        builds="their MNIST networks (gan_mnist.py): G 128-d normal z -> 4x4x256 -> 128 -> 64 -> sigmoid; critic "
+        "64-128-256 5x5 convolutions; gradient penalty 10, 5 critic steps, Adam 1e-4 (0.5, 0.9), batch 50",
+        paper_result=None,
+        options=dict(
+            backbone="wgan_gp", loss="wasserstein_gp", gp_weight=10.0, prior="normal", latent_dim=128,
+            default_optimizer=dict(name="adam", learning_rate=1e-4, beta_1=0.5, beta_2=0.9),
+        ),
+    ),
+    "lsgan": dict(
+        paper="Mao et al. 2017",
+        summary="least-squares losses",
+        builds="least-squares losses (a=0, b=c=1); images: their smallest networks (mcgan.py, unconditional): G "
+        "1024-d z -> FC 7x7x128 -> 5x5 transposed convolutions 128-1, sigmoid; D 5x5 convolutions 64-128, FC 1024; "
+        "Adam 2e-4 beta_1 0.5, batch 64; vectors: their Gaussian-mixture MLPs (tanh 128-128, z 256, Adam D 1e-4, G 1e-3)",
+        paper_result="on a Gaussian mixture, the modes covered where the regular GAN collapses (Figure 5)",
+        image_backbone="lsgan",
+        options=dict(
+            backbone="auto", loss="least_squares",
+            lsgan=dict(latent_dim=1024),
+            mlp=dict(g_units=(128, 128), d_units=(128, 128), activation="tanh", latent_dim=256,
+                     default_optimizer=dict(name="adam", d_learning_rate=1e-4, g_learning_rate=1e-3,
+                                            learning_rate=1e-3, beta_1=0.5)),
+        ),
+    ),
+    "dcgan_mbd_code_ema": dict(
+        paper="the zoo's tuned DCGAN",
+        summary="dcgan (16 filters) + minibatch disc. + code + EMA",
+        builds="a 16-filter DCGAN + minibatch discrimination (B=32) + InfoGAN's 10-valued code + the generator's "
+        "moving average (0.999): the shipped dcgan_mnist and dcgan_fashion_mnist",
+        paper_result=None,
+        options=dict(backbone="dcgan", dcgan=DCGAN_ADDITIONS),
+    ),
+    "conditional_dcgan_mbd": dict(
+        paper="the zoo's tuned conditional DCGAN",
+        summary="conditional dcgan (16 filters) + minibatch disc.",
+        builds="a 16-filter class-conditional DCGAN (label as an extra input channel of D) + minibatch discrimination "
+        "(B=32): the shipped conditional_mnist and conditional_fashion_mnist",
+        paper_result=None,
+        options=dict(backbone="dcgan", num_classes=10, dcgan=dict(filters=16, stride1_layers=1, minibatch_kernels=32)),
+    ),
 }
 
-DESCRIPTIONS = {
-    "vanilla": "Goodfellow et al. 2014's GAN: on images the convolutional networks with the dcgan preset's additions "
-    "(the same model as dcgan: the paper's MLP reaches MNIST classifier score 5.7 in the CPU budget, 8.2 only after 50 "
-    "epochs); on vectors the paper's MLP, LeakyReLU, D with dropout 0.3. backbone=mlp: the MLP on images too",
-    "dcgan": "deep convolutional GAN (Radford et al. 2015), 16 filters for a CPU budget (filters=64: the paper's), "
-    "with minibatch discrimination, InfoGAN's 10-valued code and the generator's moving average",
-    "conditional": "class-conditional DCGAN (16 filters) with minibatch discrimination (Mirza & Osindero 2014); "
-    "backbone=mlp conditions through an auxiliary classifier (AC-GAN) unless conditioning is given",
-    "minibatch": "minibatch discrimination (B=32, C=5) on a 16-filter DCGAN with InfoGAN's code and the moving "
-    "average (as the dcgan preset), optional feature matching (Salimans et al. 2016)",
-}
+# Preset names the zoo used before every preset became its paper's model, and what those names built:
+# configs of older runs and the shipped models' index still carry them.
+RENAMED_PRESETS = {"dcgan": "dcgan_mbd_code_ema", "conditional": "conditional_dcgan_mbd"}
 
 
 def available():
-    """The preset names `create` accepts.
+    """The preset names `create` accepts (`describe(name)` says what each builds).
 
     Returns:
-        A sorted list of preset names (str), e.g. ["conditional", "dcgan", "minibatch", "vanilla"].
+        A sorted list of preset names (str), e.g. ["acgan", "conditional", "dcgan", ...].
     """
     return sorted(PRESETS)
 
@@ -86,13 +206,14 @@ def build_gan(
     feature_matching=False,
     minibatch_kernels=0,
     minibatch_dim=5,
-    g_units=(256, 512, 1024),
-    d_units=(1024, 512, 256),
+    g_units=None,
+    d_units=None,
     activation="relu",
     output_activation=None,
-    dropout=0.0,
+    dropout=None,
     pack=1,
     filters=64,
+    stride1_layers=0,
     seed=None,
     update="alternating",
     spectral_norm=False,
@@ -104,42 +225,72 @@ def build_gan(
     generator_loss=None,
     latent_code=0,
     code_weight=1.0,
+    continuous_codes=0,
+    d_pieces=(5, 5),
+    g_branch_units=None,
+    d_branch_units=None,
+    d_branch_pieces=None,
+    input_dropout=0.2,
+    g_dropout=0.0,
+    g_init_range=0.05,
+    d_init_range=0.005,
+    noise_range=None,
+    batch_norm=False,
+    d_loss_scale=1.0,
+    clip_value=None,
+    output_bias_from_data=False,
+    default_optimizer=None,
     preset=None,
 ):
     """Build an uncompiled GAN.
 
-    MLP options: `g_units`, `d_units`, `activation` (any Keras activation, e.g. "leaky_relu"),
-    `output_activation` (default tanh for images, linear for vectors, whose range is unbounded),
-    `dropout` (rate after each of D's hidden layers), `pack` (PacGAN: D judges `pack` samples at
-    once; the batch size must be a multiple of it). DCGAN option: `filters` (width of D's first
-    layer and G's last hidden layer). `minibatch_kernels` (B) and `minibatch_dim` (C) switch on
-    minibatch discrimination; `feature_matching` needs nothing else. `update` picks how a training
+    Backbones (the networks of G and D):
+    - "mlp": the zoo's MLPs. `g_units`, `d_units` (default 256-512-1024 / 1024-512-256), `activation` (any
+      Keras activation, e.g. "leaky_relu"), `output_activation` (default tanh for images, linear for
+      vectors), `dropout` (after each of D's hidden layers), `pack` (PacGAN: D judges `pack` samples at
+      once; the batch size must be a multiple of it).
+    - "dcgan": Radford et al.'s convolutional networks; `filters` (width of D's first layer and G's last
+      hidden layer), `stride1_layers` (stride-1 layers after G's projection; the paper has none).
+    - "maxout": Goodfellow et al.'s / Mirza & Osindero's MLPs (see `networks.maxout_generator` and
+      `maxout_discriminator`): `g_units`, `d_units`, `d_pieces`, `g_branch_units`, `d_branch_units`,
+      `d_branch_pieces` (the conditional models' label branches), `input_dropout`, `dropout`, `g_dropout`,
+      `g_init_range`, `d_init_range`, `noise_range`.
+    - "improved_gan": Salimans et al.'s MNIST networks; `g_units`, `d_units`.
+    - "infogan": Chen et al.'s MNIST networks, with `latent_code` and `continuous_codes`.
+    - "lsgan": Mao et al.'s smallest networks (their 28x28 mcgan.py without the label).
+    - "acgan": the Keras AC-GAN example's networks (conditional, conditioning "acgan"); `dropout`.
+    - "wgan_gp": Gulrajani et al.'s MNIST networks; `filters`, `batch_norm` (their WGAN mode).
+    `minibatch_kernels` (B) and `minibatch_dim` (C) switch on minibatch discrimination where the backbone
+    has it (not "acgan", "wgan_gp"); `feature_matching` needs nothing else. `update` picks how a training
     step spends its forward passes (see `zoo.GAN`).
 
-    Stabilisers: `loss` ("non_saturating", "minimax", "hinge", "wasserstein_gp", "least_squares";
-    `generator_loss` is its older name), `gp_weight` (WGAN-GP; its DCGAN critic uses LayerNorm instead
-    of BatchNorm), `r1_weight` (gamma), `spectral_norm` (D's dense and convolution layers),
-    `ema_decay` (averaged generator), `diffaugment` (policy such as "color,translation,cutout"),
-    `conditioning` ("concat", "projection" or "acgan"; conditional models only), `latent_code`
-    (InfoGAN's categorical code with K values, read from z; unconditional models only) and its
-    `code_weight` (lambda).
+    Stabilisers and training: `loss` ("non_saturating", "minimax", "hinge", "wasserstein" (with
+    `clip_value`), "wasserstein_gp", "least_squares"; `generator_loss` is its older name), `gp_weight`
+    (WGAN-GP; its DCGAN critic uses LayerNorm instead of BatchNorm), `r1_weight` (gamma), `spectral_norm`
+    (D's dense and convolution layers of "mlp" and "dcgan"), `ema_decay` (averaged generator),
+    `diffaugment` (policy such as "color,translation,cutout"), `conditioning` ("concat", "projection" or
+    "acgan"; conditional models only), `latent_code` (InfoGAN's categorical code with K values, read
+    from z; unconditional models only), `continuous_codes`, their `code_weight` (lambda), `d_loss_scale`,
+    `output_bias_from_data` and `default_optimizer` (see `zoo.GAN`).
 
     Args:
-        backbone: "mlp" or "dcgan": the architecture of G and D.
+        backbone: one of `BACKBONES`: the architecture of G and D.
         data_shape: shape of one sample, (H, W, C) for images or (D,) for vectors.
         latent_dim: size of the noise vector z (positive int).
         num_classes: number of classes (>= 2) for a conditional GAN; None for unconditional.
         prior: distribution of z, "uniform" (U(-1, 1)) or "normal" (N(0, 1)).
-        d_steps: discriminator updates per step (k); None: 5 for "wasserstein_gp", else 1.
+        d_steps: discriminator updates per step (k); None: 5 for the Wasserstein losses, else 1.
         loss: the loss pair's name in `zoo.LOSSES`; None for "non_saturating".
         label_smoothing: one-sided smoothing s in [0, 1) of D's real target (cross-entropy losses only).
         feature_matching: if True, G minimises the feature matching loss on D's "features" layer.
         minibatch_kernels: B, minibatch discrimination kernels in D (0: off).
         minibatch_dim: C, the dimension of each minibatch kernel.
-        g_units, d_units, activation, output_activation, dropout, pack: MLP options (above):
-            hidden layer widths of G and D, hidden activation, G's output activation, D's dropout
-            rate in [0, 1), and the PacGAN packing degree (1: off).
-        filters: DCGAN option (above): width of D's first layer and G's last hidden layer.
+        g_units, d_units: hidden widths of G and D ("mlp", "maxout", "improved_gan"); None: the backbone's.
+        activation, output_activation, pack: "mlp" options (above).
+        dropout: D's dropout rate ("mlp" after each hidden layer, "maxout" after each maxout layer, "acgan"
+            after each convolution); None: the backbone's (0, 0.5, 0.3).
+        filters: "dcgan" and "wgan_gp" width (above).
+        stride1_layers: "dcgan" generator's stride-1 layers after the projection.
         seed: int (or None) for the GAN's `keras.random.SeedGenerator`.
         update: "alternating", "reuse_fake" or "fused" (see `zoo.GAN`).
         spectral_norm: if True, spectral normalisation on D's dense and convolution layers.
@@ -148,11 +299,19 @@ def build_gan(
         ema_decay: decay in [0, 1) of the averaged generator; None or 0: off.
         diffaugment: DiffAugment policy string (images only); None: off.
         conditioning: "concat", "projection" or "acgan" for conditional models; None for the
-            default ("acgan" on the MLP backbone, "concat" on DCGAN).
+            default ("acgan" on the "mlp" and "acgan" backbones, "concat" on the others).
         generator_loss: older name for `loss` ("non_saturating" or "minimax" only).
         latent_code: K, the values of InfoGAN's categorical code (Chen et al. 2016), 0 for off;
             unconditional models only, 2 <= K <= latent_dim (see `zoo.LatentCode`).
-        code_weight: lambda, the weight of the code's cross-entropy in both players' losses.
+        code_weight: lambda, the weight of the code terms in both players' losses.
+        continuous_codes: InfoGAN's continuous codes after the categorical one ("infogan" backbone).
+        d_pieces, g_branch_units, d_branch_units, d_branch_pieces, input_dropout, g_dropout, g_init_range,
+            d_init_range, noise_range: "maxout" options (see `networks.maxout_generator`).
+        batch_norm: BatchNorm in the "wgan_gp" networks (Gulrajani et al.'s WGAN mode).
+        d_loss_scale: factor on D's adversarial loss (see `zoo.GAN`).
+        clip_value: WGAN's weight clipping c (see `zoo.GAN`); None: off.
+        output_bias_from_data: start G's sigmoid bias at the data's pixel marginals (see `zoo.GAN`).
+        default_optimizer: the optimizer spec `compile()` uses (see `zoo.optimizers.make`); None: Adam 2e-4, 0.5.
         preset: the preset name recorded in the model's config; set by `create`.
     """
     if backbone not in BACKBONES:
@@ -171,33 +330,34 @@ def build_gan(
     if pack > 1 and (backbone != "mlp" or num_classes is not None):
         raise ValueError("pack (PacGAN) is implemented for unconditional MLP discriminators only.")
     latent_code = int(latent_code or 0)
-    if latent_code and (num_classes is not None or pack > 1 or not 2 <= latent_code <= latent_dim):
+    continuous_codes = int(continuous_codes or 0)
+    if latent_code and (num_classes is not None or pack > 1 or not 2 <= latent_code + continuous_codes <= latent_dim):
         raise ValueError(
-            f"latent_code (InfoGAN) needs an unconditional model without pack and 2 <= K <= latent_dim={latent_dim}; "
-            f"got latent_code={latent_code}, num_classes={num_classes}, pack={pack}."
+            f"latent_code (InfoGAN) needs an unconditional model without pack and 2 <= K + continuous codes <= "
+            f"latent_dim={latent_dim}; got latent_code={latent_code}, continuous_codes={continuous_codes}, "
+            f"num_classes={num_classes}, pack={pack}."
         )
-    if conditioning is None and num_classes is not None and backbone == "mlp":
+    if continuous_codes and backbone != "infogan":
+        raise ValueError("continuous_codes are implemented on the 'infogan' backbone.")
+    if backbone in ("acgan",) and num_classes is None:
+        raise ValueError("the 'acgan' backbone is conditional: give num_classes.")
+    if backbone in ("improved_gan", "infogan", "lsgan", "wgan_gp") and num_classes is not None:
+        raise ValueError(f"the {backbone!r} networks are unconditional; use 'maxout', 'dcgan', 'acgan' or 'mlp'.")
+    if backbone in ("acgan", "wgan_gp") and minibatch_kernels:
+        raise ValueError(f"minibatch discrimination is not implemented on the {backbone!r} networks.")
+    if latent_code and backbone not in ("mlp", "dcgan", "infogan"):
+        raise ValueError(f"latent_code (InfoGAN) is implemented on the 'mlp', 'dcgan' and 'infogan' networks.")
+    if conditioning is None and num_classes is not None and backbone in ("mlp", "acgan"):
         # With the label only concatenated to its input, an MLP D learns to ignore it (10% conditional
         # accuracy on MNIST); an auxiliary classifier (Odena et al. 2017) makes the class part of D's task.
         conditioning = "acgan"
     conditioning = networks.checked_conditioning(conditioning, num_classes)
+    if backbone == "acgan" and conditioning != "acgan" or backbone == "maxout" and conditioning not in (None, "concat"):
+        raise ValueError(f"the {backbone!r} networks condition D by {'acgan' if backbone == 'acgan' else 'concat'} only.")
     wasserstein = loss == "wasserstein_gp"
-    if backbone == "mlp":
-        if output_activation is None:
-            output_activation = "tanh" if len(data_shape) > 1 else "linear"
-        generator = networks.mlp_generator(
-            data_shape, latent_dim, g_units, activation, output_activation, num_classes, latent_code=latent_code
-        )
-        discriminator = networks.mlp_discriminator(
-            data_shape, d_units, activation, num_classes, minibatch_kernels, minibatch_dim, dropout, pack,
-            conditioning, spectral_norm, latent_code=latent_code,
-        )
-    else:
-        generator = networks.dcgan_generator(data_shape, latent_dim, filters, num_classes, latent_code=latent_code)
-        discriminator = networks.dcgan_discriminator(
-            data_shape, filters, num_classes, minibatch_kernels, minibatch_dim, conditioning, spectral_norm,
-            normalization="layer" if wasserstein else "batch", latent_code=latent_code,
-        )
+    generator, discriminator = _networks(
+        backbone, data_shape, latent_dim, num_classes, conditioning, latent_code, continuous_codes, locals()
+    )
     return GAN(
         generator,
         discriminator,
@@ -218,7 +378,62 @@ def build_gan(
         conditioning=conditioning,
         latent_code=latent_code,
         code_weight=code_weight,
+        continuous_codes=continuous_codes,
+        d_loss_scale=d_loss_scale,
+        clip_value=clip_value,
+        output_bias_from_data=output_bias_from_data,
+        default_optimizer=default_optimizer,
     )
+
+
+def _networks(backbone, data_shape, latent_dim, num_classes, conditioning, latent_code, continuous_codes, o):
+    """(generator, discriminator) of `backbone`; `o` holds `build_gan`'s other options."""
+    minibatch = dict(minibatch_kernels=o["minibatch_kernels"], minibatch_dim=o["minibatch_dim"])
+    if backbone == "mlp":
+        output_activation = o["output_activation"] or ("tanh" if len(data_shape) > 1 else "linear")
+        generator = networks.mlp_generator(
+            data_shape, latent_dim, o["g_units"] or (256, 512, 1024), o["activation"], output_activation, num_classes,
+            latent_code=latent_code,
+        )
+        discriminator = networks.mlp_discriminator(
+            data_shape, o["d_units"] or (1024, 512, 256), o["activation"], num_classes, o["minibatch_kernels"],
+            o["minibatch_dim"], o["dropout"] or 0.0, o["pack"], conditioning, o["spectral_norm"], latent_code=latent_code,
+        )
+    elif backbone == "dcgan":
+        generator = networks.dcgan_generator(
+            data_shape, latent_dim, o["filters"], num_classes, latent_code=latent_code, stride1_layers=o["stride1_layers"]
+        )
+        discriminator = networks.dcgan_discriminator(
+            data_shape, o["filters"], num_classes, o["minibatch_kernels"], o["minibatch_dim"], conditioning,
+            o["spectral_norm"], normalization="layer" if o["loss"] == "wasserstein_gp" else "batch", latent_code=latent_code,
+        )
+    elif backbone == "maxout":
+        generator = networks.maxout_generator(
+            data_shape, latent_dim, o["g_units"] or (1200, 1200), num_classes, o["g_branch_units"], o["g_dropout"],
+            o["g_init_range"], o["noise_range"],
+        )
+        discriminator = networks.maxout_discriminator(
+            data_shape, o["d_units"] or (240, 240), o["d_pieces"], num_classes, o["d_branch_units"], o["d_branch_pieces"],
+            o["input_dropout"], 0.5 if o["dropout"] is None else o["dropout"], o["d_init_range"], **minibatch,
+        )
+    elif backbone == "improved_gan":
+        generator = networks.improved_gan_generator(data_shape, latent_dim, o["g_units"] or (500, 500))
+        discriminator = networks.improved_gan_discriminator(
+            data_shape, o["d_units"] or (1000, 500, 250, 250, 250), **minibatch
+        )
+    elif backbone == "infogan":
+        generator = networks.conv_fc_generator(data_shape, latent_dim, latent_code=latent_code)
+        discriminator = networks.conv_fc_discriminator(data_shape, code_units=latent_code + continuous_codes, **minibatch)
+    elif backbone == "lsgan":
+        generator = networks.conv_fc_generator(data_shape, latent_dim, dense_units=(), filters=(128,), kernel_size=5)
+        discriminator = networks.conv_fc_discriminator(data_shape, kernel_size=5, negative_slope=0.2, **minibatch)
+    elif backbone == "acgan":
+        generator = networks.acgan_generator(data_shape, latent_dim, num_classes)
+        discriminator = networks.acgan_discriminator(data_shape, num_classes, 0.3 if o["dropout"] is None else o["dropout"])
+    else:  # "wgan_gp"
+        generator = networks.wgan_gp_generator(data_shape, latent_dim, o["filters"], o["batch_norm"])
+        discriminator = networks.wgan_gp_discriminator(data_shape, o["filters"], o["batch_norm"])
+    return generator, discriminator
 
 
 OPTIONS = tuple(p for p in inspect.signature(build_gan).parameters if p != "preset")
@@ -237,12 +452,13 @@ def create(name, **options):
     if unknown:
         raise ValueError(f"Unknown option(s) {unknown} for preset {name!r}; options are: {', '.join(OPTIONS)}.")
     defaults = preset_defaults(name, options.get("backbone"), options.get("data_shape", DEFAULT_DATA_SHAPE))
-    latent_dim = options.get("latent_dim", 100)
-    if options.get("num_classes") is not None or options.get("feature_matching") or (
-        isinstance(latent_dim, int) and latent_dim < defaults.get("latent_code", 0)
+    latent_dim = options.get("latent_dim", defaults.get("latent_dim", 100))
+    if defaults.get("backbone") in ("mlp", "dcgan") and (
+        options.get("num_classes") is not None or options.get("feature_matching")
+        or (isinstance(latent_dim, int) and latent_dim < defaults.get("latent_code", 0))
     ):
         # The labels choose the mode, feature matching replaces G's loss (and with it the code's term), and
-        # the code is read from the first K noise entries: the default InfoGAN code makes way for any of
+        # the code is read from the first K noise entries: a preset's InfoGAN code makes way for any of
         # these; asked for explicitly, such a combination is an error.
         defaults.pop("latent_code", None)
     return build_gan(**{**defaults, **options, "preset": name})
@@ -251,17 +467,14 @@ def create(name, **options):
 def preset_backbone(name, data_shape=DEFAULT_DATA_SHAPE):
     """The backbone preset `name` builds for samples of `data_shape` when none is asked for.
 
-    A preset whose backbone is "auto" takes the DCGAN for images it can build (square, side s * 2^k)
-    and the MLP for anything else, so `ganzoo train vanilla` works on images and on vectors alike.
+    A preset whose backbone is "auto" builds its paper's networks (`image_backbone`) for images and the
+    zoo's MLP for vectors, so `ganzoo train vanilla` works on MNIST and on the toy sets alike.
     """
-    backbone = PRESETS[name]["backbone"]
+    preset = PRESETS[name]
+    backbone = preset["options"]["backbone"]
     if backbone != "auto":
         return backbone
-    try:
-        networks.dcgan_upsamplings(tuple(int(d) for d in data_shape))
-    except ValueError:
-        return "mlp"
-    return "dcgan"
+    return preset["image_backbone"] if len(tuple(data_shape)) == 3 else "mlp"
 
 
 def preset_defaults(name, backbone=None, data_shape=DEFAULT_DATA_SHAPE):
@@ -269,10 +482,30 @@ def preset_defaults(name, backbone=None, data_shape=DEFAULT_DATA_SHAPE):
 
     Args:
         name: one of `available()`.
-        backbone: "mlp" or "dcgan"; None for the preset's.
+        backbone: one of `BACKBONES`; None for the preset's.
         data_shape: shape of one sample; chooses the backbone of an "auto" preset when `backbone` is None.
     """
-    preset = PRESETS[name]
+    options = PRESETS[name]["options"]
     backbone = backbone or preset_backbone(name, data_shape)
-    shared = {key: value for key, value in preset.items() if key not in (*BACKBONES, "backbone")}
-    return {**shared, **preset.get(backbone, {}), "backbone": backbone}
+    shared = {key: value for key, value in options.items() if key not in (*BACKBONES, "backbone")}
+    return {**shared, **options.get(backbone, {}), "backbone": backbone}
+
+
+def describe(name):
+    """What preset `name` is: a dict with "name", "paper", "summary" (a few words), "builds", "paper_result" (the paper's published
+    number or figure, None when it has none the zoo can measure) and "options" (its defaults on images).
+
+    Args:
+        name: one of `available()`.
+    """
+    if name not in PRESETS:
+        raise ValueError(f"Unknown preset {name!r}; available presets: {', '.join(available())}.")
+    preset = PRESETS[name]
+    return {
+        "name": name,
+        "paper": preset["paper"],
+        "summary": preset["summary"],
+        "builds": preset["builds"],
+        "paper_result": preset["paper_result"],
+        "options": preset_defaults(name),
+    }
