@@ -241,10 +241,13 @@ def _num_classes(generator):
         return None
     import keras
 
-    embeddings = [layer for layer in generator.layers if isinstance(layer, keras.layers.Embedding)]
-    if not embeddings:
-        raise ValueError("a conditional generator needs an Embedding layer to read num_classes from.")
-    return int(embeddings[0].input_dim)
+    # The label enters through an Embedding (the zoo's DCGAN, AC-GAN) or a one-hot CategoryEncoding (Mirza & Osindero).
+    for layer in generator.layers:
+        if isinstance(layer, keras.layers.Embedding):
+            return int(layer.input_dim)
+        if isinstance(layer, keras.layers.CategoryEncoding):
+            return int(layer.num_tokens)
+    raise ValueError("a conditional generator needs an Embedding or CategoryEncoding layer to read num_classes from.")
 
 
 def _value_range(generator):

@@ -21,6 +21,7 @@ import gzip
 import hashlib
 import os
 import pathlib
+import re
 import socket
 import warnings
 import zlib
@@ -120,8 +121,7 @@ def load_arrays(name, split="train", image_size=None, data_dir=None):
         image_size: resize images to this many pixels square.
         data_dir: tensorflow-datasets data directory.
     """
-    if split not in SPLITS:
-        raise DatasetError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}.")
+    split, rows = parse_split(split)
     name = str(name)
     if name == "digits":
         arrays = _digits(split)
@@ -133,9 +133,25 @@ def load_arrays(name, split="train", image_size=None, data_dir=None):
         raise DatasetError(f"dataset folder {name!r} does not exist.")
     else:
         arrays = _tfds(name, split, data_dir)
+    if rows != slice(None):
+        arrays = dataclasses.replace(arrays, x=arrays.x[rows], y=None if arrays.y is None else arrays.y[rows])
+        if not len(arrays):
+            raise DatasetError(f"split {split}[{rows.start}:{rows.stop}] of {name!r} holds no samples.")
     if image_size is not None and arrays.x.ndim == 4:
         arrays = dataclasses.replace(arrays, x=resize_images(arrays.x, image_size))
     return arrays
+
+
+def parse_split(split):
+    """'train' -> ('train', slice(None)); 'train[0:50000]' -> ('train', slice(0, 50000)) (tfds' slicing syntax:
+    rows start to stop of the split, in the split's own order; either end may be left out)."""
+    match = re.fullmatch(r"(\w+)(?:\[(\d*):(\d*)\])?", str(split).replace(" ", ""))
+    if match is None or match.group(1) not in SPLITS:
+        raise DatasetError(
+            f"unknown split {split!r}; choose one of {', '.join(SPLITS)}, optionally sliced as in 'train[0:50000]'."
+        )
+    start, stop = (int(v) if v else None for v in match.group(2, 3))
+    return match.group(1), slice(start, stop)
 
 
 def load_dataset(

@@ -40,24 +40,19 @@ RECIPES = {
         options=dict(backbone="mlp", latent_dim=100, activation="leaky_relu", dropout=0.3),
     ),
     "dcgan-mnist": dict(
-        description="DCGAN (Radford et al. 2015) on MNIST 28x28",
+        description="DCGAN (Radford et al. 2015) as the paper built it (128 filters, Adam 2e-4, batch 128) on MNIST",
         preset="dcgan",
         dataset="mnist",
         epochs=5,
         batch_size=128,
-        learning_rate=2e-4,
-        options=dict(latent_dim=100, filters=64),
     ),
     "conditional-mnist": dict(
-        description="the literal conditional MLP GAN (Mirza & Osindero 2014: label embedding concatenated to G's and "
-        "D's inputs) on MNIST; its D learns to ignore the label (10% conditional accuracy after 3,000 steps): the "
-        "`conditional` preset's defaults are the working alternative",
+        description="Mirza & Osindero 2014 as the paper built it (one-hot labels into ReLU and maxout branches, "
+        "dropout 0.5, SGD with momentum, batch 100) on MNIST train[0:50000] for 50 epochs",
         preset="conditional",
         dataset="mnist",
-        epochs=30,
-        batch_size=64,
-        learning_rate=2e-4,
-        options=dict(latent_dim=100, backbone="mlp", conditioning="concat"),
+        epochs=50,
+        batch_size=100,
     ),
     "minibatch-ring8": dict(
         description="minibatch discrimination (Salimans et al. 2016) on the 8-Gaussian ring",
@@ -71,14 +66,13 @@ RECIPES = {
     ),
     "demo": dict(
         description="`ganzoo demo`: a conditional DCGAN on scikit-learn's 8x8 digits, a few minutes on 2 CPU cores",
-        preset="dcgan",
+        preset="conditional_dcgan_mbd",
         dataset="digits",
         epochs=25,
         batch_size=32,
         learning_rate=5e-4,
-        # The conditional DCGAN as tuned for the digits, without the dcgan preset's 28x28 additions
-        # (minibatch discrimination; a 0.999 moving average would still lag its 1,125 steps).
-        options=dict(latent_dim=64, filters=32, num_classes=10, minibatch_kernels=0, ema_decay=0),
+        # The conditional DCGAN as tuned for the digits, without the 28x28 model's minibatch discrimination.
+        options=dict(latent_dim=64, filters=32, minibatch_kernels=0),
     ),
 }
 
@@ -87,11 +81,20 @@ RECIPES = {
 # generator steps, rounded up to whole epochs of the dataset (MNIST's 60,000 images at batch 64 make
 # 937 steps an epoch; the 1,437 digits 22). Sized to finish within 15 minutes on 2 CPU cores at 28x28
 # (benchmarks/quality.md measures each preset at this budget).
+# The batch sizes are the papers'; the steps fit a CPU session (the papers' runs are far longer:
+# benchmarks/papers.md trains each preset to its paper's number where it can).
 PRESET_BUDGETS = {
-    "vanilla": dict(steps=8000, batch_size=64),  # on images the dcgan preset's model
-    "dcgan": dict(steps=8000, batch_size=64),
-    "conditional": dict(steps=3000, batch_size=64),
-    "minibatch": dict(steps=8000, batch_size=64),
+    "vanilla": dict(steps=25_000, batch_size=100),  # 50 epochs of train[0:50000]
+    "conditional": dict(steps=25_000, batch_size=100),
+    "dcgan": dict(steps=4000, batch_size=128),
+    "minibatch": dict(steps=6000, batch_size=100),
+    "acgan": dict(steps=6000, batch_size=100),
+    "infogan": dict(steps=5000, batch_size=128),  # the paper's own: 50 "epochs" of 100 updates
+    "wgan": dict(steps=4000, batch_size=50),
+    "wgan_gp": dict(steps=4000, batch_size=50),
+    "lsgan": dict(steps=6000, batch_size=64),
+    "dcgan_mbd_code_ema": dict(steps=8000, batch_size=64),
+    "conditional_dcgan_mbd": dict(steps=3000, batch_size=64),
 }
 DEFAULT_BUDGET = dict(steps=6000, batch_size=64)
 
@@ -128,7 +131,9 @@ def recipe_command(name):
     r = get_recipe(name)
     options = dict(r["options"])
     flags = [f"ganzoo train {r['preset']}", f"--dataset {r['dataset']}", f"--epochs {r['epochs']}",
-             f"--batch-size {r['batch_size']}", f"--lr {r['learning_rate']:g}"]
+             f"--batch-size {r['batch_size']}"]
+    if r.get("learning_rate") is not None:
+        flags.append(f"--lr {r['learning_rate']:g}")
     if "latent_dim" in options:
         flags.append(f"--latent-dim {options.pop('latent_dim')}")
     if "num_classes" in options:

@@ -31,8 +31,11 @@ from train.run_folder import CONFIG_FILE, GAN_FILE, RUNS_DIR, STATE_FILE
 CURVES_EVERY = 5  # epochs between redraws of curves.png (matplotlib is the slowest per-epoch writer); also drawn at the end
 
 # config.json entries that must agree for a folder to hold "the same run" as a command.
+# Version 2: every preset is its paper's model; a run of version 1 under the same preset name is another model.
+PRESETS_VERSION = 2
+
 REPEAT_KEYS = (
-    "preset", "options", "dataset", "split", "image_size", "data_dir", "epochs", "batch_size",
+    "presets_version", "preset", "options", "dataset", "split", "image_size", "data_dir", "epochs", "batch_size",
     "learning_rate", "d_learning_rate", "g_learning_rate", "beta_1", "strategy", "mixed_precision", "jit", "sample_every",
 )
 
@@ -49,14 +52,14 @@ class RunSpec:
     dataset: str = "digits"
     epochs: int | None = None  # None: the preset's budget (`recipes.PRESET_BUDGETS`) on this dataset
     batch_size: int | None = None
-    learning_rate: float = 2e-4
+    learning_rate: float | None = None  # None: the preset's optimizer's own rate(s)
     d_learning_rate: float | None = None  # TTUR (Heusel et al. 2017): D's and G's own rates, default learning_rate
     g_learning_rate: float | None = None
-    beta_1: float = 0.5
+    beta_1: float | None = None  # Adam's beta_1 where the preset trains with Adam; None: the preset's
     seed: int | None = None
     options: dict = dataclasses.field(default_factory=dict)
     image_size: int | None = None
-    split: str = "train"
+    split: str | None = None  # None: the preset's (Goodfellow et al. trained on train[0:50000]), else "train"
     data_dir: str | None = None
     strategy: str = "default"
     mixed_precision: str | None = None
@@ -118,6 +121,10 @@ def _jsonable(value):
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         return value.item()
     return value
+
+
+def _rate(value):
+    return None if value is None else float(value)
 
 
 def _repeat_view(config, with_seed):
@@ -199,7 +206,13 @@ def _request(spec, out, runs_dir):
 
     if out is not None:  # found before the data is loaded and anything is trained
         files.check_writable(pathlib.Path(out) / CONFIG_FILE)
-    arrays = datasets.load_arrays(spec.dataset, split=spec.split, image_size=spec.image_size, data_dir=spec.data_dir)
+    split = spec.split or "train"
+    arrays = datasets.load_arrays(spec.dataset, split=split, image_size=spec.image_size, data_dir=spec.data_dir)
+    image_split = presets.PRESETS[spec.preset].get("image_split")
+    if spec.split is None and image_split and arrays.x.ndim == 4:
+        # The paper's own training rows (Goodfellow et al.: train[0:50000], the rest their validation set).
+        split, rows = image_split, datasets.parse_split(image_split)[1]
+        arrays = dataclasses.replace(arrays, x=arrays.x[rows], y=None if arrays.y is None else arrays.y[rows])
     epochs, batch_size = recipes.budget(spec.preset, len(arrays), spec.batch_size)
     spec = dataclasses.replace(spec, epochs=spec.epochs or epochs, batch_size=batch_size)
     if int(spec.batch_size) > len(arrays):
@@ -210,7 +223,7 @@ def _request(spec, out, runs_dir):
     num_classes = options.pop("num_classes", None)
     if num_classes is not None and arrays.y is None:
         raise RunError(f"--num-classes was given, but dataset {spec.dataset!r} has no labels.")
-    preset_classes = presets.PRESETS[spec.preset].get("num_classes")
+    preset_classes = presets.PRESETS[spec.preset]["options"].get("num_classes")
     backbone = options.get("backbone") or presets.preset_backbone(spec.preset, arrays.data_shape)
     conditional = num_classes is not None or preset_classes is not None
     if conditional:
@@ -232,7 +245,7 @@ def _request(spec, out, runs_dir):
         "recipe": spec.recipe,
         "options": options,
         "dataset": str(spec.dataset),
-        "split": spec.split,
+        "split": split,
         "image_size": spec.image_size,
         "data_dir": spec.data_dir,
         "class_names": class_names,
@@ -245,10 +258,12 @@ def _request(spec, out, runs_dir):
         "batch_size": int(spec.batch_size),
         "steps_per_epoch": len(arrays) // int(spec.batch_size),
         "seed": seed,
-        "learning_rate": float(spec.learning_rate),
-        "d_learning_rate": float(spec.d_learning_rate or spec.learning_rate),
-        "g_learning_rate": float(spec.g_learning_rate or spec.learning_rate),
-        "beta_1": float(spec.beta_1),
+        # None: the preset's optimizer as it is (`zoo.describe(preset)["options"]["default_optimizer"]`).
+        "learning_rate": _rate(spec.learning_rate),
+        "d_learning_rate": _rate(spec.d_learning_rate or spec.learning_rate),
+        "g_learning_rate": _rate(spec.g_learning_rate or spec.learning_rate),
+        "beta_1": _rate(spec.beta_1),
+        "presets_version": PRESETS_VERSION,
         "strategy": spec.strategy,
         "mixed_precision": spec.mixed_precision,
         "jit": bool(spec.jit),
@@ -325,11 +340,24 @@ def _build_or_load(config, run_dir):
             return run_folder.load_keras(checkpoint), True
         gan = zoo.create(config["preset"], **config["options"])
         gan.compile(
-            d_optimizer=keras.optimizers.Adam(config.get("d_learning_rate", config["learning_rate"]), beta_1=config["beta_1"]),
-            g_optimizer=keras.optimizers.Adam(config.get("g_learning_rate", config["learning_rate"]), beta_1=config["beta_1"]),
+            d_optimizer=_optimizer(gan, config, "d"), g_optimizer=_optimizer(gan, config, "g"),
             jit_compile=bool(config.get("jit")),
         )
         return gan, False
+
+
+def _optimizer(gan, config, side):
+    """The preset's optimizer for one side (`zoo.optimizers.make`), with the run's learning rate and Adam
+    beta_1 where the command gave them."""
+    from zoo import optimizers
+
+    spec = dict(gan.default_optimizer or optimizers.DCGAN_ADAM)
+    if config.get("beta_1") is not None:
+        if spec["name"] != "adam":
+            raise RunError(f"beta_1 is Adam's; preset {config['preset']!r} trains with {spec['name']}.")
+        spec["beta_1"] = config["beta_1"]
+    rate = config.get(f"{side}_learning_rate", config.get("learning_rate"))
+    return optimizers.make(spec, side, rate)
 
 
 def _run_callbacks(config, arrays, run_dir, gan, history, divergence):
@@ -407,6 +435,8 @@ def _train_locked(config, arrays, run_dir, with_seed, callbacks, verbose, log, s
         raise RunError(f"cannot build preset {config['preset']!r} with options {config['options']}: {error}") from None
     if not resuming:
         run_folder.write_config(run_dir, config)
+    if not restored and gan.output_bias_from_data:
+        gan.set_output_bias_from(arrays.x)  # the whole training split, as pylearn2 did
     steps = int(config["steps_per_epoch"])
     initial_epoch = int(gan.g_optimizer.iterations.numpy()) // steps if restored else 0
     history = {}

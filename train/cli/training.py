@@ -11,11 +11,11 @@ from train.cli import values
 from train.cli.errors import UsageError, usage_errors
 from train.cli.quiet import import_tensorflow
 
-LOSSES = ("non_saturating", "minimax", "hinge", "wasserstein_gp", "least_squares")  # zoo.LOSSES, kept TF-free
+LOSSES = ("non_saturating", "minimax", "hinge", "wasserstein", "wasserstein_gp", "least_squares")  # zoo.LOSSES, kept TF-free
 PRIORS = ("uniform", "normal")
 STRATEGIES = ("default", "mirrored", "multiworker")
 SEQUENCE_OPTIONS = ("g_units", "d_units")  # `--option g_units=64` means one layer: [64]
-DEFAULTS = dict(dataset="digits", learning_rate=2e-4)  # epochs and batch size: the preset's budget (recipes)
+DEFAULTS = dict(dataset="digits")  # epochs, batch size and optimizer: the preset's (zoo.describe, recipes)
 
 
 def _boolean_options():
@@ -29,6 +29,7 @@ def _boolean_options():
 
 def register(subparsers):
     listing = subparsers.add_parser("list", help="list presets, datasets, recipes and pretrained models")
+    listing.add_argument("--verbose", action="store_true", help="also each preset's networks and default options")
     listing.set_defaults(func=list_command)
 
     train = subparsers.add_parser(
@@ -55,12 +56,13 @@ def _add_training_flags(parser):
     add = parser.add_argument
     add("--dataset", help="digits (default), gaussian1d, ring8, grid25, a tensorflow-datasets name, or a folder")
     add("--epochs", type=values.integer(1), help="number of epochs (default: the preset's budget of steps, see `ganzoo list`)")
-    add("--batch-size", type=values.integer(1), help="batch size (default: the preset's, 64)")
+    add("--batch-size", type=values.integer(1), help="batch size (default: the preset's paper's, see `ganzoo list`)")
     add("--latent-dim", type=values.integer(1), help="size of z (default: the preset's, 100)")
     add("--d-steps", type=values.integer(1), help="discriminator updates per generator update, k (default 1)")
     add("--loss", help=f"GAN loss: {', '.join(LOSSES)} (default: the preset's, non_saturating)")
     add("--prior", help="noise prior: uniform (default, U(-1, 1)) or normal")
-    add("--lr", type=values.positive_float, help="Adam learning rate for both networks (default 2e-4, beta_1 0.5)")
+    add("--lr", type=values.positive_float, help="learning rate of both networks' optimizer (default: the preset's "
+        "paper's optimizer and rate, e.g. Adam 2e-4 for dcgan, SGD 0.1 decaying for vanilla)")
     add("--d-lr", type=values.positive_float, help="D's own learning rate (TTUR, Heusel et al. 2017; default --lr)")
     add("--g-lr", type=values.positive_float, help="G's own learning rate (default --lr)")
     add("--num-classes", type=values.integer(2), help="train a conditional model with this many classes (labelled data only)")
@@ -69,7 +71,8 @@ def _add_training_flags(parser):
         "of this same command)")
     add("--runs-dir", default="saved_models", help="where default run folders go (default saved_models)")
     add("--image-size", type=values.integer(1), help="resize images to SIZE x SIZE")
-    add("--split", help="dataset split: train (default), test or all")
+    add("--split", help="dataset split: train (default; vanilla and conditional: train[0:50000] of images, as their "
+        "papers), test or all, optionally sliced as train[0:50000]")
     add("--data-dir", help="tensorflow-datasets data directory")
     add("--option", action="append", default=[], metavar="KEY=VALUE",
         help="any other zoo.create option, e.g. filters=32, g_units=5,5, activation=tanh (repeatable)")
@@ -88,19 +91,20 @@ def list_command(args):
     import saved_models
 
     from train import datasets, recipes
-    from zoo.presets import DESCRIPTIONS, PRESETS, preset_defaults
+    from zoo.presets import describe, preset_defaults
+    import zoo
 
-    print("Presets (ganzoo train PRESET; defaults, then the training budget without --epochs/--batch-size):")
+    print("Presets (ganzoo train PRESET): paper, what it builds, budget; the paper's number; `zoo.describe(NAME)` for all")
     text = lambda defaults: ", ".join(f"{key}={value}" for key, value in defaults.items())
-    for name in sorted(PRESETS):
-        print(f"  {name:<14} {DESCRIPTIONS.get(name, '')}")
-        if PRESETS[name]["backbone"] == "auto":
-            print(f"  {'':<14} on images: {text(preset_defaults(name, 'dcgan'))}")
-            print(f"  {'':<14} on vectors and images the DCGAN cannot build: {text(preset_defaults(name, 'mlp'))}")
-        else:
-            print(f"  {'':<14} {text(preset_defaults(name))}")
+    for name in zoo.available():
+        info = describe(name)
         steps = recipes.PRESET_BUDGETS.get(name, recipes.DEFAULT_BUDGET)
-        print(f"  {'':<14} {steps['steps']:,} steps of batch {steps['batch_size']}, rounded up to whole epochs")
+        print(f"  {name:<22} {info['paper']}: {info['summary']}; {steps['steps']:,} steps of {steps['batch_size']}")
+        if info["paper_result"]:
+            print(f"  {'':<22} paper: {info['paper_result']}")
+        if getattr(args, "verbose", False):
+            print(f"  {'':<22} {info['builds']}")
+            print(f"  {'':<22} {text(preset_defaults(name))}")
     print("\nDatasets (--dataset):")
     print(f"  {'digits':<14} scikit-learn 8x8 digits, 1,797 images, 10 classes (offline; train split 1,437)")
     for name, toy in datasets.TOY_SETS.items():
@@ -197,7 +201,7 @@ def spec_from_args(args):
         seed=args.seed,
         options=options,
         image_size=args.image_size,
-        split=args.split or "train",
+        split=args.split,
         data_dir=args.data_dir,
         strategy=args.strategy or "default",
         mixed_precision=args.mixed_precision,
