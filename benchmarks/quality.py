@@ -64,11 +64,11 @@ GAUSSIAN1D = dict(data_shape=(1,), latent_dim=1, g_units=(5, 5), d_units=(10, 10
                   prior="normal", ema_decay=0.999)
 GAUSSIAN1D_LEARNING_RATE = 1e-3  # as the `example1-gaussian1d` recipe (train/recipes.py)
 
-# Images, three kinds of row. (1) Each preset with its defaults and the budget `ganzoo train PRESET` gives it
-# (train.recipes.budget): what a user gets with no flag. On images `vanilla`, `dcgan` and `minibatch` build the
-# same model with the same budget (tests/test_presets.py), so one row stands for the three. (2) Each stabiliser
-# alone on a plain 16-filter DCGAN (the dcgan preset without its three additions), all at the same --image-steps
-# budget, beside the plain DCGAN itself. (3) The combination the dcgan preset uses, at that same budget.
+# Images, three kinds of row. (1) The zoo's tuned presets (those of the shipped 28x28 models) with their defaults
+# and the budget `ganzoo train PRESET` gives them (train.recipes.budget); the papers' presets are measured against
+# their papers in benchmarks/papers.py. (2) Each stabiliser alone on a plain 16-filter DCGAN (dcgan_mbd_code_ema
+# without its three additions), all at the same --image-steps budget, beside the plain DCGAN itself. (3) The
+# combination dcgan_mbd_code_ema uses, at that same budget.
 PLAIN_DCGAN = {"backbone": "dcgan", "filters": 16, "minibatch_kernels": 0, "latent_code": 0, "ema_decay": 0}
 DIFFAUGMENT_POLICY = "color,translation,cutout"
 
@@ -80,21 +80,21 @@ def _image_row(preset, options=None, budget="steps", d_lr=None, g_lr=None):
 
 
 IMAGE_VARIANTS = {
-    "vanilla = dcgan = minibatch": _image_row("vanilla", budget="preset"),
-    "conditional": _image_row("conditional", budget="preset"),
-    "plain DCGAN": _image_row("dcgan", PLAIN_DCGAN),
-    "+ minibatch discrimination": _image_row("dcgan", {**PLAIN_DCGAN, "minibatch_kernels": 32}),
-    "+ InfoGAN code 10": _image_row("dcgan", {**PLAIN_DCGAN, "latent_code": 10}),
-    "+ moving average 0.999": _image_row("dcgan", {**PLAIN_DCGAN, "ema_decay": 0.999}),
-    "+ hinge loss": _image_row("dcgan", {**PLAIN_DCGAN, "loss": "hinge"}),
-    "+ least squares loss": _image_row("dcgan", {**PLAIN_DCGAN, "loss": "least_squares"}),
-    "+ WGAN-GP": _image_row("dcgan", {**PLAIN_DCGAN, "loss": "wasserstein_gp"}),
-    "+ spectral norm": _image_row("dcgan", {**PLAIN_DCGAN, "spectral_norm": True}),
-    "+ R1 penalty 10": _image_row("dcgan", {**PLAIN_DCGAN, "r1_weight": 10.0}),
-    "+ DiffAugment": _image_row("dcgan", {**PLAIN_DCGAN, "diffaugment": DIFFAUGMENT_POLICY}),
+    "dcgan_mbd_code_ema": _image_row("dcgan_mbd_code_ema", budget="preset"),
+    "conditional_dcgan_mbd": _image_row("conditional_dcgan_mbd", budget="preset"),
+    "plain DCGAN": _image_row("dcgan_mbd_code_ema", PLAIN_DCGAN),
+    "+ minibatch discrimination": _image_row("dcgan_mbd_code_ema", {**PLAIN_DCGAN, "minibatch_kernels": 32}),
+    "+ InfoGAN code 10": _image_row("dcgan_mbd_code_ema", {**PLAIN_DCGAN, "latent_code": 10}),
+    "+ moving average 0.999": _image_row("dcgan_mbd_code_ema", {**PLAIN_DCGAN, "ema_decay": 0.999}),
+    "+ hinge loss": _image_row("dcgan_mbd_code_ema", {**PLAIN_DCGAN, "loss": "hinge"}),
+    "+ least squares loss": _image_row("dcgan_mbd_code_ema", {**PLAIN_DCGAN, "loss": "least_squares"}),
+    "+ WGAN-GP": _image_row("dcgan_mbd_code_ema", {**PLAIN_DCGAN, "loss": "wasserstein_gp"}),
+    "+ spectral norm": _image_row("dcgan_mbd_code_ema", {**PLAIN_DCGAN, "spectral_norm": True}),
+    "+ R1 penalty 10": _image_row("dcgan_mbd_code_ema", {**PLAIN_DCGAN, "r1_weight": 10.0}),
+    "+ DiffAugment": _image_row("dcgan_mbd_code_ema", {**PLAIN_DCGAN, "diffaugment": DIFFAUGMENT_POLICY}),
     # Heusel et al. 2017's two time-scale rule, with the rates SAGAN (Zhang et al. 2019) used.
-    "+ TTUR": _image_row("dcgan", PLAIN_DCGAN, d_lr=4e-4, g_lr=1e-4),
-    "minibatch + code + average (dcgan's defaults)": _image_row("dcgan"),
+    "+ TTUR": _image_row("dcgan_mbd_code_ema", PLAIN_DCGAN, d_lr=4e-4, g_lr=1e-4),
+    "minibatch + code + average (dcgan_mbd_code_ema)": _image_row("dcgan_mbd_code_ema"),
 }
 IMAGE_LEARNING_RATE = 2e-4  # `ganzoo train`'s default, Adam(beta_1=0.5)
 IMAGE_SEED = 0  # every row; --image-seeds adds other seeds of the preset rows, in files tagged _seedN
@@ -386,6 +386,7 @@ def image_row_budget(variant, num_samples, steps, batch_size):
 
 def run_images(steps, batch_size, n, seed=IMAGE_SEED, datasets_=None, variants=None, on_row=None, classifier_epochs=3, tag=""):
     """Train and evaluate each image row; `on_row(payload)` is called after every row (partial results)."""
+    import zoo
     from export import sampling
     from train import datasets, evaluation, files
 
@@ -413,7 +414,7 @@ def run_images(steps, batch_size, n, seed=IMAGE_SEED, datasets_=None, variants=N
         for variant in variants or list(IMAGE_VARIANTS):
             preset = IMAGE_VARIANTS[variant]["preset"]
             options = {"data_shape": train.x.shape[1:], **IMAGE_VARIANTS[variant]["options"]}
-            if preset == "conditional":
+            if zoo.presets.PRESETS[preset]["options"].get("num_classes"):
                 options["num_classes"] = len(train.class_names or range(10))
             row_steps, row_batch, d_lr, g_lr = image_row_budget(variant, len(train.x), steps, batch_size)
             gan, seconds, last = _train(preset, options, train.x, train.y, row_steps, row_batch, IMAGE_LEARNING_RATE,
@@ -724,7 +725,7 @@ def _image_rows_text():
         if row["budget"] == "preset":
             text = "the preset's defaults"
         elif row["options"] == PLAIN_DCGAN and not (row["d_lr"] or row["g_lr"]):
-            text = f"`zoo.create(\"dcgan\", {plain})`"
+            text = f"`zoo.create(\"dcgan_mbd_code_ema\", {plain})`"
         elif name.startswith("+"):
             extra = {k: v for k, v in row["options"].items() if PLAIN_DCGAN.get(k, object()) != v}
             rates = f"D lr {row['d_lr']:g}, G lr {row['g_lr']:g}" if row["d_lr"] else ""

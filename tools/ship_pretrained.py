@@ -134,8 +134,8 @@ def render_card():
         lines.append(f"| `{model['name']}` | {model['preset']} | {model['dataset']} | {params['generator']:,} / {d_params} "
                      f"| {budget} | {seconds} | {sizes} | {model['onnx_precision']} |")
     lines += ["", "Wall seconds are the runs' own, on a 2-core machine that was running other jobs too (the 28x28 "
-              "runs two at a time): alone, a step of the dcgan preset takes 75 ms there (10.6 minutes for 8,433 "
-              "steps) and the conditional preset's Fashion-MNIST run took 481 s.",
+              "runs two at a time): alone, a step of the dcgan_mbd_code_ema preset takes 75 ms there (10.6 minutes for 8,433 "
+              "steps) and the conditional_dcgan_mbd preset's Fashion-MNIST run took 481 s.",
               "", "## Quality", "",
               "`ganzoo evaluate` on the ONNX file, beside the same figures for real data of the same dataset "
               "(the protocol of each dataset is below the table).", "",
