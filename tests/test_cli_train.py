@@ -27,19 +27,25 @@ def _run(capsys, *argv):
 def test_list_names_presets_datasets_and_recipes(capsys):
     code, out, _ = _run(capsys, "list")
     assert code == 0
-    for name in ("dcgan", "conditional", "minibatch", "vanilla", "digits", "ring8", "grid25", "gaussian1d",
+    import zoo
+
+    for name in (*zoo.available(), "digits", "ring8", "grid25", "gaussian1d",
                  "example1-gaussian1d", "dcgan-mnist", "conditional-mnist", "minibatch-ring8", "demo"):
         assert name in out
-    vanilla = out[out.index("  vanilla "):out.index("\nDatasets")]  # the "auto" preset names both of its defaults
-    assert "on images: filters=16, minibatch_kernels=32, latent_code=10, ema_decay=0.999, backbone=dcgan" in vanilla
-    assert "cannot build: activation=leaky_relu, dropout=0.3, backbone=mlp" in vanilla
-    assert "8,000 steps of batch 64" in vanilla
+    presets = out[:out.index("\nDatasets")]
+    # One line per preset (two where the paper published a number): name, paper, what it builds, budget.
+    assert "  vanilla                Goodfellow et al. 2014: MLP G, maxout D with dropout, SGD; 25,000 steps of 100" in presets
+    assert "paper: Parzen log-likelihood 225 ± 2 on the MNIST test set (Table 1)" in presets
+    assert len(presets.splitlines()) == 1 + len(zoo.available()) + sum(
+        1 for name in zoo.available() if zoo.describe(name)["paper_result"])
+    code, verbose, _ = _run(capsys, "list", "--verbose")
+    assert "default_optimizer={'name': 'sgd', 'learning_rate': 0.1" in verbose
 
 
 @pytest.mark.parametrize(
     "argv, reason",
     [
-        (["train", "nosuchpreset"], "unknown preset 'nosuchpreset'; choose one of conditional, dcgan"),
+        (["train", "nosuchpreset"], "unknown preset 'nosuchpreset'; choose one of acgan, conditional, conditional_dcgan_mbd"),
         (["train", "dcgan", "--dataset", "nosuchdata"], "unknown dataset 'nosuchdata'; choose one of digits"),
         (["train", "dcgan", "--dataset", "{empty}"], "holds no images"),
         (["train", "vanilla", "--batch-size", "5000"], "batch size 5000 is larger than dataset 'digits' (1437"),

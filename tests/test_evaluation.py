@@ -155,7 +155,7 @@ def small_gan(tmp_path_factory):
     import zoo
 
     keras.utils.set_random_seed(0)
-    gan = zoo.create("conditional", backbone="mlp", data_shape=(8, 8, 1), latent_dim=8, g_units=(16,), d_units=(16,))
+    gan = zoo.create("conditional_dcgan_mbd", backbone="mlp", data_shape=(8, 8, 1), latent_dim=8, g_units=(16,), d_units=(16,))
     gan.compile()
     folder = tmp_path_factory.mktemp("run")
     gan.save(folder / "gan.keras")

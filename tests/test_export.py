@@ -33,7 +33,7 @@ def dcgan():
     keras.utils.set_random_seed(0)
     # The preset's InfoGAN code stays (its layer must export too); the moving average is off, so that the
     # ONNX file holds the very generator whose BatchNorm statistics are randomised below.
-    gan = zoo.create("dcgan", data_shape=(8, 8, 1), latent_dim=16, filters=8, prior="normal", ema_decay=0)
+    gan = zoo.create("dcgan_mbd_code_ema", data_shape=(8, 8, 1), latent_dim=16, filters=8, prior="normal", ema_decay=0)
     _randomise_batchnorm(gan.generator)
     return gan
 
@@ -42,7 +42,7 @@ def dcgan():
 def conditional_run(tmp_path_factory):
     """A run folder as `ganzoo train` leaves it: config.json, gan.keras, generator.keras."""
     keras.utils.set_random_seed(1)
-    gan = zoo.create("conditional", backbone="dcgan", data_shape=(8, 8, 1), latent_dim=16, filters=8, num_classes=3)
+    gan = zoo.create("conditional_dcgan_mbd", backbone="dcgan", data_shape=(8, 8, 1), latent_dim=16, filters=8, num_classes=3)
     _randomise_batchnorm(gan.generator, seed=1)
     folder = tmp_path_factory.mktemp("run")
     gan.compile()  # zoo.GAN.save fails on an uncompiled GAN (get_compile_config); runs are always compiled
@@ -72,7 +72,7 @@ def test_unconditional_export_contract(dcgan, tmp_path):
     assert outputs == {"images": (TensorProto.FLOAT, ["batch", 8, 8, 1])}
     assert "ConvTranspose" not in {node.op_type for node in model.graph.node}  # rewritten for ORT's Conv kernels
     meta = GeneratorSession(path).metadata
-    assert meta["preset"] == "dcgan" and meta["prior"] == "normal" and meta["prior_params"] == {"mean": 0.0, "std": 1.0}
+    assert meta["preset"] == "dcgan_mbd_code_ema" and meta["prior"] == "normal" and meta["prior_params"] == {"mean": 0.0, "std": 1.0}
     assert meta["latent_dim"] == 16 and meta["num_classes"] is None and meta["image_shape"] == [8, 8, 1]
     assert meta["value_range"] == metadata_lib.value_range(-1, 1) and meta["dataset"] == "digits" and meta["opset"] == 17
     assert meta["inputs"] == [{"name": "z", "dtype": "float32", "shape": ["batch", 16]}]

@@ -17,7 +17,7 @@ CLASSES, N = 4, 3
 def gans():
     small = dict(backbone="mlp", activation="relu", dropout=0.0, data_shape=(2,), latent_dim=2, g_units=(4,), d_units=(4,))
     return {
-        "conditional": zoo.create("conditional", num_classes=CLASSES, **small),
+        "conditional": zoo.create("conditional_dcgan_mbd", num_classes=CLASSES, **small),
         "unconditional": zoo.create("vanilla", **small),
     }
 

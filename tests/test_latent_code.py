@@ -31,7 +31,7 @@ def test_code_term_is_the_cross_entropy_of_the_code_head():
     adversarial = np.mean(np.logaddexp(0.0, -logits))  # -log sigmoid(logit), the non-saturating loss
     log_softmax = code_logits - np.log(np.exp(code_logits).sum(axis=1, keepdims=True))
     cross_entropy = -np.mean(log_softmax[[0, 1], [0, 2]])  # the codes of the two rows: 0 and 2
-    g_loss, _ = gan._generator_loss(None, fake, None, codes=latent_code_indices(z, 3))
+    g_loss, _ = gan._generator_loss(None, fake, None, codes=z)  # the code is read from z
     np.testing.assert_allclose(float(g_loss), adversarial + 0.5 * cross_entropy, rtol=1e-5)
 
 
@@ -51,7 +51,7 @@ def test_both_players_learn_to_use_the_code():
 def test_config_round_trip_and_save(tmp_path):
     import keras
 
-    gan = zoo.create("dcgan", data_shape=(8, 8, 1), filters=8, latent_code=10, code_weight=2.0, seed=0)
+    gan = zoo.create("dcgan_mbd_code_ema", data_shape=(8, 8, 1), filters=8, latent_code=10, code_weight=2.0, seed=0)
     again = zoo.GAN.from_config(gan.get_config())
     assert (again.latent_code, again.code_weight) == (10, 2.0)
     gan.save(tmp_path / "gan.keras")
@@ -64,7 +64,7 @@ def test_config_round_trip_and_save(tmp_path):
 def test_exports_to_onnx_with_a_single_noise_input(tmp_path):
     from export import GeneratorSession, export_generator
 
-    gan = zoo.create("dcgan", data_shape=(8, 8, 1), filters=8, latent_code=10, seed=0)
+    gan = zoo.create("dcgan_mbd_code_ema", data_shape=(8, 8, 1), filters=8, latent_code=10, seed=0)
     report = export_generator(gan, tmp_path / "info.onnx")  # parity checked inside, 1e-4
     session = GeneratorSession(report.path, providers="cpu")
     assert not session.conditional and session.latent_dim == 100
@@ -77,22 +77,26 @@ def test_exports_to_onnx_with_a_single_noise_input(tmp_path):
 def test_rejected_combinations(options):
     options = {"latent_code": 10, **options}
     with pytest.raises(ValueError, match="latent_code"):
-        zoo.create("dcgan" if options.get("backbone") != "mlp" else "vanilla", data_shape=(8, 8, 1), **options)
+        zoo.create("dcgan_mbd_code_ema" if options.get("backbone") != "mlp" else "vanilla", data_shape=(8, 8, 1), **options)
 
 
-def test_dcgan_presets_default_to_a_code_that_makes_way_for_labels_and_feature_matching():
-    for preset in ("dcgan", "minibatch"):
-        assert zoo.create(preset, data_shape=(8, 8, 1)).latent_code == 10
-        assert zoo.create(preset, data_shape=(8, 8, 1), num_classes=10).latent_code is None
-        assert zoo.create(preset, data_shape=(8, 8, 1), feature_matching=True).latent_code is None
-        assert zoo.create(preset, data_shape=(8, 8, 1), latent_code=0).latent_code is None
-        assert zoo.create(preset, data_shape=(8, 8, 1), latent_dim=8).latent_code is None  # no room for 10
-    assert zoo.create("dcgan", backbone="mlp", data_shape=(8, 8, 1)).latent_code is None  # a DCGAN default only
+def test_the_tuned_dcgan_defaults_to_a_code_that_makes_way_for_labels_and_feature_matching():
+    preset = "dcgan_mbd_code_ema"
+    assert zoo.create(preset, data_shape=(8, 8, 1)).latent_code == 10
+    assert zoo.create(preset, data_shape=(8, 8, 1), num_classes=10).latent_code is None
+    assert zoo.create(preset, data_shape=(8, 8, 1), feature_matching=True).latent_code is None
+    assert zoo.create(preset, data_shape=(8, 8, 1), latent_code=0).latent_code is None
+    assert zoo.create(preset, data_shape=(8, 8, 1), latent_dim=8).latent_code is None  # no room for 10
+    assert zoo.create(preset, backbone="mlp", data_shape=(8, 8, 1)).latent_code is None  # a DCGAN default only
+    assert zoo.create("dcgan", data_shape=(8, 8, 1)).latent_code is None  # the paper's DCGAN has none
 
 
-def test_dcgan_and_minibatch_presets_coincide_on_dcgan():
-    """The README reports one run for both: on the DCGAN backbone their defaults are the same options."""
-    from zoo.presets import preset_defaults
-
-    assert preset_defaults("dcgan") == preset_defaults("minibatch", "dcgan")
-    assert preset_defaults("dcgan", "mlp") != preset_defaults("minibatch", "mlp")  # B=100 on the MLP
+def test_infogans_code_loss_adds_the_continuous_codes_gaussian_term():
+    gan = zoo.create("infogan", data_shape=(8, 8, 1), latent_dim=16, code_weight=1.0)
+    z = np.random.default_rng(1).uniform(-1, 1, (3, 16)).astype(np.float32)
+    head = np.random.default_rng(2).normal(size=(3, 12)).astype(np.float32)
+    logits = head[:, :10].astype(np.float64)
+    log_softmax = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    categorical = -np.mean(log_softmax[np.arange(3), z[:, :10].argmax(1)])
+    continuous = np.mean(0.5 * ((z[:, 10:12] - head[:, 10:]) ** 2).sum(axis=1))
+    np.testing.assert_allclose(float(gan._code_loss(z, head)), categorical + continuous, rtol=1e-5)

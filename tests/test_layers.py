@@ -1,4 +1,5 @@
-"""MinibatchDiscrimination and PacGAN's Pack: shapes, behaviour on collapsed vs diverse batches, serialisation."""
+"""MinibatchDiscrimination, PacGAN's Pack, Maxout and InfoGAN's CodeAndNoise: shapes, behaviour, values by hand,
+serialisation."""
 
 import keras
 import numpy as np
@@ -59,3 +60,22 @@ def test_pack_config_round_trip():
     layer = zoo.Pack(4, name="pack")
     clone = zoo.Pack.from_config(layer.get_config())
     assert clone.pack == 4 and clone.name == "pack"
+
+
+def test_maxout_takes_the_max_of_each_units_pieces_by_hand():
+    layer = zoo.Maxout(2, 3, kernel_initializer="zeros")
+    layer.build((None, 1))
+    # Unit u's piece p is column u * 3 + p: unit 0 has pieces x, -x, 2; unit 1 has 3x, 0, -1.
+    layer.kernel.assign(np.array([[1.0, -1.0, 0.0, 3.0, 0.0, 0.0]], "float32"))
+    layer.bias.assign(np.array([0.0, 0.0, 2.0, 0.0, 0.0, -1.0], "float32"))
+    x = np.array([[1.0], [-3.0], [5.0]], "float32")
+    expected = [[max(1, -1, 2), max(3, 0, -1)], [max(-3, 3, 2), max(-9, 0, -1)], [max(5, -5, 2), max(15, 0, -1)]]
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(x)), np.array(expected, "float32"))
+    restored = zoo.Maxout.from_config(layer.get_config())
+    assert (restored.units, restored.pieces) == (2, 3)
+
+
+def test_code_and_noise_replaces_the_first_entries_by_their_one_hot_argmax():
+    z = np.array([[0.1, 0.9, -0.5, 0.3, 0.7], [0.8, -0.2, 0.0, -0.4, 0.2]], "float32")
+    out = keras.ops.convert_to_numpy(zoo.CodeAndNoise(3)(z))
+    np.testing.assert_array_equal(out, np.array([[0, 1, 0, 0.3, 0.7], [1, 0, 0, -0.4, 0.2]], "float32"))

@@ -107,8 +107,15 @@ def test_auxiliary_classifier_loss_is_the_cross_entropy_of_the_class_head():
     assert float(zoo.auxiliary_classifier_loss(np.array([0, 2]), class_logits)) == pytest.approx(expected, rel=1e-5)
 
 
+def test_continuous_code_loss_is_half_the_squared_error_per_sample():
+    codes = np.array([[1.0, -1.0], [0.5, 0.0]], "float32")
+    means = np.array([[0.0, -1.0], [0.5, 2.0]], "float32")
+    expected = (0.5 * (1.0 + 0.0) + 0.5 * (0.0 + 4.0)) / 2  # 0.5 * ||c - mu||^2, averaged over the 2 samples
+    assert float(zoo.continuous_code_loss(codes, means)) == pytest.approx(expected)
+
+
 def test_every_named_loss_pairs_a_discriminator_and_a_generator_loss():
-    assert sorted(zoo.LOSSES) == ["hinge", "least_squares", "minimax", "non_saturating", "wasserstein_gp"]
+    assert sorted(zoo.LOSSES) == ["hinge", "least_squares", "minimax", "non_saturating", "wasserstein", "wasserstein_gp"]
     real, fake = np.array([0.3], "float32"), np.array([-0.2], "float32")
     for discriminator_loss, generator_loss in zoo.LOSSES.values():
         assert np.isfinite(float(discriminator_loss(real, fake))) and np.isfinite(float(generator_loss(fake)))

@@ -30,7 +30,7 @@ def test_auto_policy_is_bfloat16_on_cpu_and_the_context_restores_float32():
 
 def test_mixed_bfloat16_dcgan_trains_with_finite_float32_losses():
     with mixed_precision("mixed_bfloat16"):
-        gan = zoo.create("dcgan", **DCGAN)
+        gan = zoo.create("dcgan_mbd_code_ema", **DCGAN)
         gan.compile()
         before = [np.array(v) for v in gan.generator.trainable_variables]
         history = gan.fit(images(gan.data_shape), batch_size=8, epochs=1, verbose=0).history
@@ -47,7 +47,7 @@ def test_mixed_float16_scales_the_losses_and_applies_the_steps():
     with mixed_precision("mixed_float16"):
         # concat: an AC-GAN head's larger gradients overflow at the initial scale 2^15 and skip the
         # first steps (as dynamic loss scaling should), which this count does not expect.
-        gan = zoo.create("conditional", num_classes=3, conditioning="concat", **MLP)
+        gan = zoo.create("conditional_dcgan_mbd", num_classes=3, conditioning="concat", **MLP)
         gan.compile()
         history = gan.fit(images(gan.data_shape), np.arange(24) % 3, batch_size=8, epochs=1, verbose=0).history
     assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
@@ -60,7 +60,7 @@ def test_mixed_float16_scales_the_losses_and_applies_the_steps():
 def test_mixed_bfloat16_trains_with_the_stabilisers():
     options = {"loss": "hinge", "r1_weight": 1.0, "spectral_norm": True, "ema_decay": 0.9, "diffaugment": "color,cutout"}
     with mixed_precision("mixed_bfloat16"):
-        gan = zoo.create("conditional", num_classes=3, conditioning="acgan", **options, **MLP)
+        gan = zoo.create("conditional_dcgan_mbd", num_classes=3, conditioning="acgan", **options, **MLP)
         gan.compile()
         history = gan.fit(images(gan.data_shape), np.arange(24) % 3, batch_size=8, epochs=1, verbose=0).history
     assert int(gan.g_optimizer.iterations) == 3
@@ -70,7 +70,7 @@ def test_mixed_bfloat16_trains_with_the_stabilisers():
 
 def test_a_mixed_precision_generator_exports_as_a_float32_copy():
     with mixed_precision("mixed_bfloat16"):
-        gan = zoo.create("dcgan", **DCGAN)
+        gan = zoo.create("dcgan_mbd_code_ema", **DCGAN)
     z = gan.sample_noise(4, seed=0)
     mixed = gan.generator(z)
     copy = float32_copy(gan.generator)
@@ -87,7 +87,7 @@ def test_a_mixed_precision_generator_exports_as_a_float32_graph(tmp_path):
     from zoo import mixed_precision
 
     with mixed_precision("mixed_bfloat16"):
-        gan = zoo.create("dcgan", data_shape=(8, 8, 1), filters=4, latent_dim=8)
+        gan = zoo.create("dcgan_mbd_code_ema", data_shape=(8, 8, 1), filters=4, latent_dim=8)
     assert gan.generator.compute_dtype == "bfloat16"
     report = export_generator(gan, tmp_path / "g.onnx")
     model = onnx.load(tmp_path / "g.onnx")

@@ -1,4 +1,8 @@
-"""Every preset builds, trains a few steps with finite losses, and survives a .keras round trip."""
+"""Every preset is its paper's model: the paper's layers (parameter counts worked from the published
+architecture), a few training steps, a .keras round trip, ONNX export with parity and `ganzoo train` on the digits.
+Long training against the papers' numbers is benchmarks/papers.py."""
+
+import math
 
 import keras
 import numpy as np
@@ -6,23 +10,34 @@ import pytest
 import tensorflow as tf
 
 import zoo
+from zoo import optimizers
 
 SMALL_MLP = {"backbone": "mlp", "activation": "relu", "dropout": 0.0, "latent_dim": 16, "g_units": (32, 32), "d_units": (32, 32)}
 CASES = {
-    "vanilla": ("vanilla", {"data_shape": (8, 8, 1), **SMALL_MLP}),
+    "vanilla-mlp": ("vanilla", {"data_shape": (8, 8, 1), **SMALL_MLP}),
+    "vanilla-maxout": ("vanilla", {"data_shape": (8, 8, 1), "g_units": (16, 16), "d_units": (8, 8), "latent_dim": 8}),
     "dcgan": ("dcgan", {"data_shape": (8, 8, 1), "latent_dim": 16, "filters": 8}),
+    "conditional-maxout": ("conditional", {"data_shape": (8, 8, 1), "num_classes": 3, "g_units": (16,),
+                                           "g_branch_units": (8, 8), "d_units": (8,), "d_pieces": (2,)}),
     "conditional-mlp": ("conditional", {"data_shape": (8, 8, 1), "num_classes": 3, **SMALL_MLP}),
-    "conditional-dcgan": ("conditional", {"backbone": "dcgan", "data_shape": (8, 8, 1), "num_classes": 3, "filters": 8}),
+    "conditional-dcgan": ("conditional_dcgan_mbd", {"data_shape": (8, 8, 1), "num_classes": 3, "filters": 8}),
+    "minibatch": ("minibatch", {"data_shape": (8, 8, 1), "latent_dim": 8, "g_units": (16,), "d_units": (16, 8),
+                                "minibatch_kernels": 8}),
     "minibatch-mlp": ("minibatch", {"data_shape": (2,), "minibatch_kernels": 8, **SMALL_MLP}),
-    "minibatch-dcgan-feature-matching": (
-        "minibatch",
-        {"backbone": "dcgan", "data_shape": (8, 8, 1), "filters": 8, "minibatch_kernels": 8, "feature_matching": True},
-    ),
+    "minibatch-feature-matching": ("minibatch", {"data_shape": (8, 8, 1), "latent_dim": 8, "g_units": (16,),
+                                                 "d_units": (16,), "minibatch_kernels": 8, "feature_matching": True}),
+    "acgan": ("acgan", {"data_shape": (20, 20, 1), "num_classes": 3, "latent_dim": 8}),
+    "infogan": ("infogan", {"data_shape": (8, 8, 1), "latent_dim": 16}),
+    "wgan": ("wgan", {"data_shape": (8, 8, 1), "latent_dim": 8, "filters": 4}),
+    "wgan_gp": ("wgan_gp", {"data_shape": (8, 8, 1), "latent_dim": 8, "filters": 4}),
+    "lsgan": ("lsgan", {"data_shape": (8, 8, 1), "latent_dim": 16}),
+    "lsgan-mlp": ("lsgan", {"data_shape": (2,), "latent_dim": 4, "g_units": (8,), "d_units": (8,)}),
+    "dcgan_mbd_code_ema": ("dcgan_mbd_code_ema", {"data_shape": (8, 8, 1), "latent_dim": 16, "filters": 8}),
     # Options against collapse: LeakyReLU + dropout in D (Goodfellow et al. trained D with dropout), PacGAN packing.
-    "vanilla-leaky-dropout": ("vanilla", {"data_shape": (8, 8, 1), "activation": "leaky_relu", "dropout": 0.3, **SMALL_MLP}),
+    "vanilla-leaky-dropout": ("vanilla", {"data_shape": (8, 8, 1), **SMALL_MLP, "activation": "leaky_relu", "dropout": 0.3}),
     "vanilla-pack4": ("vanilla", {"data_shape": (2,), "pack": 4, **SMALL_MLP}),
     "conditional-dcgan-minibatch": (
-        "conditional",
+        "conditional_dcgan_mbd",
         {"backbone": "dcgan", "data_shape": (8, 8, 1), "num_classes": 3, "filters": 8, "minibatch_kernels": 8},
     ),
 }
@@ -41,8 +56,14 @@ def noise_inputs(gan, n=4):
     return z if not gan.conditional else [z, tf.range(n) % gan.num_classes]
 
 
-def test_available_lists_the_four_variants():
-    assert zoo.available() == ["conditional", "dcgan", "minibatch", "vanilla"]
+def test_available_lists_every_paper_and_the_tuned_combinations():
+    assert zoo.available() == [
+        "acgan", "conditional", "conditional_dcgan_mbd", "dcgan", "dcgan_mbd_code_ema", "infogan", "lsgan",
+        "minibatch", "vanilla", "wgan", "wgan_gp",
+    ]
+    for name in zoo.available():
+        info = zoo.describe(name)
+        assert info["paper"] and info["summary"] and info["builds"] and info["options"]["backbone"] in zoo.presets.BACKBONES
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -64,36 +85,12 @@ def test_preset_trains_and_round_trips(case, tmp_path):
         keras.ops.convert_to_numpy(gan.generator(inputs, training=False)),
         keras.ops.convert_to_numpy(restored.generator(inputs, training=False)),
     )
-    assert int(restored.d_optimizer.iterations) == int(gan.d_optimizer.iterations) == 4
+    assert int(restored.d_optimizer.iterations) == int(gan.d_optimizer.iterations) == 4 * gan.d_steps
     assert int(restored.g_optimizer.iterations) == 4
     for a, b in zip(gan.g_optimizer.variables, restored.g_optimizer.variables):
         np.testing.assert_array_equal(np.array(a), np.array(b))
     restored.fit(dataset_for(restored), epochs=1, verbose=0)
     assert int(restored.g_optimizer.iterations) == 8
-
-
-def test_vanilla_on_images_is_the_dcgan_presets_model():
-    # The paper's MLP cannot reach good MNIST samples in a CPU budget (README), so on images the
-    # DCGAN can build, vanilla trains the dcgan preset's networks and additions.
-    def config(preset):
-        keras.backend.clear_session()  # the same automatic layer names for both
-        return {k: v for k, v in zoo.create(preset, seed=0).get_config().items() if k not in ("name", "preset")}
-
-    assert config("vanilla") == config("dcgan")
-    assert zoo.presets.preset_defaults("vanilla") == zoo.presets.preset_defaults("dcgan")
-
-
-@pytest.mark.parametrize(
-    "shape, backbone",
-    [((28, 28, 1), "dcgan"), ((8, 8, 1), "dcgan"), ((32, 32, 3), "dcgan"), ((2,), "mlp"), ((1,), "mlp"),
-     ((4, 4, 1), "mlp"), ((28, 20, 1), "mlp"), ((7, 7, 3), "mlp")],
-)
-def test_vanilla_takes_the_dcgan_where_it_can_build_the_images_and_the_mlp_elsewhere(shape, backbone):
-    assert zoo.presets.preset_backbone("vanilla", shape) == backbone
-    assert zoo.presets.preset_backbone("dcgan", shape) == "dcgan"  # only "auto" presets choose
-    gan = zoo.create("vanilla", data_shape=shape, latent_dim=16, filters=4, g_units=(8,), d_units=(8,))
-    assert gan.generator(gan.sample_noise(2)).shape[1:] == shape
-    assert any(isinstance(layer, keras.layers.Conv2D) for layer in gan.discriminator.layers) == (backbone == "dcgan")
 
 
 def test_vanilla_mlp_is_the_lecture_mnist_example_with_the_papers_dropout_in_d():
@@ -141,11 +138,13 @@ def test_dcgan_builds_each_supported_image_size(shape):
 
 
 def test_dcgan_architecture_follows_radford_et_al():
-    gan = zoo.create("dcgan", data_shape=(28, 28, 1), latent_code=0, minibatch_kernels=0, ema_decay=0)  # the plain DCGAN
+    gan = zoo.create("dcgan", data_shape=(28, 28, 1))
+    assert (gan.latent_code, gan.ema_decay, gan.default_optimizer) == (None, None, None)  # nothing the paper did not have
     g_types = {type(layer).__name__ for layer in gan.generator.layers}
     d_layers = gan.discriminator.layers
     assert "Conv2DTranspose" in g_types and "BatchNormalization" in g_types
     assert not any("Pool" in type(layer).__name__ for layer in gan.generator.layers + d_layers)
+    assert not any(isinstance(layer, zoo.MinibatchDiscrimination) for layer in d_layers)
     assert gan.generator.layers[-1].activation.__name__ == "tanh"
     convs = [i for i, layer in enumerate(d_layers) if isinstance(layer, keras.layers.Conv2D)]
     assert all(d_layers[i].strides == (2, 2) for i in convs)
@@ -153,8 +152,140 @@ def test_dcgan_architecture_follows_radford_et_al():
     assert not isinstance(d_layers[convs[0] + 1], keras.layers.BatchNormalization)
     assert all(isinstance(d_layers[i + 1], keras.layers.BatchNormalization) for i in convs[1:])
     assert sum(isinstance(layer, keras.layers.LeakyReLU) for layer in d_layers) == len(convs)
+    assert all(layer.negative_slope == 0.2 for layer in d_layers if isinstance(layer, keras.layers.LeakyReLU))
     # The only dense layer in D is the output.
     assert [layer.units for layer in d_layers if isinstance(layer, keras.layers.Dense)] == [1]
+    assert all(layer.kernel_initializer.stddev == 0.02 for layer in gan.generator.layers + d_layers
+               if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose)))
+    optimizer = zoo.optimizers.make(gan.default_optimizer, "g")
+    assert (float(optimizer.learning_rate), optimizer.beta_1) == (pytest.approx(2e-4), 0.5)
+
+
+def _maps(model, layer_type):
+    return [tuple(layer.output.shape[1:]) for layer in model.layers if isinstance(layer, layer_type)]
+
+
+def test_dcgan_at_64_pixels_has_the_papers_widths():
+    # Radford et al., Figure 1: 4x4x1024 -> 8x8x512 -> 16x16x256 -> 32x32x128 -> 64x64x3; D mirrors it.
+    gan = zoo.create("dcgan", data_shape=(64, 64, 3))
+    assert _maps(gan.generator, keras.layers.Reshape) == [(4, 4, 1024)]
+    assert _maps(gan.generator, keras.layers.Conv2DTranspose) == [(8, 8, 512), (16, 16, 256), (32, 32, 128), (64, 64, 3)]
+    assert _maps(gan.discriminator, keras.layers.Conv2D) == [(32, 32, 128), (16, 16, 256), (8, 8, 512), (4, 4, 1024)]
+
+
+def dense(inputs, outputs, bias=True):
+    return inputs * outputs + (outputs if bias else 0)
+
+
+def conv(kernel, inputs, outputs, bias=True):
+    return kernel * kernel * inputs * outputs + (outputs if bias else 0)
+
+
+def batchnorm(channels, scale=True):
+    return channels * (4 if scale else 3)  # gamma, beta, moving mean and variance
+
+
+# Parameter counts of G and D at 28x28x1, worked layer by layer from each paper's (or its reference code's)
+# MNIST networks, with the options each preset builds by default.
+PUBLISHED = {
+    # Goodfellow et al.: G 100 -> 1200 -> 1200 -> 784; D maxout 784 -> 240x5 -> 240x5 -> 1.
+    "vanilla": (dense(100, 1200) + dense(1200, 1200) + dense(1200, 784),
+                dense(784, 240 * 5) + dense(240, 240 * 5) + dense(240, 1)),
+    # Mirza & Osindero: G z -> 200, y -> 1000, [1200] -> 1200 -> 784; D x -> 240x5, y -> 50x5, [290] -> 240x4 -> 1.
+    "conditional": (dense(100, 200) + dense(10, 1000) + dense(1200, 1200) + dense(1200, 784),
+                    dense(784, 240 * 5) + dense(10, 50 * 5) + dense(290, 240 * 4) + dense(240, 1)),
+    # Radford et al. at 28x28: z -> 7x7x256 -> 14x14x128 -> 28x28x1 (5x5); D 128 -> 256 -> 1.
+    "dcgan": (dense(100, 7 * 7 * 256, bias=False) + batchnorm(256) + conv(5, 256, 128, bias=False) + batchnorm(128)
+              + conv(5, 128, 1),
+              conv(5, 1, 128) + conv(5, 128, 256) + batchnorm(256) + dense(7 * 7 * 256, 1)),
+    # Salimans et al.: G 100 -> 500 -> 500 (BatchNorm without scale) -> 784; D 784 -> 1000-500-250-250-250,
+    # minibatch discrimination T: 250 x (100 x 5), then (250 + 100) -> 1.
+    "minibatch": (dense(100, 500, bias=False) + batchnorm(500, False) + dense(500, 500, bias=False)
+                  + batchnorm(500, False) + dense(500, 784),
+                  dense(784, 1000) + dense(1000, 500) + dense(500, 250) + 2 * dense(250, 250) + 250 * 100 * 5
+                  + dense(350, 1)),
+    # The Keras AC-GAN example: G Embedding(10, 100), 100 -> 3x3x384, 5x5 192 (valid), 96, 1; D 3x3 32-64-128-256,
+    # then 7x7x256 -> 1 and -> 10.
+    "acgan": (10 * 100 + dense(100, 3 * 3 * 384) + conv(5, 384, 192) + batchnorm(192) + conv(5, 192, 96) + batchnorm(96)
+              + conv(5, 96, 1),
+              conv(3, 1, 32) + conv(3, 32, 64) + conv(3, 64, 128) + conv(3, 128, 256) + dense(7 * 7 * 256, 1)
+              + dense(7 * 7 * 256, 10)),
+    # Chen et al.: G 74 -> 1024 -> 7x7x128 -> 4x4 64 -> 1; D 4x4 64 -> 128 -> 1024 -> 1, Q 1024 -> 128 -> 10 + 2.
+    "infogan": (dense(74, 1024, bias=False) + batchnorm(1024) + dense(1024, 7 * 7 * 128, bias=False) + batchnorm(6272)
+                + conv(4, 128, 64, bias=False) + batchnorm(64) + conv(4, 64, 1),
+                conv(4, 1, 64) + conv(4, 64, 128, bias=False) + batchnorm(128) + dense(6272, 1024, bias=False)
+                + batchnorm(1024) + dense(1024, 1) + dense(1024, 128, bias=False) + batchnorm(128) + dense(128, 12)),
+    # Gulrajani et al. (gan_mnist.py, DIM 64): G 128 -> 4x4x256 -> 5x5 128 -> 64 -> 1; D 5x5 64-128-256 -> 1.
+    "wgan_gp": (dense(128, 4 * 4 * 256) + conv(5, 256, 128) + conv(5, 128, 64) + conv(5, 64, 1),
+                conv(5, 1, 64) + conv(5, 64, 128) + conv(5, 128, 256) + dense(4 * 4 * 256, 1)),
+    # The same in its WGAN mode: BatchNorm after G's hidden layers and D's last two convolutions.
+    "wgan": (dense(128, 4 * 4 * 256) + batchnorm(4096) + conv(5, 256, 128) + batchnorm(128) + conv(5, 128, 64)
+             + batchnorm(64) + conv(5, 64, 1),
+             conv(5, 1, 64) + conv(5, 64, 128) + batchnorm(128) + conv(5, 128, 256) + batchnorm(256) + dense(4096, 1)),
+    # Mao et al. (mcgan.py without the label): G 1024 -> 7x7x128 -> 5x5 128 -> 1; D 5x5 64 -> 128 -> 1024 -> 1.
+    "lsgan": (dense(1024, 6272, bias=False) + batchnorm(6272) + conv(5, 128, 128, bias=False) + batchnorm(128)
+              + conv(5, 128, 1),
+              conv(5, 1, 64) + conv(5, 64, 128, bias=False) + batchnorm(128) + dense(6272, 1024, bias=False)
+              + batchnorm(1024) + dense(1024, 1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_parameter_counts_are_the_published_architectures(name):
+    gan = zoo.create(name, data_shape=(28, 28, 1))
+    assert (gan.generator.count_params(), gan.discriminator.count_params()) == PUBLISHED[name]
+    assert gan.data_shape == (28, 28, 1) and gan.value_range == (-1.0, 1.0)
+
+
+def test_vanilla_is_goodfellow_et_als_mnist_configuration():
+    gan = zoo.create("vanilla")
+    assert gan.latent_dim == 100 and gan.prior == "uniform" and gan.update == "fused" and gan.d_loss_scale == 0.5
+    assert gan.loss == "non_saturating" and gan.d_steps == 1 and gan.output_bias_from_data
+    maxouts = [layer for layer in gan.discriminator.layers if isinstance(layer, zoo.Maxout)]
+    assert [(layer.units, layer.pieces) for layer in maxouts] == [(240, 5), (240, 5)]
+    assert [layer.kernel_initializer.maxval for layer in maxouts] == [0.005, 0.005]
+    # Dropout keep 0.8 on the pixels and 0.5 on each maxout layer's output.
+    assert [layer.rate for layer in gan.discriminator.layers if isinstance(layer, keras.layers.Dropout)] == [0.2, 0.5, 0.5]
+    relus = [layer for layer in gan.generator.layers if isinstance(layer, keras.layers.Dense)]
+    assert [(layer.units, layer.activation.__name__) for layer in relus] == [(1200, "relu"), (1200, "relu"), (784, "sigmoid")]
+    assert [layer.kernel_initializer.maxval for layer in relus] == [0.05] * 3
+    # The zoo's U(-1, 1) z becomes the code's U(-sqrt 3, sqrt 3); the sigmoid's [0, 1] pixels the zoo's [-1, 1].
+    noise = gan.generator.get_layer("paper_noise")
+    assert (noise.scale, noise.offset) == (pytest.approx(math.sqrt(3)), 0.0)
+    # pylearn2's SGD: 0.1 / 1.000004^t down to 1e-6; momentum 0.5 -> 0.7 between epochs 1 and 250 (500 updates each).
+    spec = gan.default_optimizer
+    assert (spec["name"], spec["learning_rate"], spec["decay_factor"], spec["min_learning_rate"]) == ("sgd", 0.1, 1.000004, 1e-6)
+    assert (spec["momentum"], spec["final_momentum"], spec["momentum_start"], spec["momentum_saturate"]) == (0.5, 0.7, 500, 125_000)
+    assert zoo.presets.PRESETS["vanilla"]["image_split"] == "train[0:50000]"
+
+
+def test_conditional_is_mirza_and_osinderos_configuration():
+    gan = zoo.create("conditional")
+    assert gan.num_classes == 10 and gan.conditioning == "concat" and gan.update == "fused"
+    one_hot = gan.generator.get_layer("label_one_hot")
+    assert isinstance(one_hot, keras.layers.CategoryEncoding) and one_hot.num_tokens == 10
+    maxouts = [(layer.units, layer.pieces) for layer in gan.discriminator.layers if isinstance(layer, zoo.Maxout)]
+    assert sorted(maxouts) == [(50, 5), (240, 4), (240, 5)]
+    assert [layer.rate for layer in gan.generator.layers if isinstance(layer, keras.layers.Dropout)] == [0.5] * 3
+    noise = gan.generator.get_layer("paper_noise")  # z in the unit hypercube
+    assert (noise.scale, noise.offset) == (0.5, 0.5)
+    assert gan.default_optimizer["decay_factor"] == 1.00004
+
+
+def test_the_tuned_presets_are_the_shipped_models_networks():
+    # dcgan_mbd_code_ema is what `dcgan` built before every preset became its paper's model: the shipped
+    # dcgan_mnist's generator has exactly its weights' shapes.
+    import saved_models
+
+    gan = zoo.create("dcgan_mbd_code_ema")
+    assert (gan.latent_code, gan.ema_decay) == (10, 0.999)
+    assert gan.discriminator.get_layer("minibatch").num_kernels == 32
+    shipped = keras.models.load_model(saved_models.path("dcgan_mnist", "keras"), compile=False)
+    shipped = shipped.generator if isinstance(shipped, zoo.GAN) else shipped
+    assert [w.shape for w in shipped.weights] == [w.shape for w in gan.generator.weights]
+    conditional = zoo.create("conditional_dcgan_mbd")
+    assert conditional.num_classes == 10 and conditional.discriminator.get_layer("minibatch").num_kernels == 32
+
 
 
 @pytest.mark.parametrize("shape", [(6, 6, 1), (7, 7, 1), (28, 32, 1), (28, 28)])
@@ -164,7 +295,7 @@ def test_dcgan_rejects_image_sizes_it_cannot_build(shape):
 
 
 def test_unknown_preset_lists_the_available_ones():
-    with pytest.raises(ValueError, match="available presets: conditional, dcgan, minibatch, vanilla"):
+    with pytest.raises(ValueError, match="available presets: acgan, conditional, conditional_dcgan_mbd, dcgan"):
         zoo.create("stylegan")
 
 
@@ -218,3 +349,84 @@ def test_pack_names_a_batch_that_is_not_a_multiple():
     x = np.random.default_rng(0).normal(size=(10, 2)).astype("float32")
     with pytest.raises(ValueError, match="multiple of pack=4"):
         gan.fit(tf.data.Dataset.from_tensor_slices(x).batch(10), epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "backbone"),
+    [("vanilla", (28, 28, 1), "maxout"), ("vanilla", (8, 8, 1), "maxout"), ("vanilla", (28, 20, 1), "maxout"),
+     ("vanilla", (2,), "mlp"), ("vanilla", (1,), "mlp"), ("lsgan", (28, 28, 1), "lsgan"), ("lsgan", (2,), "mlp"),
+     ("dcgan", (2,), "dcgan")],
+)
+def test_auto_presets_build_the_papers_networks_for_images_and_the_mlp_for_vectors(name, shape, backbone):
+    assert zoo.presets.preset_backbone(name, shape) == backbone
+
+
+def test_vanilla_on_vectors_keeps_the_zoos_mlp():
+    gan = zoo.create("vanilla", data_shape=(2,))
+    assert gan.default_optimizer is None and gan.update == "alternating"  # Adam, as the toy benchmarks measured
+    assert [layer.rate for layer in gan.discriminator.layers if isinstance(layer, keras.layers.Dropout)] == [0.3] * 3
+
+
+def test_output_bias_starts_at_the_pixel_marginals():
+    gan = zoo.create("vanilla", data_shape=(2, 2, 1), g_units=(4,), d_units=(4,), d_pieces=(2,), latent_dim=3)
+    pixels = np.array([0.5, 0.25, 1.0, 0.0])  # mean pixels in [0, 1]; the last two clipped to 1 -/+ 1e-7
+    images = np.stack([(2 * pixels - 1).reshape(2, 2, 1)] * 3).astype("float32")
+    gan.compile()
+    gan.fit(images, batch_size=3, epochs=1, verbose=0)  # the first fit sets it, then trains one step
+    fresh = zoo.create("vanilla", data_shape=(2, 2, 1), g_units=(4,), d_units=(4,), d_pieces=(2,), latent_dim=3)
+    fresh.set_output_bias_from(images)
+    clipped = np.clip(pixels, 1e-7, 1 - 1e-7)
+    np.testing.assert_allclose(fresh.generator.get_layer("sigmoid_output").bias.numpy(),
+                               np.log(clipped / (1 - clipped)), rtol=1e-5)
+
+
+def test_wgan_clips_every_critic_weight_after_each_update():
+    gan = zoo.create("wgan", data_shape=(8, 8, 1), latent_dim=8, filters=4)
+    assert (gan.loss, gan.d_steps, gan.clip_value, gan.default_optimizer["name"]) == ("wasserstein", 5, 0.01, "rmsprop")
+    gan.compile()
+    gan.fit(dataset_for(gan), epochs=1, verbose=0)
+    assert max(float(np.abs(v.numpy()).max()) for v in gan.discriminator.trainable_variables) <= 0.01 + 1e-7
+
+
+def test_infogan_reads_its_codes_from_the_noise():
+    gan = zoo.create("infogan", data_shape=(8, 8, 1))
+    assert (gan.latent_dim, gan.latent_code, gan.continuous_codes, gan.code_weight) == (74, 10, 2, 1.0)
+    z = np.random.default_rng(0).uniform(-1, 1, (4, 74)).astype("float32")
+    seen = keras.ops.convert_to_numpy(gan.generator.get_layer("latent_code")(z))
+    np.testing.assert_array_equal(seen[:, :10], np.eye(10)[z[:, :10].argmax(1)])  # the one-hot categorical code
+    np.testing.assert_array_equal(seen[:, 10:], z[:, 10:])  # then the two continuous codes and 62 noise entries
+    assert gan.discriminator.get_layer("code").units == 12  # Q: 10 logits, then the 2 continuous means
+    optimizer = gan.default_optimizer
+    assert (optimizer["d_learning_rate"], optimizer["g_learning_rate"]) == (2e-4, 1e-3)
+
+
+def test_acgan_needs_labels_and_gives_class_logits():
+    with pytest.raises(ValueError, match="conditional"):
+        zoo.create("acgan", num_classes=None)
+    gan = zoo.create("acgan")
+    assert gan.conditioning == "acgan" and [o.shape[-1] for o in gan.discriminator.outputs] == [1, 10]
+
+
+@pytest.mark.parametrize("name", ["vanilla", "conditional", "minibatch", "infogan", "wgan_gp", "lsgan", "acgan"])
+def test_papers_networks_export_to_onnx_with_parity(name, tmp_path):
+    from export.exporter import export_generator
+
+    _, options = {"vanilla": CASES["vanilla-maxout"], "conditional": CASES["conditional-maxout"],
+                  "minibatch": CASES["minibatch"], "infogan": CASES["infogan"], "wgan_gp": CASES["wgan_gp"],
+                  "lsgan": CASES["lsgan"], "acgan": CASES["acgan"]}[name]
+    gan = zoo.create(name, **options)
+    report = export_generator(gan, tmp_path / f"{name}.onnx")  # raises ParityError past its tolerance
+    assert (tmp_path / f"{name}.onnx").exists() and report
+
+
+@pytest.mark.parametrize("name", sorted(zoo.available()))
+def test_ganzoo_train_runs_every_preset_on_the_digits(name, tmp_path):
+    from train import cli
+
+    size = ["--image-size", "20"] if name == "acgan" else []  # its 5x5 valid convolution needs 20 px or more
+    argv = ["train", name, "--dataset", "digits", "--epochs", "1", "--batch-size", "50", "--seed", "0", "--quiet",
+            "--out", str(tmp_path / "run"), "--sample-every", "1", *size]
+    assert cli.main(argv) == 0
+    config = __import__("json").loads((tmp_path / "run" / "config.json").read_text())
+    assert config["preset"] == name and config["presets_version"] == 2
+    assert (tmp_path / "run" / "samples" / "epoch_001.png").exists()

@@ -17,7 +17,7 @@ from train import recipes
 def test_every_image_row_builds_its_model(variant):
     row = quality.IMAGE_VARIANTS[variant]
     options = dict(row["options"])
-    if row["preset"] == "conditional":
+    if zoo.presets.PRESETS[row["preset"]]["options"].get("num_classes"):
         options["num_classes"] = 10
     gan = zoo.create(row["preset"], data_shape=(28, 28, 1), seed=0, **options)
     assert gan.generator.output.shape[1:] == (28, 28, 1)
@@ -31,13 +31,13 @@ def test_each_stabiliser_row_changes_one_thing_of_the_plain_dcgan():
     for name, row in stabilisers.items():
         changed = {k for k in {*row["options"], *plain["options"]} if row["options"].get(k) != plain["options"].get(k)}
         changed |= {k for k in ("d_lr", "g_lr") if row[k] is not None}
-        assert row["preset"] == "dcgan" and row["budget"] == "steps", name
+        assert row["preset"] == "dcgan_mbd_code_ema" and row["budget"] == "steps", name
         assert len(changed) == (2 if name == "+ TTUR" else 1), (name, changed)
 
 
 def test_plain_dcgan_switches_off_the_dcgan_presets_additions():
-    gan = zoo.create("dcgan", data_shape=(28, 28, 1), seed=0, **quality.PLAIN_DCGAN)
-    default = zoo.create("dcgan", data_shape=(28, 28, 1), seed=0)
+    gan = zoo.create("dcgan_mbd_code_ema", data_shape=(28, 28, 1), seed=0, **quality.PLAIN_DCGAN)
+    default = zoo.create("dcgan_mbd_code_ema", data_shape=(28, 28, 1), seed=0)
     assert not gan.latent_code and gan.ema_generator is None
     assert "minibatch" not in [layer.name for layer in gan.discriminator.layers]
     assert default.latent_code == 10 and default.ema_generator is not None
@@ -45,14 +45,11 @@ def test_plain_dcgan_switches_off_the_dcgan_presets_additions():
 
 
 def test_preset_rows_train_for_exactly_what_ganzoo_train_runs():
-    assert quality.PRESET_ROWS == ("vanilla = dcgan = minibatch", "conditional")
-    for variant, preset in (("vanilla = dcgan = minibatch", "vanilla"), ("conditional", "conditional")):
+    assert quality.PRESET_ROWS == ("dcgan_mbd_code_ema", "conditional_dcgan_mbd")
+    for preset in quality.PRESET_ROWS:
         epochs, batch = recipes.budget(preset, 60_000)
-        assert quality.image_row_budget(variant, 60_000, 3000, 64) == (epochs * (60_000 // batch), batch, 2e-4, 2e-4)
-    # One row stands for three presets: on images they build one model (tests/test_presets.py), on one budget.
-    assert recipes.budget("vanilla", 60_000) == recipes.budget("dcgan", 60_000) == recipes.budget("minibatch", 60_000)
-    assert zoo.presets.preset_defaults("vanilla") == zoo.presets.preset_defaults("dcgan") == zoo.presets.preset_defaults("minibatch")
-    assert quality.image_row_budget("vanilla = dcgan = minibatch", 60_000, 3000, 64)[0] == 8433  # 9 epochs of 937 steps
+        assert quality.image_row_budget(preset, 60_000, 3000, 64) == (epochs * (60_000 // batch), batch, 2e-4, 2e-4)
+    assert quality.image_row_budget("dcgan_mbd_code_ema", 60_000, 3000, 64)[0] == 8433  # 9 epochs of 937 steps
     assert quality.image_row_budget("+ hinge loss", 60_000, 3000, 64) == (3000, 64, 2e-4, 2e-4)
     assert quality.image_row_budget("+ TTUR", 60_000, 3000, 64) == (3000, 64, 4e-4, 1e-4)
 
@@ -66,7 +63,7 @@ def _row(dataset, score, fd=3.0, kl=0.01, classes=10, accuracy=None, budget="pre
     generated = {"classifier_score": score, "frechet_distance": fd, "class_kl": kl, "classes_covered": classes}
     if accuracy is not None:
         generated["conditional_accuracy"] = accuracy
-    return {"dataset": dataset, "variant": "vanilla = dcgan = minibatch", "budget": budget, "steps": 6559,
+    return {"dataset": dataset, "variant": "dcgan_mbd_code_ema", "budget": budget, "steps": 6559,
             "generated": generated}
 
 
@@ -83,7 +80,7 @@ def test_targets_name_what_a_row_misses():
 
 
 def test_table_shows_every_row_with_its_budget_and_target(tmp_path, monkeypatch):
-    monkeypatch.setitem(quality.SHORT_OF_TARGET_REASONS, "vanilla = dcgan = minibatch", "the reason")
+    monkeypatch.setitem(quality.SHORT_OF_TARGET_REASONS, "dcgan_mbd_code_ema", "the reason")
     monkeypatch.setattr(quality, "RESULTS", tmp_path / "results")
     monkeypatch.setattr(quality, "TABLE", tmp_path / "quality.md")
     monkeypatch.setattr(quality, "FIGURES", tmp_path / "figures")
@@ -106,15 +103,15 @@ def test_table_shows_every_row_with_its_budget_and_target(tmp_path, monkeypatch)
     (quality.RESULTS / "quality_images_mnist.json").write_text(json.dumps(payload))
     quality.render()
     table = quality.TABLE.read_text()
-    assert "| vanilla = dcgan = minibatch | 6,559 | 5.69 | 77.00 | 0.134 | 10 / 10 | – | 500 | missed: score 5.69 < 8.5; FD 77.0 > 5; class KL 0.134 > 0.02 | – |" in table
+    assert "| dcgan_mbd_code_ema | 6,559 | 5.69 | 77.00 | 0.134 | 10 / 10 | – | 500 | missed: score 5.69 < 8.5; FD 77.0 > 5; class KL 0.134 > 0.02 | – |" in table
     assert "| + hinge loss | 3,000 | 7.00 | 12.00 | 0.020 | 10 / 10 | – | 150 | – | – |" in table
     assert "| real data (train subset) | – | 9.64 |" in table
     assert "Whole run: 11 min" in table and quality.TARGETS_TEXT in table
-    assert "- vanilla = dcgan = minibatch: the reason." in table
-    payload["rows"][0]["variant"] = "conditional"
+    assert "- dcgan_mbd_code_ema: the reason." in table
+    payload["rows"][0]["variant"] = "conditional_dcgan_mbd"
     (quality.RESULTS / "quality_images_mnist.json").write_text(json.dumps(payload))
     quality.render()
-    assert "- conditional: reason not known yet." in quality.TABLE.read_text()
+    assert "- conditional_dcgan_mbd: reason not known yet." in quality.TABLE.read_text()
 
 
 def test_a_partial_image_rerun_keeps_the_other_rows_of_the_same_budget(tmp_path):
@@ -141,7 +138,7 @@ def test_a_partial_image_rerun_keeps_the_other_rows_of_the_same_budget(tmp_path)
 
 def test_workers_split_the_whole_benchmark_and_keep_its_budget():
     args = quality.parser().parse_args(["--image-steps", "500", "--seeds", "2", "--image-tag", "_x",
-                                        "--image-variants", "conditional", "+ TTUR",
+                                        "--image-variants", "conditional_dcgan_mbd", "+ TTUR",
                                         "--image-seeds", "0", "3"])
     argvs = quality.worker_argvs(args)
     workers = [quality.parser().parse_args(argv) for argv in argvs]
@@ -179,7 +176,7 @@ def test_only_missing_runs_the_rows_a_cut_short_run_lacks(tmp_path, monkeypatch)
     done = [{"dataset": "mnist", "variant": v, "generated": {}} for v in list(quality.IMAGE_VARIANTS)[:2]]
     path.write_text(json.dumps({**budget, "rows": done}))
     assert quality.missing_image_rows(path, budget) == list(quality.IMAGE_VARIANTS)[2:]
-    assert quality.missing_image_rows(path, budget, ["conditional", "+ TTUR"]) == ["+ TTUR"]
+    assert quality.missing_image_rows(path, budget, ["conditional_dcgan_mbd", "+ TTUR"]) == ["+ TTUR"]
     other = {**budget, "budget": {**budget["budget"], "steps": 2000}}
     assert quality.missing_image_rows(path, other) == list(quality.IMAGE_VARIANTS)
 
@@ -254,4 +251,4 @@ def test_table_summarises_the_preset_rows_over_seeds(tmp_path, monkeypatch):
     assert table.count("### mnist") == 1  # the other seeds have no table of their own
     assert "### Preset rows over seeds" in table
     assert "`python -m benchmarks.quality --part images --image-seeds 1`" in table  # how the other seeds ran
-    assert "| mnist | vanilla = dcgan = minibatch | 0, 1 | 8.50 ± 0.50 | 4.50 ± 1.50 | 0.010 ± 0.000 | 10, 10 | – | 1 / 2 | [0](figures/grid0.png) [1](figures/grid1.png) |" in table
+    assert "| mnist | dcgan_mbd_code_ema | 0, 1 | 8.50 ± 0.50 | 4.50 ± 1.50 | 0.010 ± 0.000 | 10, 10 | – | 1 / 2 | [0](figures/grid0.png) [1](figures/grid1.png) |" in table

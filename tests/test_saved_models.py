@@ -10,8 +10,8 @@ from export import GeneratorSession
 SAVED = pathlib.Path(__file__).resolve().parents[1] / "saved_models"
 SHIPPED = {
     # name: (preset, num_classes)
-    "dcgan_digits": ("dcgan", None),
-    "conditional_dcgan_digits": ("conditional", 10),
+    "dcgan_digits": ("dcgan_mbd_code_ema", None),
+    "conditional_dcgan_digits": ("conditional_dcgan_mbd", 10),
 }
 
 

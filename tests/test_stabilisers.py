@@ -28,7 +28,7 @@ def data(gan, n=16):
 
 def trained(options, epochs=1, batch_size=8, backbone=DCGAN, **compile_options):
     keras.utils.set_random_seed(0)
-    gan = zoo.create("dcgan", **{**backbone, **options})
+    gan = zoo.create("dcgan_mbd_code_ema", **{**backbone, **options})
     gan.compile(**compile_options)
     history = gan.fit(*data(gan), batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0).history
     return gan, history
@@ -72,12 +72,12 @@ def test_loss_option_and_the_older_generator_loss_name():
 
 
 def test_wasserstein_gp_defaults_to_five_critic_steps_and_a_critic_without_batchnorm():
-    gan = zoo.create("dcgan", loss="wasserstein_gp", **{k: v for k, v in DCGAN.items() if k != "backbone"})
+    gan = zoo.create("dcgan_mbd_code_ema", loss="wasserstein_gp", **{k: v for k, v in DCGAN.items() if k != "backbone"})
     assert gan.d_steps == 5 and gan.get_config()["d_steps"] == 5 and gan.gp_weight == 10.0
-    assert zoo.create("dcgan", **{k: v for k, v in DCGAN.items() if k != "backbone"}).d_steps == 1
+    assert zoo.create("dcgan_mbd_code_ema", **{k: v for k, v in DCGAN.items() if k != "backbone"}).d_steps == 1
     kinds = {type(layer).__name__ for layer in gan.discriminator.layers}
     assert "LayerNormalization" in kinds and "BatchNormalization" not in kinds
-    batchnorm_critic = zoo.create("dcgan", **{k: v for k, v in DCGAN.items() if k != "backbone"}).discriminator
+    batchnorm_critic = zoo.create("dcgan_mbd_code_ema", **{k: v for k, v in DCGAN.items() if k != "backbone"}).discriminator
     with pytest.raises(ValueError, match="BatchNorm"):
         zoo.GAN(gan.generator, batchnorm_critic, loss="wasserstein_gp")
     mlp = zoo.create("vanilla", loss="wasserstein_gp", **MLP)
@@ -146,7 +146,7 @@ def test_spectral_norm_keeps_each_wrapped_kernel_at_largest_singular_value_one(b
     else:
         # The DCGAN's convolution kernels (5 x 5 x in x out, reshaped to (-1, out)); a D-only loop with
         # optimizer steps keeps this fast (tracing the DCGAN's whole GAN step is not).
-        gan = zoo.create("dcgan", spectral_norm=True, **{k: v for k, v in DCGAN.items() if k != "backbone"})
+        gan = zoo.create("dcgan_mbd_code_ema", spectral_norm=True, **{k: v for k, v in DCGAN.items() if k != "backbone"})
         optimizer = keras.optimizers.Adam(1e-2)
         x = tf.random.normal((8, 8, 8, 1), seed=0)
         for _ in range(12):
@@ -188,12 +188,12 @@ def test_ema_generator_averages_the_generator_and_is_what_samples_are_drawn_from
     np.testing.assert_array_equal(np.asarray(gan(z)), np.asarray(gan.ema_generator(z)))
     np.testing.assert_array_equal(gan.generate(3, seed=0), np.asarray(gan.ema_generator(z)))
     assert not np.allclose(np.asarray(gan.generator(z)), np.asarray(gan.ema_generator(z)))
-    off = zoo.create("dcgan", ema_decay=0, **{k: v for k, v in DCGAN.items() if k != "backbone"})
+    off = zoo.create("dcgan_mbd_code_ema", ema_decay=0, **{k: v for k, v in DCGAN.items() if k != "backbone"})
     assert off.sampling_generator is off.generator and off.ema_generator is None
 
 
 def test_ema_update_rule_and_batchnorm_statistics():
-    gan = zoo.create("dcgan", ema_decay=0.75, **{k: v for k, v in DCGAN.items() if k != "backbone"})
+    gan = zoo.create("dcgan_mbd_code_ema", ema_decay=0.75, **{k: v for k, v in DCGAN.items() if k != "backbone"})
     before = [np.asarray(v) for v in gan.ema_generator.weights]
     for v in gan.generator.weights:
         v.assign(v + 1.0)
@@ -255,7 +255,7 @@ def test_separate_learning_rates_are_set_and_saved(tmp_path):
 @pytest.mark.parametrize("backbone", [MLP, DCGAN])
 def test_projection_discriminator_adds_the_label_embeddings_inner_product_with_the_features(backbone):
     # No minibatch features (the conditional DCGAN preset's default): phi(x) is then the `features` layer.
-    gan = zoo.create("conditional", num_classes=3, conditioning="projection", minibatch_kernels=0, **backbone)
+    gan = zoo.create("conditional_dcgan_mbd", num_classes=3, conditioning="projection", minibatch_kernels=0, **backbone)
     discriminator = gan.discriminator
     x = np.random.default_rng(0).uniform(-1, 1, (4, *gan.data_shape)).astype("float32")
     labels = np.array([0, 1, 2, 1])
@@ -268,7 +268,7 @@ def test_projection_discriminator_adds_the_label_embeddings_inner_product_with_t
 
 @pytest.mark.parametrize("backbone", [MLP, DCGAN])
 def test_acgan_discriminator_predicts_the_class_and_reports_its_accuracy(backbone):
-    gan = zoo.create("conditional", num_classes=3, conditioning="acgan", **backbone)
+    gan = zoo.create("conditional_dcgan_mbd", num_classes=3, conditioning="acgan", **backbone)
     assert len(gan.discriminator.inputs) == 1 and gan.discriminator.get_layer("classes").units == 3
     gan.compile()
     x, labels = data(gan)
@@ -277,7 +277,7 @@ def test_acgan_discriminator_predicts_the_class_and_reports_its_accuracy(backbon
 
 
 def test_acgan_losses_add_the_class_cross_entropy():
-    gan = zoo.create("conditional", num_classes=3, conditioning="acgan", **MLP)
+    gan = zoo.create("conditional_dcgan_mbd", num_classes=3, conditioning="acgan", **MLP)
     x = tf.constant(data(gan, 8)[0])
     labels = tf.constant(np.arange(8) % 3, "int32")
     fake = gan._generate(gan.sample_noise(8, seed=0), labels)
@@ -295,20 +295,20 @@ def test_conditioning_combinations_that_cannot_work_are_value_errors():
     with pytest.raises(ValueError, match="needs a conditional GAN"):
         zoo.create("vanilla", conditioning="projection", **MLP)
     with pytest.raises(ValueError, match="Unknown conditioning"):
-        zoo.create("conditional", num_classes=3, conditioning="film", **MLP)
+        zoo.create("conditional_dcgan_mbd", num_classes=3, conditioning="film", **MLP)
     with pytest.raises(ValueError, match="feature_matching"):
-        zoo.create("conditional", num_classes=3, conditioning="acgan", feature_matching=True, **MLP)
+        zoo.create("conditional_dcgan_mbd", num_classes=3, conditioning="acgan", feature_matching=True, **MLP)
     with pytest.raises(ValueError, match="unconditional MLP"):
-        zoo.create("conditional", num_classes=3, conditioning="projection", pack=2, **MLP)
-    concat = zoo.create("conditional", num_classes=3, conditioning="concat", **MLP)
+        zoo.create("conditional_dcgan_mbd", num_classes=3, conditioning="projection", pack=2, **MLP)
+    concat = zoo.create("conditional_dcgan_mbd", num_classes=3, conditioning="concat", **MLP)
     with pytest.raises(ValueError, match="'acgan' discriminator"):
         zoo.GAN(concat.generator, concat.discriminator, num_classes=3, conditioning="acgan")
 
 
 def test_the_conditioning_defaults_and_old_configs_without_conditioning():
     # An MLP D ignores a concatenated label (10% accuracy on MNIST): the MLP backbone defaults to AC-GAN.
-    assert zoo.create("conditional", num_classes=3, **MLP).conditioning == "acgan"
-    gan = zoo.create("conditional", num_classes=3, backbone="dcgan", data_shape=(8, 8, 1), filters=4)
+    assert zoo.create("conditional_dcgan_mbd", num_classes=3, **MLP).conditioning == "acgan"
+    gan = zoo.create("conditional_dcgan_mbd", num_classes=3, backbone="dcgan", data_shape=(8, 8, 1), filters=4)
     assert gan.conditioning == "concat"  # the DCGAN's label plane, which it learns (98.5% on MNIST)
     config = gan.get_config()
     del config["conditioning"]

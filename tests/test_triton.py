@@ -74,7 +74,7 @@ def test_cli_writes_a_model_repository(tmp_path):
     import zoo
     from train.cli import main
 
-    gan = zoo.create("conditional", backbone="dcgan", data_shape=(8, 8, 1), latent_dim=16, filters=8, num_classes=3)
+    gan = zoo.create("conditional_dcgan_mbd", backbone="dcgan", data_shape=(8, 8, 1), latent_dim=16, filters=8, num_classes=3)
     gan.generator.save(tmp_path / "cond-gen.keras")
     keras.backend.clear_session()
     repo = tmp_path / "repo"

@@ -56,7 +56,7 @@ def test_xla_really_compiles_the_step():
 
 
 def test_out_of_range_labels_are_still_a_value_error_under_xla():
-    gan = zoo.create("conditional", num_classes=3, **MLP)
+    gan = zoo.create("conditional_dcgan_mbd", num_classes=3, **MLP)
     gan.compile(jit_compile=True)  # XLA drops asserts in the step; fit checks labels in the input pipeline
     dataset = tf.data.Dataset.from_tensor_slices((images(8), np.array([0, 1, 2, 3, 0, 1, 2, 0]))).batch(8)
     with pytest.raises(ValueError, match=r"outside \[0, 3\)"):
