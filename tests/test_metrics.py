@@ -142,3 +142,16 @@ def test_kernel_inception_distance():
     shifted, _ = metrics.kernel_inception_distance(x, y + 1.0, num_subsets=5, subset_size=500)
     assert abs(same) < 0.05
     assert shifted > 10 * max(abs(same), 0.01)
+
+
+def test_matched_code_error_matches_codes_to_classes_one_to_one():
+    from train.evaluation.metrics import matched_code_error
+
+    # Code 0 is mostly class 2, code 1 mostly class 0, code 2 mostly class 1: 3 of 10 images disagree.
+    codes = [0, 0, 0, 0, 1, 1, 1, 2, 2, 2]
+    labels = [2, 2, 2, 1, 0, 0, 2, 1, 1, 0]
+    error, matching = matched_code_error(codes, labels)
+    assert matching == {0: 2, 1: 0, 2: 1} and error == pytest.approx(0.3)
+    # One-to-one: two codes that both mostly show class 0 cannot both be matched to it.
+    error, matching = matched_code_error([0, 0, 1, 1], [0, 0, 0, 1])
+    assert matching == {0: 0, 1: 1} and error == pytest.approx(0.25)

@@ -187,3 +187,26 @@ def kernel_inception_distance(features1, features2, num_subsets=10, subset_size=
         )
         estimates.append(mmd)
     return float(np.mean(estimates)), float(np.std(estimates))
+
+
+def matched_code_error(codes, labels):
+    """InfoGAN's measure of a categorical code (Chen et al. 2016, section 7.1): the error of the code as a
+    classifier once each code value is matched to one class, the one-to-one matching that agrees most
+    (Hungarian algorithm on the code x class counts).
+
+    Args:
+        codes: the code value given to (or read from) each image, ints in [0, K).
+        labels: the class of each image, ints in [0, C).
+
+    Returns:
+        (error in [0, 1], {code value: matched class}); codes left without a class (K > C) count as errors.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    codes, labels = np.asarray(codes, dtype=int), np.asarray(labels, dtype=int)
+    if codes.shape != labels.shape or not codes.size:
+        raise ValueError(f"codes and labels must be non-empty and of one shape, got {codes.shape} and {labels.shape}.")
+    counts = np.zeros((codes.max() + 1, labels.max() + 1), dtype=int)
+    np.add.at(counts, (codes, labels), 1)
+    rows, cols = linear_sum_assignment(counts, maximize=True)
+    return 1.0 - counts[rows, cols].sum() / codes.size, {int(r): int(c) for r, c in zip(rows, cols)}

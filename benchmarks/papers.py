@@ -1,0 +1,314 @@
+"""Each preset against its paper: the papers' own measures, under the papers' protocols (benchmarks/papers.md).
+
+    python -m benchmarks.papers                       # every row: train, then render the table
+    python -m benchmarks.papers --presets vanilla     # one row (its run resumes if interrupted)
+    python -m benchmarks.papers --part render         # the table from benchmarks/results/papers_*.json
+
+A row trains a preset with `ganzoo train`'s runner and its defaults (the paper's networks, optimizer and
+batch), on the MNIST IDX files beside the project. For the Parzen rows a callback measures Goodfellow et
+al.'s Parzen-window log-likelihood every `--every` epochs on 10,000 samples: sigma chosen on
+train[50000:51000], the mean over all 10,000 validation images train[50000:60000] and over the 10,000
+test images. The row reports the test figure of the checkpoint with the best *validation* figure, the
+selection Mirza & Osindero describe ("the best estimate of log-likelihood on the validation set"), and
+the last checkpoint's beside it; the test figure never chooses anything.
+"""
+
+import argparse
+import json
+import pathlib
+import platform
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+FIGURES = ROOT / "benchmarks" / "figures"
+TABLE = ROOT / "benchmarks" / "papers.md"
+MNIST = ROOT.parent / "shared" / "data" / "mnist"
+RUNS = ROOT.parent / "runs" / "papers"
+
+PARZEN_SAMPLES = 10_000
+VALIDATION_ROWS = slice(50_000, 60_000)  # Goodfellow et al.'s validation set; their models train on train[0:50000]
+
+# preset: (the paper's measure, its published value as text, epochs of the row's run (None: the preset's
+# `ganzoo train` budget), Parzen every N epochs)
+ROWS = {
+    "vanilla": ("parzen", "225 ± 2", 250, 5),
+    "conditional": ("parzen", "132 ± 1.8", 250, 5),
+    "infogan": ("code_error", "5%", None, None),
+}
+CODE_ERROR_SAMPLES = 10_000
+
+
+def unit_pixels(images):
+    """The zoo's [-1, 1] images as flat [0, 1] pixels, float64 (the Parzen protocol's space)."""
+    import numpy as np
+
+    return np.clip((np.asarray(images, dtype="float64").reshape(len(images), -1) + 1.0) / 2.0, 0.0, 1.0)
+
+
+def parzen_data(dataset=MNIST):
+    """(validation images, test images) as flat [0, 1] pixels: train[50000:60000] and the test split."""
+    from train import datasets
+
+    train = datasets.load_arrays(str(dataset), split="train")
+    test = datasets.load_arrays(str(dataset), split="test")
+    return unit_pixels(train.x[VALIDATION_ROWS]), unit_pixels(test.x)
+
+
+def parzen_of(gan, validation, test, seed=0):
+    """The Parzen figures of `gan`'s sampling generator: sigma from validation[:1000], the validation and test
+    means (test with its std / sqrt(N)). Conditional models draw 1,000 samples per class (Mirza & Osindero)."""
+    import numpy as np
+
+    from train.evaluation import parzen
+
+    labels = np.arange(PARZEN_SAMPLES) % gan.num_classes if gan.conditional else None
+    samples = unit_pixels(gan.generate(PARZEN_SAMPLES, labels=labels, seed=seed))
+    sigma, _ = parzen.cross_validate_sigma(samples, validation[:1000])
+    valid = parzen.parzen_log_likelihood(samples, validation, sigma)
+    tested = parzen.parzen_log_likelihood(samples, test, sigma)
+    return {
+        "sigma": float(sigma),
+        "validation": float(valid.mean()),
+        "test": float(tested.mean()),
+        "test_std_error": parzen.standard_error(tested),
+    }
+
+
+def parzen_monitor(run_dir, validation, test, every):
+    """A Keras callback: the Parzen figures every `every` epochs (and at the last), appended to
+    run_dir/parzen.jsonl; the sampling generator with the best validation figure kept as best_generator.keras."""
+    import keras
+
+    from train import files
+
+    class ParzenMonitor(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            done = epoch + 1
+            if done % every and done != self.params.get("epochs"):
+                return
+            started = time.perf_counter()
+            figures = {"epoch": done, **parzen_of(self.model, validation, test)}
+            figures["seconds"] = round(time.perf_counter() - started, 1)
+            log = pathlib.Path(run_dir) / "parzen.jsonl"
+            history = _read_jsonl(log)
+            if all(figures["validation"] > row["validation"] for row in history if row["epoch"] != done):
+                files.save_model(self.model.sampling_generator, pathlib.Path(run_dir) / "best_generator.keras")
+                figures["best"] = True
+            with open(log, "a") as handle:
+                handle.write(json.dumps(figures) + "\n")
+            print(f"parzen epoch {done}: validation {figures['validation']:.1f}, test {figures['test']:.1f} "
+                  f"± {figures['test_std_error']:.1f} (sigma {figures['sigma']:.3f})", flush=True)
+
+    return ParzenMonitor()
+
+
+def _read_jsonl(path):
+    path = pathlib.Path(path)
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def run_parzen_row(preset, epochs, every, seed=0, dataset=MNIST, runs=RUNS):
+    """Train `preset` with its defaults for `epochs` (resuming an interrupted run) under the Parzen monitor;
+    write benchmarks/results/papers_<preset>.json."""
+    from train.runner import RunSpec, train_run
+
+    run_dir = pathlib.Path(runs) / f"{preset}-seed{seed}"
+    validation, test = parzen_data(dataset)
+    spec = RunSpec(preset=preset, dataset=str(dataset), epochs=epochs, seed=seed, sample_every=every)
+    started = time.perf_counter()
+    train_run(spec, out=run_dir, callbacks=[parzen_monitor(run_dir, validation, test, every)], verbose=0)
+    row = collect_row(preset, run_dir, seed)
+    row["wall_seconds_this_call"] = round(time.perf_counter() - started, 1)
+    (RESULTS / f"papers_{preset}.json").write_text(json.dumps(row, indent=1) + "\n")
+    return row
+
+
+def collect_row(preset, run_dir, seed=0):
+    """The row of `preset` from its run folder as it stands (a run still going gives its epochs so far, status
+    "running"); written to benchmarks/results/papers_<preset>.json."""
+    run_dir = pathlib.Path(run_dir)
+    history = _read_jsonl(run_dir / "parzen.jsonl")
+    best = max(history, key=lambda row: row["validation"])
+    config = json.loads((run_dir / "config.json").read_text())
+    state = json.loads((run_dir / "state.json").read_text())
+    train_seconds = sum(state["history"].get("seconds", []))
+    row = {
+        "preset": preset,
+        "measure": "parzen",
+        "paper": ROWS[preset][1],
+        "seed": seed,
+        "status": state["status"],
+        "epochs": state["epochs_done"],
+        "epochs_planned": config["epochs"],
+        "steps": state["epochs_done"] * config["steps_per_epoch"],
+        "batch_size": config["batch_size"],
+        "train_seconds": round(train_seconds, 1),
+        "best": best,
+        "last": history[-1],
+        "history": history,
+        "run_dir": str(run_dir),
+        "machine": _machine(),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"papers_{preset}.json").write_text(json.dumps(row, indent=1) + "\n")
+    return row
+
+
+def run_code_error_row(preset, seed=0, dataset=MNIST, runs=RUNS, epochs=None):
+    """InfoGAN's section 7.1: its categorical code as a digit classifier. Q (D's code head) reads the code of
+    each MNIST test image; each code value is matched one-to-one to a digit (`matched_code_error`) and the
+    error is the share of test images whose matched digit is wrong. Beside it, the generated side: the
+    evaluation classifier's digit for G(z) against the code z carries, on 10,000 samples."""
+    import numpy as np
+
+    from train import datasets
+    from train.evaluation import classifier as classifier_lib
+    from train.evaluation.metrics import matched_code_error
+    from train.runner import RunSpec, train_run
+
+    run_dir = pathlib.Path(runs) / f"{preset}-seed{seed}"
+    started = time.perf_counter()
+    spec = RunSpec(preset=preset, dataset=str(dataset), seed=seed, epochs=epochs, sample_every=5)
+    result = train_run(spec, out=run_dir, verbose=0)
+    gan = result.gan
+    k = gan.latent_code
+    test = datasets.load_arrays(str(dataset), split="test")
+    q = np.concatenate([np.asarray(gan.discriminator(test.x[i : i + 1000], training=False)[1])[:, :k]
+                        for i in range(0, len(test.x), 1000)])
+    real_error, matching = matched_code_error(q.argmax(1), test.y)
+    z = np.asarray(gan.sample_noise(CODE_ERROR_SAMPLES, seed=seed))
+    images = gan.generate(CODE_ERROR_SAMPLES, seed=seed)
+    digits = classifier_lib.load_or_train(str(dataset), verbose=False).predict(images)
+    generated_error, _ = matched_code_error(z[:, :k].argmax(1), digits)
+    config = json.loads((run_dir / "config.json").read_text())
+    state = json.loads((run_dir / "state.json").read_text())
+    row = {
+        "preset": preset,
+        "measure": "code_error",
+        "paper": ROWS[preset][1],
+        "seed": seed,
+        "status": state["status"],
+        "epochs": state["epochs_done"],
+        "epochs_planned": config["epochs"],
+        "steps": state["epochs_done"] * config["steps_per_epoch"],
+        "batch_size": config["batch_size"],
+        "train_seconds": round(sum(state["history"].get("seconds", [])), 1),
+        "wall_seconds_this_call": round(time.perf_counter() - started, 1),
+        "test_code_error": real_error,
+        "code_to_digit": matching,
+        "generated_code_error": generated_error,
+        "run_dir": str(run_dir),
+        "machine": _machine(),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"papers_{preset}.json").write_text(json.dumps(row, indent=1) + "\n")
+    return row
+
+
+def _machine():
+    flags = ""
+    try:
+        text = pathlib.Path("/proc/cpuinfo").read_text()
+        flags = next((line.split(":", 1)[1] for line in text.splitlines() if line.startswith("flags")), "")
+    except OSError:
+        pass
+    wanted = [flag for flag in flags.split() if flag in ("avx2", "avx512f", "avx512_vnni", "avx512_bf16")]
+    return f"{platform.processor() or platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores, {' '.join(wanted)}"
+
+
+def render():
+    """benchmarks/papers.md from benchmarks/results/papers_*.json."""
+    every = [json.loads(path.read_text()) for path in sorted(RESULTS.glob("papers_*.json"))]
+    rows = [row for row in every if row["measure"] == "parzen"]
+    code_rows = [row for row in every if row["measure"] == "code_error"]
+    lines = [
+        "# Each preset against its paper",
+        "",
+        "Made by `python -m benchmarks.papers` (`--presets NAME` for one row; `--part render` redraws this page).",
+        "Each row trains the preset with its defaults (`ganzoo train PRESET`: the paper's networks, optimizer and batch)",
+        "on the MNIST IDX files, seed 0.",
+        "",
+        "**Parzen protocol** (Goodfellow et al. 2014, their `parzen_ll.py`; `ganzoo evaluate --parzen`): 10,000 samples in",
+        "[0, 1] (conditional models: 1,000 per class); sigma from `numpy.logspace(-1, 0, 10)` by the mean log-likelihood",
+        "of train[50000:51000]; the mean log-likelihood of the 10,000 test images ± std / sqrt(10,000). The models train",
+        "on train[0:50000]. Checkpoints are measured every few epochs; **ours** is the test figure of the checkpoint with",
+        "the best mean log-likelihood on all of train[50000:60000] (Mirza & Osindero's selection), *last* the last",
+        "checkpoint's. The real training images themselves (train[0:10000] as the samples) score 241.2 ± 2.1.",
+        "",
+        "| preset | paper | ours (best on validation) | at epoch | last | epochs (steps, batch) | training time | machine |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        best, last = row["best"], row["last"]
+        lines.append(
+            f"| `{row['preset']}` | {row['paper']} | **{best['test']:.1f} ± {best['test_std_error']:.1f}** | "
+            f"{best['epoch']} | {last['test']:.1f} ± {last['test_std_error']:.1f} (epoch {last['epoch']}) | "
+            f"{row['epochs']}{'' if row['status'] == 'finished' else ' of ' + str(row['epochs_planned']) + ' (still training)'} "
+            f"({row['steps']:,}, {row['batch_size']}) | {row['train_seconds'] / 3600:.1f} h | "
+            f"{row['machine']} |"
+        )
+    if code_rows:
+        lines += [
+            "",
+            "## InfoGAN's categorical code as a digit classifier (Chen et al. 2016, section 7.1)",
+            "",
+            "The preset's defaults and `ganzoo train` budget (the paper's own: 5,000 updates of batch 128). Q, the",
+            "discriminator's code head, reads the 10-valued code of each of the 10,000 MNIST test images; each code",
+            "value is matched one-to-one to a digit (Hungarian algorithm on the counts) and the error is the share of",
+            "test images whose matched digit is wrong. *Generated*: the evaluation classifier's digit of 10,000 samples",
+            "against the code each was drawn with, matched the same way.",
+            "",
+            "| preset | paper | ours: test images via Q | generated | epochs (steps, batch) | training time | machine |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for row in code_rows:
+            lines.append(
+                f"| `{row['preset']}` | {row['paper']} | **{100 * row['test_code_error']:.1f}%** | "
+                f"{100 * row['generated_code_error']:.1f}% | {row['epochs']} ({row['steps']:,}, {row['batch_size']}) | "
+                f"{row['train_seconds'] / 60:.0f} min | {row['machine']} |"
+            )
+    lines += ["", "## The Parzen figure over training", ""]
+    for row in rows:
+        curve = ", ".join(f"{h['epoch']}: {h['test']:.0f}" for h in row["history"])
+        lines.append(f"- `{row['preset']}` (epoch: test log-likelihood): {curve}")
+    TABLE.write_text("\n".join(lines) + "\n")
+    return TABLE
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--presets", nargs="+", default=list(ROWS), help=f"rows to run (default all: {', '.join(ROWS)})")
+    parser.add_argument("--part", choices=("all", "train", "collect", "render"), default="all",
+                        help="collect: the rows from their run folders as they stand (a run still going included)")
+    parser.add_argument("--epochs", type=int, help="override each row's epochs")
+    parser.add_argument("--every", type=int, help="override each row's Parzen interval (epochs)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dataset", default=str(MNIST), help="MNIST IDX folder (default ../shared/data/mnist)")
+    parser.add_argument("--runs", default=str(RUNS), help="where the run folders go (resumed if there)")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.presets) - set(ROWS))
+    if unknown:
+        parser.error(f"no paper row for {unknown}; rows: {', '.join(ROWS)}")
+    if args.part in ("all", "train"):
+        for preset in args.presets:
+            measure, _, epochs, every = ROWS[preset]
+            if measure == "code_error":
+                row = run_code_error_row(preset, args.seed, args.dataset, args.runs, args.epochs)
+                print(f"{preset}: code error {100 * row['test_code_error']:.1f}% on the test images", flush=True)
+                continue
+            row = run_parzen_row(preset, args.epochs or epochs, args.every or every, args.seed, args.dataset, args.runs)
+            print(f"{preset}: best {row['best']['test']:.1f} at epoch {row['best']['epoch']}", flush=True)
+    if args.part == "collect":
+        for preset in (p for p in args.presets if ROWS[p][0] == "parzen"):
+            collect_row(preset, pathlib.Path(args.runs) / f"{preset}-seed{args.seed}", args.seed)
+    if args.part in ("all", "render", "collect"):
+        print(f"wrote {render()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

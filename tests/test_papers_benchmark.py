@@ -1,0 +1,56 @@
+"""benchmarks/papers.py: the row keeps the checkpoint the validation set chose (never the test set), and the
+table says so; InfoGAN's row renders its code error."""
+
+import json
+
+import pytest
+
+from benchmarks import papers
+
+
+@pytest.fixture
+def results(tmp_path, monkeypatch):
+    monkeypatch.setattr(papers, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(papers, "TABLE", tmp_path / "papers.md")
+    return tmp_path
+
+
+def _run_folder(folder, history, status="running", epochs_done=15):
+    folder.mkdir(parents=True)
+    (folder / "parzen.jsonl").write_text("".join(json.dumps(row) + "\n" for row in history))
+    (folder / "config.json").write_text(json.dumps({"epochs": 250, "steps_per_epoch": 500, "batch_size": 100}))
+    (folder / "state.json").write_text(json.dumps(
+        {"status": status, "epochs_done": epochs_done, "history": {"seconds": [20.0] * epochs_done}}))
+
+
+def test_the_row_reports_the_checkpoint_with_the_best_validation_figure(results):
+    history = [
+        {"epoch": 5, "validation": 100.0, "test": 101.0, "test_std_error": 2.0, "sigma": 0.2},
+        {"epoch": 10, "validation": 150.0, "test": 149.0, "test_std_error": 2.0, "sigma": 0.2},
+        {"epoch": 15, "validation": 149.0, "test": 152.0, "test_std_error": 2.0, "sigma": 0.2},  # best test, not chosen
+    ]
+    _run_folder(results / "vanilla-seed0", history)
+    row = papers.collect_row("vanilla", results / "vanilla-seed0")
+    assert row["best"]["epoch"] == 10 and row["last"]["epoch"] == 15
+    assert (row["epochs"], row["steps"], row["status"]) == (15, 7500, "running")
+    table = papers.render().read_text()
+    assert "| `vanilla` | 225 ± 2 | **149.0 ± 2.0** | 10 | 152.0 ± 2.0 (epoch 15) | 15 of 250 (still training) (7,500, 100) |" in table
+    assert "- `vanilla` (epoch: test log-likelihood): 5: 101, 10: 149, 15: 152" in table
+
+
+def test_infogans_row_renders_its_code_error(results):
+    results.joinpath("results").mkdir()
+    row = {"preset": "infogan", "measure": "code_error", "paper": "5%", "test_code_error": 0.0512,
+           "generated_code_error": 0.0731, "epochs": 11, "steps": 5148, "batch_size": 128, "train_seconds": 1800.0,
+           "machine": "x86_64, 2 cores"}
+    (results / "results" / "papers_infogan.json").write_text(json.dumps(row))
+    table = papers.render().read_text()
+    assert "| `infogan` | 5% | **5.1%** | 7.3% | 11 (5,148, 128) | 30 min | x86_64, 2 cores |" in table
+
+
+def test_every_row_is_a_preset_with_its_papers_number():
+    import zoo
+
+    for preset, (measure, published, _, _) in papers.ROWS.items():
+        assert preset in zoo.available() and measure in ("parzen", "code_error") and published
+        assert published.split()[0].rstrip("%") in zoo.describe(preset)["paper_result"]
