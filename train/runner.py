@@ -290,6 +290,12 @@ def _claim(run_dir, config, with_seed):
             raise RunError(str(error)) from None
         if status != "running":
             raise RunError(f"{run_dir} already holds a {status} run; choose another --out folder.")
+        if existing.get("presets_version") != PRESETS_VERSION:
+            raise RunError(
+                f"{run_dir} holds a run of preset {existing.get('preset')!r} from before the presets became their "
+                "papers' models, when that name built another model: it cannot be resumed as it is now (its "
+                "gan.keras still loads, samples, exports and evaluates); choose another --out folder."
+            )
         if not same_run(existing, config, with_seed):
             differing = [k for k in REPEAT_KEYS if _repeat_view(existing, with_seed)[k] != _repeat_view(config, with_seed)[k]]
             raise RunError(f"{run_dir} holds a different run (differs in {', '.join(differing)}); choose another --out folder.")
