@@ -48,9 +48,21 @@ def test_infogans_row_renders_its_code_error(results):
     assert "| `infogan` | 5% | **5.1%** | 7.3% | 11 (5,148, 128) | 30 min | x86_64, 2 cores |" in table
 
 
+def test_wgans_row_renders_both_curves_and_their_correlation(results):
+    results.joinpath("results").mkdir()
+    history = [{"step": 200, "estimate": 0.0123, "frechet_distance": 150.0},
+               {"step": 400, "estimate": 0.0061, "frechet_distance": 80.0}]
+    row = {"preset": "wgan", "measure": "critic", "paper": "falls", "history": history, "spearman": 1.0,
+           "spearman_p": 0.0, "steps": 4800, "batch_size": 50, "train_seconds": 600.0, "machine": "x86_64"}
+    (results / "results" / "papers_wgan.json").write_text(json.dumps(row))
+    table = papers.render().read_text()
+    assert "the estimate went from 0.0123 (step 200) to 0.0061 (step 400) while the Frechet distance went from 150.0 to 80.0" in table
+    assert "| 400 | 0.0061 | 80.0 |" in table
+
+
 def test_every_row_is_a_preset_with_its_papers_number():
     import zoo
 
     for preset, (measure, published, _, _) in papers.ROWS.items():
-        assert preset in zoo.available() and measure in ("parzen", "code_error") and published
+        assert preset in zoo.available() and measure in ("parzen", "code_error", "critic") and published
         assert published.split()[0].rstrip("%") in zoo.describe(preset)["paper_result"]

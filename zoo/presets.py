@@ -314,6 +314,7 @@ def build_gan(
         default_optimizer: the optimizer spec `compile()` uses (see `zoo.optimizers.make`); None: Adam 2e-4, 0.5.
         preset: the preset name recorded in the model's config; set by `create`.
     """
+    options = dict(locals())  # every argument, for the backbone's builders
     if backbone not in BACKBONES:
         raise ValueError(f"Unknown backbone {backbone!r}; choose one of {BACKBONES}.")
     data_shape = tuple(int(d) for d in data_shape)
@@ -354,9 +355,8 @@ def build_gan(
     conditioning = networks.checked_conditioning(conditioning, num_classes)
     if backbone == "acgan" and conditioning != "acgan" or backbone == "maxout" and conditioning not in (None, "concat"):
         raise ValueError(f"the {backbone!r} networks condition D by {'acgan' if backbone == 'acgan' else 'concat'} only.")
-    wasserstein = loss == "wasserstein_gp"
     generator, discriminator = _networks(
-        backbone, data_shape, latent_dim, num_classes, conditioning, latent_code, continuous_codes, locals()
+        backbone, data_shape, latent_dim, num_classes, conditioning, latent_code, continuous_codes, options
     )
     return GAN(
         generator,
