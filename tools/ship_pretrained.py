@@ -59,6 +59,19 @@ def measure(onnx_path, data, n):
     }, report["protocol"] + f"; real: {report['baseline']['description']}"
 
 
+def measure_parzen(onnx_path, data):
+    """Goodfellow et al.'s Parzen-window figure of the ONNX file (`ganzoo evaluate --parzen`) beside real data's."""
+    from train.evaluation import evaluate_parzen
+
+    report = evaluate_parzen(str(onnx_path), dataset=data, seed=0, verbose=False)
+    keep = ("mean", "std_error", "sigma")
+    return {
+        "generated": {key: report["generated"][key] for key in keep},
+        "real": {key: report["baseline"][key] for key in keep},
+        "protocol": report["protocol"],
+    }
+
+
 def _parameters(model):
     """{"generator": n, "discriminator": n, or None when only the generator is shipped}."""
     import zoo
@@ -148,6 +161,15 @@ def render_card():
             f"| {_figure(gen['frechet_distance'], 2)} ({_figure(real['frechet_distance'], 2)}) "
             f"| {_figure(gen['class_kl'], 4)} ({_figure(real['class_kl'], 4)}) | {gen['classes_covered']} / {k} "
             f"| {_percent(gen['conditional_accuracy'])} ({_percent(real['conditional_accuracy'])}) |")
+    parzen = [model for model in models if model["metrics"].get("parzen")]
+    if parzen:
+        lines += ["", "Goodfellow et al.'s Parzen-window log-likelihood (`ganzoo evaluate --parzen` on the ONNX file; "
+                  f"{parzen[0]['metrics']['parzen']['protocol']}):", "",
+                  "| name | Parzen log-likelihood | sigma | real train images as the samples |", "|---|---:|---:|---:|"]
+        for model in parzen:
+            gen, real = model["metrics"]["parzen"]["generated"], model["metrics"]["parzen"]["real"]
+            lines.append(f"| `{model['name']}` | {gen['mean']:.1f} ± {gen['std_error']:.1f} | {gen['sigma']:.3f} "
+                         f"| {real['mean']:.1f} ± {real['std_error']:.1f} |")
     lines.append("")
     for dataset in dict.fromkeys(model["dataset"] for model in models):
         model = next(m for m in models if m["dataset"] == dataset)
@@ -178,6 +200,7 @@ def main(argv=None):
     parser.add_argument("--fp16", action="store_true", help="ship the ONNX in float16")
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--existing", action="store_true")
+    parser.add_argument("--parzen", action="store_true", help="also Goodfellow et al.'s Parzen figure (MNIST)")
     parser.add_argument("--train-seconds", type=float, help="with --existing: the training time its card states")
     args = parser.parse_args(argv)
     if args.card:
@@ -204,6 +227,10 @@ def main(argv=None):
 
         model = save_uncompiled_gan(args.run, keras_path)
         config = run_folder.read_config(args.run)
+        # A run stopped before its planned epochs ships the epoch its gan.keras holds.
+        state = pathlib.Path(args.run) / run_folder.STATE_FILE
+        if state.exists():
+            config["epochs"] = json.loads(state.read_text()).get("epochs_done", config["epochs"])
         report = run_folder.export(keras_path, onnx_path, fp16=args.fp16, metadata={
             **run_folder.export_metadata(config),
             "dataset": dataset_name, "model_card": MODEL_CARD, "license": "Apache-2.0",
@@ -215,6 +242,8 @@ def main(argv=None):
         steps = config["epochs"] * config["steps_per_epoch"]
     draw_samples(onnx_path, png_path)
     metrics, protocol = measure(onnx_path, args.data, args.n)
+    if args.parzen:
+        metrics["parzen"] = measure_parzen(onnx_path, args.data)
     entry = {
         "name": args.name,
         "description": args.description,
