@@ -60,15 +60,16 @@ def parzen_data(dataset=MNIST):
     return unit_pixels(train.x[VALIDATION_ROWS]), unit_pixels(test.x)
 
 
-def parzen_of(gan, validation, test, seed=0):
+def parzen_of(gan, validation, test, seed=0, dropout=None):
     """The Parzen figures of `gan`'s sampling generator: sigma from validation[:1000], the validation and test
-    means (test with its std / sqrt(N)). Conditional models draw 1,000 samples per class (Mirza & Osindero)."""
+    means (test with its std / sqrt(N)). Conditional models draw 1,000 samples per class (Mirza & Osindero).
+    `dropout`: sample with G's dropout on (None: the model's `sampling_dropout`)."""
     import numpy as np
 
     from train.evaluation import parzen
 
     labels = np.arange(PARZEN_SAMPLES) % gan.num_classes if gan.conditional else None
-    samples = unit_pixels(gan.generate(PARZEN_SAMPLES, labels=labels, seed=seed))
+    samples = unit_pixels(gan.generate(PARZEN_SAMPLES, labels=labels, seed=seed, dropout=dropout))
     sigma, _ = parzen.cross_validate_sigma(samples, validation[:1000])
     valid = parzen.parzen_log_likelihood(samples, validation, sigma)
     tested = parzen.parzen_log_likelihood(samples, test, sigma)
@@ -80,7 +81,7 @@ def parzen_of(gan, validation, test, seed=0):
     }
 
 
-def parzen_monitor(run_dir, validation, test, every):
+def parzen_monitor(run_dir, validation, test, every, dropout=None):
     """A Keras callback: the Parzen figures every `every` epochs (and at the last), appended to
     run_dir/parzen.jsonl; the sampling generator with the best validation figure kept as best_generator.keras."""
     import keras
@@ -93,7 +94,7 @@ def parzen_monitor(run_dir, validation, test, every):
             if done % every and done != self.params.get("epochs"):
                 return
             started = time.perf_counter()
-            figures = {"epoch": done, **parzen_of(self.model, validation, test)}
+            figures = {"epoch": done, **parzen_of(self.model, validation, test, dropout=dropout)}
             figures["seconds"] = round(time.perf_counter() - started, 1)
             log = pathlib.Path(run_dir) / "parzen.jsonl"
             history = _read_jsonl(log)
@@ -118,13 +119,17 @@ def _read_jsonl(path):
 def run_parzen_row(preset, epochs, every, seed=0, dataset=MNIST, runs=RUNS):
     """Train `preset` with its defaults for `epochs` (resuming an interrupted run) under the Parzen monitor;
     write benchmarks/results/papers_<preset>.json."""
+    import zoo
     from train.runner import RunSpec, train_run
 
     run_dir = pathlib.Path(runs) / f"{preset}-seed{seed}"
     validation, test = parzen_data(dataset)
     spec = RunSpec(preset=preset, dataset=str(dataset), epochs=epochs, seed=seed, sample_every=every)
     started = time.perf_counter()
-    train_run(spec, out=run_dir, callbacks=[parzen_monitor(run_dir, validation, test, every)], verbose=0)
+    # The preset's own way of sampling (Mirza & Osindero's G draws with its dropout on), also for a run resumed
+    # from a checkpoint saved before the model recorded it.
+    dropout = bool(zoo.presets.preset_defaults(preset).get("sampling_dropout", False))
+    train_run(spec, out=run_dir, callbacks=[parzen_monitor(run_dir, validation, test, every, dropout)], verbose=0)
     row = collect_row(preset, run_dir, seed)
     row["wall_seconds_this_call"] = round(time.perf_counter() - started, 1)
     (RESULTS / f"papers_{preset}.json").write_text(json.dumps(row, indent=1) + "\n")

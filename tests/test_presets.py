@@ -430,3 +430,17 @@ def test_ganzoo_train_runs_every_preset_on_the_digits(name, tmp_path):
     config = __import__("json").loads((tmp_path / "run" / "config.json").read_text())
     assert config["preset"] == name and config["presets_version"] == 2
     assert (tmp_path / "run" / "samples" / "epoch_001.png").exists()
+
+
+def test_conditional_samples_with_its_generators_dropout_on_seeded_by_the_noise_seed():
+    # Mirza & Osindero's G trains with dropout 0.5 and draws its variety from the masks: with them off, one image a
+    # class (MNIST: Parzen -52 at epoch 28 with the masks off, 120 with them on; benchmarks/papers.md).
+    gan = zoo.create("conditional", **CASES["conditional-maxout"][1])
+    assert gan.sampling_dropout and zoo.GAN.from_config(gan.get_config()).sampling_dropout
+    same = [gan.generate(8, labels=1, seed=3) for _ in range(2)]
+    np.testing.assert_array_equal(*same)
+    assert np.abs(gan.generate(8, labels=1, seed=4) - same[0]).max() > 0
+    deterministic = gan.generate(8, labels=1, seed=3, dropout=False)
+    assert deterministic.std(axis=0).mean() < same[0].std(axis=0).mean()
+    with pytest.raises(ValueError, match="sampling_dropout"):
+        zoo.create("dcgan", data_shape=(8, 8, 1), filters=4, sampling_dropout=True)  # BatchNorm, no dropout

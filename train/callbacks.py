@@ -21,8 +21,11 @@ def logs_are_finite(logs):
     return all(math.isfinite(float(v)) for v in (logs or {}).values() if np.ndim(v) == 0)
 
 
-def _generate(model, z, labels=None):
-    """Samples for fixed noise from the generator the model samples with (the averaged one under EMA)."""
+def _generate(model, z, labels=None, seed=0):
+    """Samples for fixed noise as the model samples (the averaged generator under EMA; G's dropout on, with
+    masks fixed by `seed`, where the model samples with it)."""
+    if hasattr(model, "generate_from"):
+        return model.generate_from(z, labels, seed=seed)
     inputs = z if labels is None else [z, labels]
     return keras.ops.convert_to_numpy(model.sampling_generator(inputs, training=False)).astype("float32")
 

@@ -132,6 +132,10 @@ class GAN(keras.Model):
             the codes, also weighted by `code_weight`.
         d_loss_scale: a factor on D's adversarial loss: Goodfellow et al.'s code minimised 0.5 * (the
             cross-entropy on real + on fake), which with SGD halves D's step.
+        sampling_dropout: keep G's dropout on when sampling (`generate`, the sample grids, evaluation): a
+            generator trained with dropout (Mirza & Osindero's) learns to draw its variety from the masks
+            and, with them off, gives one image per class. `generate(seed=S)` seeds the masks too. The ONNX
+            export is the deterministic generator (dropout off).
         default_optimizer: the optimizer spec (`zoo.optimizers.make`) `compile()` gives each player when
             it is given none: the paper's (SGD with pylearn2's schedules for Goodfellow et al., RMSprop
             for WGAN, ...); None: Adam(2e-4, beta_1=0.5) as in DCGAN.
@@ -168,6 +172,7 @@ class GAN(keras.Model):
         clip_value=None,
         continuous_codes=0,
         d_loss_scale=1.0,
+        sampling_dropout=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -209,6 +214,12 @@ class GAN(keras.Model):
             raise ValueError("continuous_codes (InfoGAN) come with a categorical code: set latent_code too.")
         if latent_code:
             _check_latent_code(latent_code, generator, discriminator, num_classes, feature_matching, continuous_codes)
+        if sampling_dropout and (
+            not any(isinstance(layer, keras.layers.Dropout) for layer in _layers_of(generator))
+            or any(isinstance(layer, keras.layers.BatchNormalization) for layer in _layers_of(generator))
+        ):
+            raise ValueError("sampling_dropout needs a generator with Dropout layers and no BatchNorm (which "
+                             "sampling in training mode would switch to batch statistics).")
         if not float(d_loss_scale) > 0:
             raise ValueError(f"d_loss_scale must be positive, got {d_loss_scale}.")
         conditional_inputs = len(generator.inputs) == 2
@@ -238,6 +249,7 @@ class GAN(keras.Model):
         self.latent_code = latent_code or None
         self.continuous_codes = continuous_codes
         self.d_loss_scale = float(d_loss_scale)
+        self.sampling_dropout = bool(sampling_dropout)
         self.code_weight = float(code_weight)
         self.default_optimizer = optimizers.checked_spec(default_optimizer)
         self.output_bias_from_data = bool(output_bias_from_data)
@@ -373,6 +385,7 @@ class GAN(keras.Model):
             "code_weight": self.code_weight,
             "continuous_codes": self.continuous_codes,
             "d_loss_scale": self.d_loss_scale,
+            "sampling_dropout": self.sampling_dropout,
             "default_optimizer": self.default_optimizer,
             "output_bias_from_data": self.output_bias_from_data,
             "clip_value": self.clip_value,
@@ -424,7 +437,7 @@ class GAN(keras.Model):
         """G(z) or G(z, label): `gan(z)` is the sampling generator's forward pass."""
         return self.sampling_generator(inputs, training=training)
 
-    def generate(self, n, labels=None, seed=None, batch_size=1024):
+    def generate(self, n, labels=None, seed=None, batch_size=1024, dropout=None):
         """n samples as a float32 numpy array in the data's range ([-1, 1] for images).
 
         The sampler protocol that `export.GeneratorSession` shares (see `export.sampling`).
@@ -434,6 +447,7 @@ class GAN(keras.Model):
             labels: one class index or a sequence of n of them (conditional models only).
             seed: an int makes the draw repeatable; without it the model's own noise stream is used.
             batch_size: samples per forward pass, which bounds memory.
+            dropout: sample with G's dropout on; None: the model's `sampling_dropout`.
         """
         n = int(n)
         if n <= 0:
@@ -443,9 +457,36 @@ class GAN(keras.Model):
         chunks = []
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
-            inputs = z[start:stop] if labels is None else [z[start:stop], ops.convert_to_tensor(labels[start:stop])]
-            chunks.append(ops.convert_to_numpy(self.sampling_generator(inputs, training=False)))
+            rows = None if labels is None else labels[start:stop]
+            chunk_seed = None if seed is None else int(seed) * 100_003 + start  # each chunk its own masks
+            chunks.append(self.generate_from(z[start:stop], rows, seed=chunk_seed, dropout=dropout))
         return np.concatenate(chunks).astype("float32")
+
+    def generate_from(self, z, labels=None, seed=None, dropout=None):
+        """G(z) (or G(z, labels)) as a float32 numpy array, sampled as the model samples: the averaged generator
+        under EMA, and with G's dropout on (masks seeded by `seed`) when `dropout` or `sampling_dropout` says so.
+
+        Args:
+            z: noise rows, shape (n, latent_dim).
+            labels: n class indices (conditional models only).
+            seed: seeds the dropout masks (None: the layers' own streams).
+            dropout: None for the model's `sampling_dropout`.
+        """
+        inputs = z if labels is None else [ops.convert_to_tensor(z), ops.convert_to_tensor(np.asarray(labels, "int32"))]
+        if not (self.sampling_dropout if dropout is None else dropout):
+            return ops.convert_to_numpy(self.sampling_generator(inputs, training=False)).astype("float32")
+        layers_ = [layer for layer in _layers_of(self.sampling_generator) if isinstance(layer, keras.layers.Dropout)]
+        saved = [ops.convert_to_numpy(layer.seed_generator.state) for layer in layers_]
+        if seed is not None:
+            for i, layer in enumerate(layers_):
+                layer.seed_generator.state.assign(np.array([int(seed), i], "int64"))
+        try:
+            samples = self.sampling_generator(inputs, training=True)
+        finally:
+            if seed is not None:  # the training stream goes on as if nothing had been drawn
+                for layer, state in zip(layers_, saved):
+                    layer.seed_generator.state.assign(state)
+        return ops.convert_to_numpy(samples).astype("float32")
 
     def _checked_labels(self, labels, n):
         # The TF-free runtime has its own copy (export.sampling.check_labels); tests/test_labels.py

@@ -63,7 +63,8 @@ PRESETS = {
         paper="Mirza & Osindero 2014",
         summary="label-conditioned MLP G, maxout D, SGD",
         builds="G: z -> ReLU 200 and one-hot y -> ReLU 1000, joined -> ReLU 1200 -> sigmoid; D: x -> maxout 240x5 and "
-        "y -> maxout 50x5, joined -> maxout 240x4; dropout 0.5; SGD + momentum, batch 100",
+        "y -> maxout 50x5, joined -> maxout 240x4; dropout 0.5 (G samples with it on: its variety comes from the masks); "
+        "SGD + momentum, batch 100",
         paper_result="Parzen log-likelihood 132 ± 1.8 on the MNIST test set (Table 1)",
         image_split="train[0:50000]",
         options=dict(
@@ -73,7 +74,7 @@ PRESETS = {
                 g_units=(1200,), g_branch_units=(200, 1000), g_dropout=0.5, d_units=(240,), d_pieces=(4,),
                 d_branch_units=(240, 50), d_branch_pieces=(5, 5), input_dropout=0.2, dropout=0.5, g_init_range=0.05,
                 d_init_range=0.005, noise_range=(0.0, 1.0), output_bias_from_data=True, update="fused",
-                d_loss_scale=0.5,
+                d_loss_scale=0.5, sampling_dropout=True,
                 default_optimizer={**GOODFELLOW_SGD, "decay_factor": 1.00004},
             ),
         ),
@@ -237,6 +238,7 @@ def build_gan(
     noise_range=None,
     batch_norm=False,
     d_loss_scale=1.0,
+    sampling_dropout=False,
     clip_value=None,
     output_bias_from_data=False,
     default_optimizer=None,
@@ -309,6 +311,7 @@ def build_gan(
             d_init_range, noise_range: "maxout" options (see `networks.maxout_generator`).
         batch_norm: BatchNorm in the "wgan_gp" networks (Gulrajani et al.'s WGAN mode).
         d_loss_scale: factor on D's adversarial loss (see `zoo.GAN`).
+        sampling_dropout: sample with G's dropout on (see `zoo.GAN`; the `conditional` preset's G needs it).
         clip_value: WGAN's weight clipping c (see `zoo.GAN`); None: off.
         output_bias_from_data: start G's sigmoid bias at the data's pixel marginals (see `zoo.GAN`).
         default_optimizer: the optimizer spec `compile()` uses (see `zoo.optimizers.make`); None: Adam 2e-4, 0.5.
@@ -380,6 +383,7 @@ def build_gan(
         code_weight=code_weight,
         continuous_codes=continuous_codes,
         d_loss_scale=d_loss_scale,
+        sampling_dropout=sampling_dropout,
         clip_value=clip_value,
         output_bias_from_data=output_bias_from_data,
         default_optimizer=default_optimizer,
