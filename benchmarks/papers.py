@@ -408,7 +408,7 @@ def render():
             "",
             f"## {row['preset']}: the mixture's modes (Mao et al. 2017, Figure 5)",
             "",
-            f"The zoo's ring of 8 Gaussians (std 0.01 on the unit circle); the preset's networks for vectors (their mixture",
+            "The zoo's ring of 8 Gaussians (std 0.01 on the unit circle); the preset's networks for vectors (their mixture",
             f"MLPs: tanh 128-128, z 256, Adam D 1e-4, G 1e-3) for their {row['steps']:,} steps of batch {row['batch_size']}, beside the",
             "same networks and budget with the regular GAN's loss. `ganzoo evaluate`'s PacGAN protocol: 2,500 samples,",
             "a mode is captured with one sample within 3 std of it. Paper: " + row["paper"] + ".",

@@ -10,7 +10,6 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from zoo import optimizers
 
 SMALL_MLP = {"backbone": "mlp", "activation": "relu", "dropout": 0.0, "latent_dim": 16, "g_units": (32, 32), "d_units": (32, 32)}
 CASES = {

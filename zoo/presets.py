@@ -1,9 +1,3 @@
-"""Named GAN recipes: `zoo.create(name, **options)` and `zoo.available()`.
-
-Every preset is the same builder with different defaults, so the variants compose: a conditional
-DCGAN with minibatch discrimination is `create("conditional", backbone="dcgan", minibatch_kernels=100)`.
-"""
-
 """Named GANs: `zoo.create(name, **options)`, `zoo.available()` and `zoo.describe(name)`.
 
 Each preset is its paper's model, as the paper (or the reference code it names) built and trained it
@@ -16,7 +10,7 @@ How each preset compares with its paper's published number: benchmarks/papers.md
 
 import inspect
 
-from zoo import networks, optimizers
+from zoo import networks
 from zoo.gan import GAN
 
 BACKBONES = ("mlp", "dcgan", "maxout", "improved_gan", "infogan", "lsgan", "acgan", "wgan_gp")
@@ -28,7 +22,7 @@ GOODFELLOW_SGD = dict(
     name="sgd", learning_rate=0.1, decay_factor=1.000004, min_learning_rate=1e-6, momentum=0.5, final_momentum=0.7,
     momentum_start=500, momentum_saturate=125_000,
 )
-# Goodfellow et al.'s MNIST networks: G 100-d U(-1, 1) noise -> ReLU 1200 -> ReLU 1200 -> sigmoid 784, weights
+# Goodfellow et al.'s MNIST networks: G 100-d noise -> ReLU 1200 -> ReLU 1200 -> sigmoid 784, weights
 # U(-0.05, 0.05), output bias from the pixel marginals; D maxout 240x5 -> maxout 240x5 -> sigmoid, weights
 # U(-0.005, 0.005), dropout keep 0.8 on the pixels and 0.5 on the hidden layers.
 # Their code (AdversaryCost2) updates both players at once from one forward pass (update="fused": G's gradient
@@ -350,7 +344,7 @@ def build_gan(
     if backbone in ("acgan", "wgan_gp") and minibatch_kernels:
         raise ValueError(f"minibatch discrimination is not implemented on the {backbone!r} networks.")
     if latent_code and backbone not in ("mlp", "dcgan", "infogan"):
-        raise ValueError(f"latent_code (InfoGAN) is implemented on the 'mlp', 'dcgan' and 'infogan' networks.")
+        raise ValueError("latent_code (InfoGAN) is implemented on the 'mlp', 'dcgan' and 'infogan' networks.")
     if conditioning is None and num_classes is not None and backbone in ("mlp", "acgan"):
         # With the label only concatenated to its input, an MLP D learns to ignore it (10% conditional
         # accuracy on MNIST); an auxiliary classifier (Odena et al. 2017) makes the class part of D's task.
