@@ -172,18 +172,30 @@ def run_code_error_row(preset, seed=0, dataset=MNIST, runs=RUNS, epochs=None):
     each MNIST test image; each code value is matched one-to-one to a digit (`matched_code_error`) and the
     error is the share of test images whose matched digit is wrong. Beside it, the generated side: the
     evaluation classifier's digit for G(z) against the code z carries, on 10,000 samples."""
-    import numpy as np
-
-    from train import datasets
-    from train.evaluation import classifier as classifier_lib
-    from train.evaluation.metrics import matched_code_error
     from train.runner import RunSpec, train_run
 
     run_dir = pathlib.Path(runs) / f"{preset}-seed{seed}"
     started = time.perf_counter()
     spec = RunSpec(preset=preset, dataset=str(dataset), seed=seed, epochs=epochs, sample_every=5)
-    result = train_run(spec, out=run_dir, verbose=0)
-    gan = result.gan
+    train_run(spec, out=run_dir, verbose=0)
+    row = collect_code_error_row(preset, run_dir, seed, dataset)
+    row["wall_seconds_this_call"] = round(time.perf_counter() - started, 1)
+    (RESULTS / f"papers_{preset}.json").write_text(json.dumps(row, indent=1) + "\n")
+    return row
+
+
+def collect_code_error_row(preset, run_dir, seed=0, dataset=MNIST):
+    """The code-error row of the checkpoint in `run_dir` (gan.keras) as it stands."""
+    import keras
+    import numpy as np
+
+    import zoo  # noqa: F401  registers the zoo's classes for load_model
+    from train import datasets
+    from train.evaluation import classifier as classifier_lib
+    from train.evaluation.metrics import matched_code_error
+
+    run_dir = pathlib.Path(run_dir)
+    gan = keras.models.load_model(run_dir / "gan.keras")
     k = gan.latent_code
     test = datasets.load_arrays(str(dataset), split="test")
     q = np.concatenate([np.asarray(gan.discriminator(test.x[i : i + 1000], training=False)[1])[:, :k]
@@ -206,7 +218,6 @@ def run_code_error_row(preset, seed=0, dataset=MNIST, runs=RUNS, epochs=None):
         "steps": state["epochs_done"] * config["steps_per_epoch"],
         "batch_size": config["batch_size"],
         "train_seconds": round(sum(state["history"].get("seconds", [])), 1),
-        "wall_seconds_this_call": round(time.perf_counter() - started, 1),
         "test_code_error": real_error,
         "code_to_digit": matching,
         "generated_code_error": generated_error,
@@ -380,7 +391,9 @@ def render():
         for row in code_rows:
             lines.append(
                 f"| `{row['preset']}` | {row['paper']} | **{100 * row['test_code_error']:.1f}%** | "
-                f"{100 * row['generated_code_error']:.1f}% | {row['epochs']} ({row['steps']:,}, {row['batch_size']}) | "
+                f"{100 * row['generated_code_error']:.1f}% | {row['epochs']}"
+                f"{'' if row.get('status', 'finished') == 'finished' else ' of ' + str(row['epochs_planned']) + ' (stopped)'} "
+                f"({row['steps']:,}, {row['batch_size']}) | "
                 f"{row['train_seconds'] / 60:.0f} min | {row['machine']} |"
             )
     for row in (r for r in every if r["measure"] == "critic"):
@@ -460,8 +473,12 @@ def main(argv=None):
             row = run_parzen_row(preset, args.epochs or epochs, args.every or every, args.seed, args.dataset, args.runs)
             print(f"{preset}: best {row['best']['test']:.1f} at epoch {row['best']['epoch']}", flush=True)
     if args.part == "collect":
-        for preset in (p for p in args.presets if ROWS[p][0] == "parzen"):
-            collect_row(preset, pathlib.Path(args.runs) / f"{preset}-seed{args.seed}", args.seed)
+        for preset in args.presets:
+            run_dir = pathlib.Path(args.runs) / f"{preset}-seed{args.seed}"
+            if ROWS[preset][0] == "parzen":
+                collect_row(preset, run_dir, args.seed)
+            elif ROWS[preset][0] == "code_error":
+                collect_code_error_row(preset, run_dir, args.seed, args.dataset)
     if args.part in ("all", "render", "collect"):
         print(f"wrote {render()}")
     return 0
