@@ -97,16 +97,21 @@ def parzen_monitor(run_dir, validation, test, every, dropout=None):
             figures = {"epoch": done, **parzen_of(self.model, validation, test, dropout=dropout)}
             figures["seconds"] = round(time.perf_counter() - started, 1)
             log = pathlib.Path(run_dir) / "parzen.jsonl"
-            history = _read_jsonl(log)
-            if all(figures["validation"] > row["validation"] for row in history if row["epoch"] != done):
+            history = [row for row in _read_jsonl(log) if row["epoch"] < done]  # a resumed run redoes later epochs
+            if all(figures["validation"] > row["validation"] for row in history):
                 files.save_model(self.model.sampling_generator, pathlib.Path(run_dir) / "best_generator.keras")
                 figures["best"] = True
-            with open(log, "a") as handle:
-                handle.write(json.dumps(figures) + "\n")
+            _write_jsonl(log, [*history, figures])
             print(f"parzen epoch {done}: validation {figures['validation']:.1f}, test {figures['test']:.1f} "
                   f"± {figures['test_std_error']:.1f} (sigma {figures['sigma']:.3f})", flush=True)
 
     return ParzenMonitor()
+
+
+def _write_jsonl(path, rows):
+    from train import files
+
+    files.write_text("".join(json.dumps(row) + "\n" for row in rows), path)
 
 
 def _read_jsonl(path):
@@ -261,8 +266,8 @@ def run_critic_row(preset, every_steps, seed=0, dataset=MNIST, runs=RUNS, epochs
             estimate = float(np.mean(gan.discriminator(real, training=False)) - np.mean(gan.discriminator(fake, training=False)))
             features = classifier.features(gan.generate(2000, seed=seed + 2))
             fd = metrics.frechet_distance(*metrics.statistics(features), *test_statistics)
-            with open(log, "a") as handle:
-                handle.write(json.dumps({"step": step, "estimate": estimate, "frechet_distance": float(fd)}) + "\n")
+            history = [row for row in _read_jsonl(log) if row["step"] < step]  # a resumed run redoes later steps
+            _write_jsonl(log, [*history, {"step": step, "estimate": estimate, "frechet_distance": float(fd)}])
 
     started = time.perf_counter()
     spec = RunSpec(preset=preset, dataset=str(dataset), seed=seed, epochs=epochs, sample_every=1)

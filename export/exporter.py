@@ -24,6 +24,7 @@ import math
 import os
 import pathlib
 import tempfile
+import warnings
 
 import numpy as np
 import onnx
@@ -135,6 +136,12 @@ def _export(source, path, opset, fp16, metadata, label_dtype):
     import tf2onnx
 
     generator, info = resolve_source(source)
+    import keras
+
+    if any(isinstance(layer, keras.layers.Dropout) for layer in generator.layers):
+        # Mirza & Osindero's G (the conditional preset) samples with its dropout on; the graph cannot seed masks.
+        warnings.warn("the generator has Dropout layers: the ONNX file computes it in inference mode, dropout off "
+                      "(a model that samples with its dropout on, `sampling_dropout`, loses that variety).", stacklevel=2)
     if generator.compute_dtype != "float32":
         from zoo.distribute import float32_copy
 

@@ -136,7 +136,8 @@ def load_arrays(name, split="train", image_size=None, data_dir=None):
     if rows != slice(None):
         arrays = dataclasses.replace(arrays, x=arrays.x[rows], y=None if arrays.y is None else arrays.y[rows])
         if not len(arrays):
-            raise DatasetError(f"split {split}[{rows.start}:{rows.stop}] of {name!r} holds no samples.")
+            start, stop = ("" if v is None else v for v in (rows.start, rows.stop))
+            raise DatasetError(f"split {split}[{start}:{stop}] of {name!r} holds no samples.")
     if image_size is not None and arrays.x.ndim == 4:
         arrays = dataclasses.replace(arrays, x=resize_images(arrays.x, image_size))
     return arrays

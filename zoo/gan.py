@@ -141,7 +141,9 @@ class GAN(keras.Model):
             for WGAN, ...); None: Adam(2e-4, beta_1=0.5) as in DCGAN.
         output_bias_from_data: start the bias of G's "sigmoid_output" layer at the logits of the training
             data's mean pixels (pylearn2's `init_sigmoid_bias_from_marginals`), on the first `fit`.
-        clip_value: WGAN's weight clipping (Arjovsky et al. 2017): after every D update each of D's
+        output_bias_initialized: whether that has happened (saved, so a trained model fitted again after
+            `compile` keeps its bias).
+        clip_value: WGAN's weight clipping (Arjovsky et al. 2017): before every D update each of D's
             trainable weights is clipped to [-c, c]; None or 0: off.
         **kwargs: passed to `keras.Model`.
     """
@@ -173,6 +175,7 @@ class GAN(keras.Model):
         continuous_codes=0,
         d_loss_scale=1.0,
         sampling_dropout=False,
+        output_bias_initialized=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -254,7 +257,7 @@ class GAN(keras.Model):
         self.default_optimizer = optimizers.checked_spec(default_optimizer)
         self.output_bias_from_data = bool(output_bias_from_data)
         self.clip_value = float(clip_value) if clip_value else None
-        self._output_bias_set = False
+        self.output_bias_initialized = bool(output_bias_initialized)
         self.seed_generator = keras.random.SeedGenerator(seed)
         if self.feature_matching:
             # A view of D that also returns its penultimate features; it shares D's layers and weights.
@@ -388,6 +391,7 @@ class GAN(keras.Model):
             "sampling_dropout": self.sampling_dropout,
             "default_optimizer": self.default_optimizer,
             "output_bias_from_data": self.output_bias_from_data,
+            "output_bias_initialized": self.output_bias_initialized,
             "clip_value": self.clip_value,
         }
 
@@ -475,6 +479,9 @@ class GAN(keras.Model):
         inputs = z if labels is None else [ops.convert_to_tensor(z), ops.convert_to_tensor(np.asarray(labels, "int32"))]
         if not (self.sampling_dropout if dropout is None else dropout):
             return ops.convert_to_numpy(self.sampling_generator(inputs, training=False)).astype("float32")
+        if any(isinstance(layer, keras.layers.BatchNormalization) for layer in _layers_of(self.sampling_generator)):
+            raise ValueError("sampling with dropout runs G in training mode, which would switch its BatchNorm to "
+                             "batch statistics (and move its moving averages): this generator has BatchNorm.")
         layers_ = [layer for layer in _layers_of(self.sampling_generator) if isinstance(layer, keras.layers.Dropout)]
         saved = [ops.convert_to_numpy(layer.seed_generator.state) for layer in layers_]
         if seed is not None:
@@ -525,7 +532,7 @@ class GAN(keras.Model):
         self._check_training_data(x, y)
         if check_data:
             x, y = self._checked_data(x, y)
-        if self.output_bias_from_data and not self._output_bias_set and self.compiled and (
+        if self.output_bias_from_data and not self.output_bias_initialized and self.compiled and (
             int(self.g_optimizer.iterations.numpy()) == 0
         ):
             self.set_output_bias_from(x)
@@ -560,7 +567,7 @@ class GAN(keras.Model):
         pixels = np.clip((np.reshape(mean, -1) + 1.0) / 2.0, 1e-7, 1.0 - 1e-7)
         bias = self.generator.get_layer("sigmoid_output").bias
         bias.assign(np.reshape(np.log(pixels / (1.0 - pixels)), bias.shape).astype("float32"))
-        self._output_bias_set = True
+        self.output_bias_initialized = True
 
     def _checked_data(self, x, y):
         """(x, y) checked: arrays here, once; a dataset in its input pipeline (XLA drops asserts in train_step)."""
@@ -649,6 +656,7 @@ class GAN(keras.Model):
     def _fused_step(self, real, labels, noise, share):
         """Simultaneous updates: one forward pass of G and D gives both losses; both gradients use
         the same (pre-update) D. The cheapest step, but G no longer sees D's latest move."""
+        self._clip_discriminator()
         with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
             z = noise()
             fake, codes = self._generate(z, labels), self._codes(z)
@@ -656,20 +664,19 @@ class GAN(keras.Model):
             g_loss, fake_logits = self._generator_loss(real, fake, labels, fake_judgement=fake_judgement, codes=codes)
         # Both gradients come from the forward pass above, so applying D's first does not change G's.
         self._apply(self.d_optimizer, d_tape, d_loss, self.discriminator.trainable_variables, share)
-        self._clip_discriminator()
         self._apply(self.g_optimizer, g_tape, g_loss, self.generator.trainable_variables, share)
         return d_loss, g_loss, real_logits, fake_logits
 
     def _discriminator_update(self, real, fake, labels, share, codes=None):
+        self._clip_discriminator()
         with tf.GradientTape() as tape:
             d_loss, real_logits, _ = self._discriminator_loss(real, fake, labels, codes)
         self._apply(self.d_optimizer, tape, d_loss, self.discriminator.trainable_variables, share)
-        self._clip_discriminator()
         return d_loss, real_logits
 
     def _clip_discriminator(self):
-        """WGAN (Arjovsky et al. 2017): D's weights back into [-c, c] after each of its updates, which keeps
-        the critic K-Lipschitz for some K."""
+        """WGAN (Arjovsky et al. 2017): D's weights into [-c, c] before each of its updates, where their code
+        clamps them, which keeps the critic K-Lipschitz for some K."""
         if self.clip_value:
             for variable in self.discriminator.trainable_variables:
                 variable.assign(ops.clip(variable, -self.clip_value, self.clip_value))

@@ -181,6 +181,6 @@ LOSSES = {
     "least_squares": (least_squares_discriminator_loss, least_squares_generator_loss),
 }
 CROSS_ENTROPY_LOSSES = ("non_saturating", "minimax")
+"""The losses on D's probability, the only ones label smoothing applies to."""
 WASSERSTEIN_LOSSES = ("wasserstein", "wasserstein_gp")
 """The critic losses, which train D 5 times per G step by default (Arjovsky et al.; Gulrajani et al.)."""
-"""The losses on D's probability, the only ones label smoothing applies to."""

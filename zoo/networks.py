@@ -418,13 +418,14 @@ def _side_over(image_shape, factor, family):
 
 def improved_gan_generator(data_shape, latent_dim, units=(500, 500), name="generator"):
     """Salimans et al.'s MNIST generator (openai/improved-gan, train_mnist_feature_matching.py): U(0, 1) noise ->
-    softplus 500 -> softplus 500, each with BatchNorm (shift only) -> sigmoid pixels. Their output layer is
-    weight-normalised; this one is a plain Dense layer."""
+    dense 500 -> dense 500, each softplus(BatchNorm(Wx)) with the BatchNorm shifting only (their `nn.batch_norm`
+    moves the layer's nonlinearity after the normalisation and drops its bias) -> sigmoid pixels. Their output
+    layer is weight-normalised; this one is a plain Dense layer."""
     z = keras.Input(shape=(latent_dim,), name="z")
     h = _noise_from_prior(z, (0.0, 1.0))
     for width in units:
-        h = layers.Dense(width, activation="softplus", use_bias=False)(h)
-        h = layers.BatchNormalization(scale=False)(h)
+        h = layers.Dense(width, use_bias=False)(h)
+        h = layers.Activation("softplus")(layers.BatchNormalization(scale=False)(h))
     h = layers.Dense(math.prod(data_shape), activation="sigmoid", name="sigmoid_output")(h)
     return keras.Model(z, _zoo_pixels(h, data_shape), name=name)
 

@@ -17,7 +17,8 @@ BACKBONES = ("mlp", "dcgan", "maxout", "improved_gan", "infogan", "lsgan", "acga
 
 # pylearn2's SGD as Goodfellow et al.'s MNIST configuration (goodfeli/adversarial, mnist.yaml) sets it:
 # lr 0.1 divided by 1.000004 every update down to 1e-6, momentum 0.5 rising to 0.7 between epochs 1 and
-# 250, i.e. updates 500 and 125,000 at 50,000 images in batches of 100.
+# 250, i.e. updates 500 and 125,000 at 50,000 images in batches of 100 (counted in updates, so another
+# batch size or dataset moves the ramp's epochs).
 GOODFELLOW_SGD = dict(
     name="sgd", learning_rate=0.1, decay_factor=1.000004, min_learning_rate=1e-6, momentum=0.5, final_momentum=0.7,
     momentum_start=500, momentum_saturate=125_000,
@@ -57,8 +58,8 @@ PRESETS = {
         paper="Mirza & Osindero 2014",
         summary="label-conditioned MLP G, maxout D, SGD",
         builds="G: z -> ReLU 200 and one-hot y -> ReLU 1000, joined -> ReLU 1200 -> sigmoid; D: x -> maxout 240x5 and "
-        "y -> maxout 50x5, joined -> maxout 240x4; dropout 0.5 (G samples with it on: its variety comes from the masks); "
-        "SGD + momentum, batch 100",
+        "y -> maxout 50x5, joined -> maxout 240x4; dropout 0.5 (and 0.2 on D's pixels, as Goodfellow et al.'s "
+        "configuration; G samples with its dropout on: its variety comes from the masks); SGD + momentum, batch 100",
         paper_result="Parzen log-likelihood 132 ± 1.8 on the MNIST test set (Table 1)",
         image_split="train[0:50000]",
         options=dict(
@@ -170,11 +171,6 @@ PRESETS = {
         options=dict(backbone="dcgan", num_classes=10, dcgan=dict(filters=16, stride1_layers=1, minibatch_kernels=32)),
     ),
 }
-
-# Preset names the zoo used before every preset became its paper's model, and what those names built:
-# configs of older runs and the shipped models' index still carry them.
-RENAMED_PRESETS = {"dcgan": "dcgan_mbd_code_ema", "conditional": "conditional_dcgan_mbd"}
-
 
 def available():
     """The preset names `create` accepts (`describe(name)` says what each builds).
