@@ -42,6 +42,13 @@ ROWS = {
 # Mao et al.'s mixture experiment (their stability_comparison code): 35,000 steps of batch 512.
 MIXTURE_STEPS, MIXTURE_BATCH, MIXTURE_SEEDS = 35_000, 512, (0, 1, 2)
 CODE_ERROR_SAMPLES = 10_000
+# What a row's numbers cannot say by themselves.
+NOTES = {
+    "conditional": "Measured with G's dropout on from epoch 30: the run started with it off (epochs 5-25: "
+    "-289 to -56 on the test set, one image per class; kept in the run's parzen_dropout_off.jsonl), was stopped at epoch 28 and "
+    "resumed exactly from its checkpoint with the preset's sampling. Stopped at epoch 62 of 250 for the session's "
+    "time, past the paper's figure.",
+}
 
 
 def unit_pixels(images):
@@ -146,6 +153,9 @@ def collect_row(preset, run_dir, seed=0):
     "running"); written to benchmarks/results/papers_<preset>.json."""
     run_dir = pathlib.Path(run_dir)
     history = _read_jsonl(run_dir / "parzen.jsonl")
+    figure, accuracy = None, None
+    if (run_dir / "gan.keras").exists():
+        figure, accuracy = save_samples(preset, run_dir / "gan.keras", FIGURES / f"papers_{preset}.png")
     best = max(history, key=lambda row: row["validation"])
     config = json.loads((run_dir / "config.json").read_text())
     state = json.loads((run_dir / "state.json").read_text())
@@ -164,12 +174,43 @@ def collect_row(preset, run_dir, seed=0):
         "best": best,
         "last": history[-1],
         "history": history,
+        "figure": figure and figure.name,
+        "conditional_accuracy": accuracy,
+        "notes": NOTES.get(preset, ""),
         "run_dir": str(run_dir),
         "machine": _machine(),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"papers_{preset}.json").write_text(json.dumps(row, indent=1) + "\n")
     return row
+
+
+def save_samples(preset, checkpoint, path, dataset=MNIST):
+    """(PNG grid, conditional accuracy): 100 samples of the checkpoint, noise seed 0, sampled as the preset
+    samples (one row per class for a conditional model); for a conditional model, the share of 10,000 samples
+    (1,000 per class) that the evaluation classifier gives the class they were drawn for (Mirza & Osindero's
+    Figure 2: each row its digit), else None."""
+    import keras
+    import numpy as np
+
+    import zoo
+    from export import sampling
+    from train import files
+
+    gan = keras.models.load_model(checkpoint)
+    dropout = bool(zoo.presets.preset_defaults(preset).get("sampling_dropout", False))
+    labels = np.repeat(np.arange(gan.num_classes), 10) if gan.conditional else None
+    images = gan.generate(100, labels=labels, seed=0, dropout=dropout)
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    grid = pathlib.Path(files.save_image(sampling.image_grid(images, nrow=10, padding=1, min_cell=28), path))
+    if not gan.conditional:
+        return grid, None
+    from train.evaluation import classifier as classifier_lib
+
+    requested = np.arange(PARZEN_SAMPLES) % gan.num_classes
+    predicted = classifier_lib.load_or_train(str(dataset), verbose=False).predict(
+        gan.generate(PARZEN_SAMPLES, labels=requested, seed=0, dropout=dropout))
+    return grid, float(np.mean(predicted == requested))
 
 
 def run_code_error_row(preset, seed=0, dataset=MNIST, runs=RUNS, epochs=None):
@@ -375,7 +416,7 @@ def render():
         lines.append(
             f"| `{row['preset']}` | {row['paper']} | **{best['test']:.1f} ± {best['test_std_error']:.1f}** | "
             f"{best['epoch']} | {last['test']:.1f} ± {last['test_std_error']:.1f} (epoch {last['epoch']}) | "
-            f"{row['epochs']}{'' if row['status'] == 'finished' else ' of ' + str(row['epochs_planned']) + ' (still training)'} "
+            f"{row['epochs']}{'' if row['status'] == 'finished' else ' of ' + str(row['epochs_planned']) + ' (not finished)'} "
             f"({row['steps']:,}, {row['batch_size']}) | {row['train_seconds'] / 3600:.1f} h | "
             f"{row['machine']} |"
         )
@@ -439,6 +480,14 @@ def render():
             quality = ", ".join(f"{r['high_quality']:.1f}%" for r in results)
             lines.append(f"| {variant} | {captured} | {quality} |")
     lines += ["", "## The Parzen figure over training", ""]
+    for row in rows:
+        if row.get("notes"):
+            lines.append(f"- `{row['preset']}`: {row['notes']}")
+        if row.get("figure"):
+            accuracy = row.get("conditional_accuracy")
+            checked = "" if accuracy is None else (
+                f"; the evaluation classifier gives {100 * accuracy:.1f}% of 10,000 of its samples the class asked for")
+            lines.append(f"- `{row['preset']}` samples of the last checkpoint (noise seed 0): [grid](figures/{row['figure']}){checked}")
     for row in rows:
         curve = ", ".join(f"{h['epoch']}: {h['test']:.0f}" for h in row["history"])
         lines.append(f"- `{row['preset']}` (epoch: test log-likelihood): {curve}")

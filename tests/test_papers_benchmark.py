@@ -34,7 +34,7 @@ def test_the_row_reports_the_checkpoint_with_the_best_validation_figure(results)
     assert row["best"]["epoch"] == 10 and row["last"]["epoch"] == 15
     assert (row["epochs"], row["steps"], row["status"]) == (15, 7500, "running")
     table = papers.render().read_text()
-    assert "| `vanilla` | 225 ± 2 | **149.0 ± 2.0** | 10 | 152.0 ± 2.0 (epoch 15) | 15 of 250 (still training) (7,500, 100) |" in table
+    assert "| `vanilla` | 225 ± 2 | **149.0 ± 2.0** | 10 | 152.0 ± 2.0 (epoch 15) | 15 of 250 (not finished) (7,500, 100) |" in table
     assert "- `vanilla` (epoch: test log-likelihood): 5: 101, 10: 149, 15: 152" in table
 
 
