@@ -503,6 +503,8 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, help="override each row's epochs")
     parser.add_argument("--every", type=int, help="override each row's Parzen interval (epochs)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--mixture-seeds", type=int, nargs="+", default=list(MIXTURE_SEEDS),
+                        help=f"the lsgan row's seeds (default {' '.join(map(str, MIXTURE_SEEDS))})")
     parser.add_argument("--dataset", default=str(MNIST), help="MNIST IDX folder (default ../shared/data/mnist)")
     parser.add_argument("--runs", default=str(RUNS), help="where the run folders go (resumed if there)")
     args = parser.parse_args(argv)
@@ -513,7 +515,7 @@ def main(argv=None):
         for preset in args.presets:
             measure, _, epochs, every = ROWS[preset]
             if measure == "modes":
-                row = run_modes_row(preset, runs=args.runs)
+                row = run_modes_row(preset, seeds=tuple(args.mixture_seeds), runs=args.runs)
                 print(f"{preset}: " + "; ".join(f"{v}: {[r['modes_captured'] for r in rs]}" for v, rs in row["results"].items()))
                 continue
             if measure == "critic":
