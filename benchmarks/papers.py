@@ -115,6 +115,11 @@ def parzen_monitor(run_dir, validation, test, every, dropout=None):
     return ParzenMonitor()
 
 
+def _status(run_dir):
+    state = pathlib.Path(run_dir) / "state.json"
+    return json.loads(state.read_text()).get("status") if state.exists() else None
+
+
 def _write_jsonl(path, rows):
     from train import files
 
@@ -359,7 +364,8 @@ def run_modes_row(preset, seeds=MIXTURE_SEEDS, runs=RUNS, steps=MIXTURE_STEPS, b
             run_dir = pathlib.Path(runs) / f"{preset}-ring8-{'ls' if not options else 'regular'}-seed{seed}"
             spec = RunSpec(preset=preset, dataset="ring8", epochs=epochs, batch_size=batch_size, seed=seed,
                            options=options, sample_every=epochs)
-            train_run(spec, out=run_dir, verbose=0)
+            if _status(run_dir) != "finished":  # a finished run of an earlier call is measured as it is
+                train_run(spec, out=run_dir, verbose=0)
             report = evaluate(str(run_dir), dataset="ring8", seed=0, baseline=False, verbose=False)
             results[variant].append({"seed": seed, **report["generated"]})
     row = {
