@@ -256,6 +256,15 @@ def collect_code_error_row(preset, run_dir, seed=0, dataset=MNIST):
     images = gan.generate(CODE_ERROR_SAMPLES, seed=seed)
     digits = classifier_lib.load_or_train(str(dataset), verbose=False).predict(images)
     generated_error, _ = matched_code_error(z[:, :k].argmax(1), digits)
+    # InfoGAN's Figure 2a: row c holds 10 samples whose categorical code is c (z[:, c] raised above the rest).
+    grid_z = np.array(gan.sample_noise(10 * k, seed=seed + 1))
+    grid_z[np.arange(10 * k), np.repeat(np.arange(k), 10)] = 1.0
+    from export import sampling
+    from train import files
+
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    figure = files.save_image(sampling.image_grid(gan.generate_from(grid_z), nrow=10, padding=1, min_cell=28),
+                              FIGURES / f"papers_{preset}.png")
     config = json.loads((run_dir / "config.json").read_text())
     state = json.loads((run_dir / "state.json").read_text())
     row = {
@@ -272,6 +281,7 @@ def collect_code_error_row(preset, run_dir, seed=0, dataset=MNIST):
         "test_code_error": real_error,
         "code_to_digit": matching,
         "generated_code_error": generated_error,
+        "figure": pathlib.Path(figure).name,
         "run_dir": str(run_dir),
         "machine": _machine(),
     }
@@ -448,6 +458,8 @@ def render():
                 f"({row['steps']:,}, {row['batch_size']}) | "
                 f"{row['train_seconds'] / 60:.0f} min | {row['machine']} |"
             )
+            if row.get("figure"):
+                lines += ["", f"Samples, one row per value of the categorical code (noise seed 1): [grid](figures/{row['figure']})."]
     for row in (r for r in every if r["measure"] == "critic"):
         first, last = row["history"][0], row["history"][-1]
         lines += [
