@@ -48,6 +48,11 @@ NOTES = {
     "-289 to -56 on the test set, one image per class; kept in the run's parzen_dropout_off.jsonl), was stopped at epoch 28 and "
     "resumed exactly from its checkpoint with the preset's sampling. Stopped at epoch 62 of 250 for the session's "
     "time, past the paper's figure.",
+    "vanilla": "Stopped at epoch 159 of 250 for the session's time. The figure rose fast to 150 by epoch 70, then "
+    "slowly, and has stayed at 166-167 since epoch 130, with the learning rate still 0.073 (pylearn2's decay "
+    "reaches its floor only after about 5,756 epochs, and mnist.yaml has no stopping rule). Trained with the first "
+    "version of FlooredExponentialDecay, (1 / f) ** t in float32, whose rate is 0.24% off the committed "
+    "exp(-t ln f) at epoch 159.",
 }
 
 

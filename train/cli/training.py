@@ -101,7 +101,7 @@ def list_command(args):
         steps = recipes.PRESET_BUDGETS.get(name, recipes.DEFAULT_BUDGET)
         print(f"  {name:<22} {info['paper']}: {info['summary']}; {steps['steps']:,} steps of {steps['batch_size']}")
         if info["paper_result"]:
-            print(f"  {'':<22} paper: {info['paper_result']}")
+            print(f"  {'':<22} paper: {info['paper_result']}; ours: {info['our_result'] or 'not measured yet'}")
         if getattr(args, "verbose", False):
             print(f"  {'':<22} {info['builds']}")
             print(f"  {'':<22} {text(preset_defaults(name))}")
