@@ -120,9 +120,32 @@ def parzen_monitor(run_dir, validation, test, every, dropout=None):
     return ParzenMonitor()
 
 
-def _status(run_dir):
-    state = pathlib.Path(run_dir) / "state.json"
-    return json.loads(state.read_text()).get("status") if state.exists() else None
+def _run_facts(preset, measure, seed, run_dir):
+    """What every trained row records of its run folder: its preset and paper, how far it trained, where, on what."""
+    from train import files
+
+    config, state = files.read_json(run_dir / "config.json"), files.read_json(run_dir / "state.json")
+    return {
+        "preset": preset,
+        "measure": measure,
+        "paper": ROWS[preset][1],
+        "seed": seed,
+        "status": state["status"],
+        "epochs": state["epochs_done"],
+        "epochs_planned": config["epochs"],
+        "steps": state["epochs_done"] * config["steps_per_epoch"],
+        "batch_size": config["batch_size"],
+        "train_seconds": round(sum(state["history"].get("seconds", [])), 1),
+        "run_dir": str(run_dir),
+        "machine": _machine(),
+    }
+
+
+def save_row(row):
+    """benchmarks/results/papers_<preset>.json, which `render` reads."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"papers_{row['preset']}.json").write_text(json.dumps(row, indent=1) + "\n")
+    return row
 
 
 def _write_jsonl(path, rows):
@@ -153,46 +176,26 @@ def run_parzen_row(preset, epochs, every, seed=0, dataset=MNIST, runs=RUNS):
     dropout = bool(zoo.presets.preset_defaults(preset).get("sampling_dropout", False))
     train_run(spec, out=run_dir, callbacks=[parzen_monitor(run_dir, validation, test, every, dropout)], verbose=0)
     row = collect_row(preset, run_dir, seed)
-    row["wall_seconds_this_call"] = round(time.perf_counter() - started, 1)
-    (RESULTS / f"papers_{preset}.json").write_text(json.dumps(row, indent=1) + "\n")
-    return row
+    return save_row({**row, "wall_seconds_this_call": round(time.perf_counter() - started, 1)})
 
 
 def collect_row(preset, run_dir, seed=0):
     """The row of `preset` from its run folder as it stands (a run still going gives its epochs so far, status
-    "running"); written to benchmarks/results/papers_<preset>.json."""
+    "running"); `save_row` writes it."""
     run_dir = pathlib.Path(run_dir)
     history = _read_jsonl(run_dir / "parzen.jsonl")
     figure, accuracy = None, None
     if (run_dir / "gan.keras").exists():
         figure, accuracy = save_samples(preset, run_dir / "gan.keras", FIGURES / f"papers_{preset}.png")
-    best = max(history, key=lambda row: row["validation"])
-    config = json.loads((run_dir / "config.json").read_text())
-    state = json.loads((run_dir / "state.json").read_text())
-    train_seconds = sum(state["history"].get("seconds", []))
-    row = {
-        "preset": preset,
-        "measure": "parzen",
-        "paper": ROWS[preset][1],
-        "seed": seed,
-        "status": state["status"],
-        "epochs": state["epochs_done"],
-        "epochs_planned": config["epochs"],
-        "steps": state["epochs_done"] * config["steps_per_epoch"],
-        "batch_size": config["batch_size"],
-        "train_seconds": round(train_seconds, 1),
-        "best": best,
+    return {
+        **_run_facts(preset, "parzen", seed, run_dir),
+        "best": max(history, key=lambda row: row["validation"]),
         "last": history[-1],
         "history": history,
         "figure": figure and figure.name,
         "conditional_accuracy": accuracy,
         "notes": NOTES.get(preset, ""),
-        "run_dir": str(run_dir),
-        "machine": _machine(),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"papers_{preset}.json").write_text(json.dumps(row, indent=1) + "\n")
-    return row
 
 
 def save_samples(preset, checkpoint, path, dataset=MNIST):
@@ -235,13 +238,11 @@ def run_code_error_row(preset, seed=0, dataset=MNIST, runs=RUNS, epochs=None):
     spec = RunSpec(preset=preset, dataset=str(dataset), seed=seed, epochs=epochs, sample_every=5)
     train_run(spec, out=run_dir, verbose=0)
     row = collect_code_error_row(preset, run_dir, seed, dataset)
-    row["wall_seconds_this_call"] = round(time.perf_counter() - started, 1)
-    (RESULTS / f"papers_{preset}.json").write_text(json.dumps(row, indent=1) + "\n")
-    return row
+    return save_row({**row, "wall_seconds_this_call": round(time.perf_counter() - started, 1)})
 
 
 def collect_code_error_row(preset, run_dir, seed=0, dataset=MNIST):
-    """The code-error row of the checkpoint in `run_dir` (gan.keras) as it stands."""
+    """The code-error row of the checkpoint in `run_dir` (gan.keras) as it stands; `save_row` writes it."""
     import keras
     import numpy as np
 
@@ -270,29 +271,13 @@ def collect_code_error_row(preset, run_dir, seed=0, dataset=MNIST):
     FIGURES.mkdir(parents=True, exist_ok=True)
     figure = files.save_image(sampling.image_grid(gan.generate_from(grid_z), nrow=10, padding=1, min_cell=28),
                               FIGURES / f"papers_{preset}.png")
-    config = json.loads((run_dir / "config.json").read_text())
-    state = json.loads((run_dir / "state.json").read_text())
-    row = {
-        "preset": preset,
-        "measure": "code_error",
-        "paper": ROWS[preset][1],
-        "seed": seed,
-        "status": state["status"],
-        "epochs": state["epochs_done"],
-        "epochs_planned": config["epochs"],
-        "steps": state["epochs_done"] * config["steps_per_epoch"],
-        "batch_size": config["batch_size"],
-        "train_seconds": round(sum(state["history"].get("seconds", [])), 1),
+    return {
+        **_run_facts(preset, "code_error", seed, run_dir),
         "test_code_error": real_error,
         "code_to_digit": matching,
         "generated_code_error": generated_error,
         "figure": pathlib.Path(figure).name,
-        "run_dir": str(run_dir),
-        "machine": _machine(),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"papers_{preset}.json").write_text(json.dumps(row, indent=1) + "\n")
-    return row
 
 
 def run_critic_row(preset, every_steps, seed=0, dataset=MNIST, runs=RUNS, epochs=None):
@@ -334,30 +319,15 @@ def run_critic_row(preset, every_steps, seed=0, dataset=MNIST, runs=RUNS, epochs
     spec = RunSpec(preset=preset, dataset=str(dataset), seed=seed, epochs=epochs, sample_every=1)
     train_run(spec, out=run_dir, callbacks=[CriticMonitor()], verbose=0)
     history = _read_jsonl(log)
-    config = json.loads((run_dir / "config.json").read_text())
-    state = json.loads((run_dir / "state.json").read_text())
     rho = stats.spearmanr([h["estimate"] for h in history], [h["frechet_distance"] for h in history])
-    row = {
-        "preset": preset,
-        "measure": "critic",
-        "paper": ROWS[preset][1],
-        "seed": seed,
-        "status": state["status"],
-        "epochs": state["epochs_done"],
-        "steps": state["epochs_done"] * config["steps_per_epoch"],
-        "batch_size": config["batch_size"],
+    return save_row({
+        **_run_facts(preset, "critic", seed, run_dir),
         "d_steps": 5,
-        "train_seconds": round(sum(state["history"].get("seconds", [])), 1),
         "wall_seconds_this_call": round(time.perf_counter() - started, 1),
         "spearman": float(rho.statistic),
         "spearman_p": float(rho.pvalue),
         "history": history,
-        "run_dir": str(run_dir),
-        "machine": _machine(),
-    }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"papers_{preset}.json").write_text(json.dumps(row, indent=1) + "\n")
-    return row
+    })
 
 
 def run_modes_row(preset, seeds=MIXTURE_SEEDS, runs=RUNS, steps=MIXTURE_STEPS, batch_size=MIXTURE_BATCH):
@@ -367,6 +337,7 @@ def run_modes_row(preset, seeds=MIXTURE_SEEDS, runs=RUNS, steps=MIXTURE_STEPS, b
     import math
 
     from train import datasets
+    from train import run_folder
     from train.evaluation import evaluate
     from train.runner import RunSpec, train_run
 
@@ -379,7 +350,7 @@ def run_modes_row(preset, seeds=MIXTURE_SEEDS, runs=RUNS, steps=MIXTURE_STEPS, b
             run_dir = pathlib.Path(runs) / f"{preset}-ring8-{'ls' if not options else 'regular'}-seed{seed}"
             spec = RunSpec(preset=preset, dataset="ring8", epochs=epochs, batch_size=batch_size, seed=seed,
                            options=options, sample_every=epochs)
-            if _status(run_dir) != "finished":  # a finished run of an earlier call is measured as it is
+            if run_folder.run_status(run_dir) != "finished":  # a finished run of an earlier call is measured as it is
                 train_run(spec, out=run_dir, verbose=0)
             report = evaluate(str(run_dir), dataset="ring8", seed=0, baseline=False, verbose=False)
             results[variant].append({"seed": seed, **report["generated"]})
@@ -394,9 +365,7 @@ def run_modes_row(preset, seeds=MIXTURE_SEEDS, runs=RUNS, steps=MIXTURE_STEPS, b
         "wall_seconds_this_call": round(time.perf_counter() - started, 1),
         "machine": _machine(),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"papers_{preset}.json").write_text(json.dumps(row, indent=1) + "\n")
-    return row
+    return save_row(row)
 
 
 def _machine():
@@ -555,9 +524,9 @@ def main(argv=None):
         for preset in args.presets:
             run_dir = pathlib.Path(args.runs) / f"{preset}-seed{args.seed}"
             if ROWS[preset][0] == "parzen":
-                collect_row(preset, run_dir, args.seed)
+                save_row(collect_row(preset, run_dir, args.seed))
             elif ROWS[preset][0] == "code_error":
-                collect_code_error_row(preset, run_dir, args.seed, args.dataset)
+                save_row(collect_code_error_row(preset, run_dir, args.seed, args.dataset))
     if args.part in ("all", "render", "collect"):
         print(f"wrote {render()}")
     return 0

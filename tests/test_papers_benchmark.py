@@ -30,7 +30,7 @@ def test_the_row_reports_the_checkpoint_with_the_best_validation_figure(results)
         {"epoch": 15, "validation": 149.0, "test": 152.0, "test_std_error": 2.0, "sigma": 0.2},  # best test, not chosen
     ]
     _run_folder(results / "vanilla-seed0", history)
-    row = papers.collect_row("vanilla", results / "vanilla-seed0")
+    row = papers.save_row(papers.collect_row("vanilla", results / "vanilla-seed0"))
     assert row["best"]["epoch"] == 10 and row["last"]["epoch"] == 15
     assert (row["epochs"], row["steps"], row["status"]) == (15, 7500, "running")
     table = papers.render().read_text()

@@ -87,6 +87,10 @@ class DatasetArrays:
     def data_shape(self):
         return tuple(int(d) for d in self.x.shape[1:])
 
+    def take(self, rows):
+        """These arrays' samples (and labels) at `rows`, a slice or index array."""
+        return dataclasses.replace(self, x=self.x[rows], y=None if self.y is None else self.y[rows])
+
 
 class DatasetError(ValueError):
     """The dataset asked for cannot be loaded as asked (a bad name, folder, split or size): the user's to fix."""
@@ -134,7 +138,7 @@ def load_arrays(name, split="train", image_size=None, data_dir=None):
     else:
         arrays = _tfds(name, split, data_dir)
     if rows != slice(None):
-        arrays = dataclasses.replace(arrays, x=arrays.x[rows], y=None if arrays.y is None else arrays.y[rows])
+        arrays = arrays.take(rows)
         if not len(arrays):
             start, stop = ("" if v is None else v for v in (rows.start, rows.stop))
             raise DatasetError(f"split {split}[{start}:{stop}] of {name!r} holds no samples.")

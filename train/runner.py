@@ -211,8 +211,8 @@ def _request(spec, out, runs_dir):
     image_split = presets.PRESETS[spec.preset].get("image_split")
     if spec.split is None and image_split and arrays.x.ndim == 4:
         # The paper's own training rows (Goodfellow et al.: train[0:50000], the rest their validation set).
-        split, rows = image_split, datasets.parse_split(image_split)[1]
-        arrays = dataclasses.replace(arrays, x=arrays.x[rows], y=None if arrays.y is None else arrays.y[rows])
+        split = image_split
+        arrays = arrays.take(datasets.parse_split(image_split)[1])
     epochs, batch_size = recipes.budget(spec.preset, len(arrays), spec.batch_size)
     spec = dataclasses.replace(spec, epochs=spec.epochs or epochs, batch_size=batch_size)
     if int(spec.batch_size) > len(arrays):

@@ -46,7 +46,7 @@ def _conditioning(conditioning, num_classes, discriminator):
 
 def _check_latent_code(latent_code, generator, discriminator, num_classes, feature_matching, continuous_codes=0):
     """InfoGAN's pieces are all there: an unconditional G that reads the code, and D's code head."""
-    codes = [layer for layer in _layers_of(generator) if isinstance(layer, layers.LatentCode)]
+    codes = _layers_of_type(generator, layers.LatentCode)
     if num_classes is not None or feature_matching:
         raise ValueError("latent_code (InfoGAN) is for unconditional models without feature_matching.")
     if [layer.num_codes for layer in codes] != [latent_code]:
@@ -68,6 +68,11 @@ def _layers_of(model):
             yield inner
         if hasattr(layer, "layers"):
             yield from _layers_of(layer)
+
+
+def _layers_of_type(model, layer_type):
+    """The layers of `model` (through nested models and wrappers) that are `layer_type`s."""
+    return [layer for layer in _layers_of(model) if isinstance(layer, layer_type)]
 
 
 @keras.saving.register_keras_serializable(package="ganzoo")
@@ -202,9 +207,7 @@ class GAN(keras.Model):
             raise ValueError("output_bias_from_data needs a generator with a 'sigmoid_output' layer.")
         if ema_decay is not None and not 0.0 <= float(ema_decay) < 1.0:
             raise ValueError(f"ema_decay must be in [0, 1) (0 or None: off), got {ema_decay}.")
-        if loss == "wasserstein_gp" and any(
-            isinstance(layer, keras.layers.BatchNormalization) for layer in _layers_of(discriminator)
-        ):
+        if loss == "wasserstein_gp" and _layers_of_type(discriminator, keras.layers.BatchNormalization):
             raise ValueError(
                 "loss='wasserstein_gp' penalises each sample's gradient, which BatchNorm in the critic mixes "
                 "across the batch (Gulrajani et al. 2017, section 4): use LayerNormalization or none."
@@ -218,8 +221,8 @@ class GAN(keras.Model):
         if latent_code:
             _check_latent_code(latent_code, generator, discriminator, num_classes, feature_matching, continuous_codes)
         if sampling_dropout and (
-            not any(isinstance(layer, keras.layers.Dropout) for layer in _layers_of(generator))
-            or any(isinstance(layer, keras.layers.BatchNormalization) for layer in _layers_of(generator))
+            not _layers_of_type(generator, keras.layers.Dropout)
+            or _layers_of_type(generator, keras.layers.BatchNormalization)
         ):
             raise ValueError("sampling_dropout needs a generator with Dropout layers and no BatchNorm (which "
                              "sampling in training mode would switch to batch statistics).")
@@ -479,10 +482,10 @@ class GAN(keras.Model):
         inputs = z if labels is None else [ops.convert_to_tensor(z), ops.convert_to_tensor(np.asarray(labels, "int32"))]
         if not (self.sampling_dropout if dropout is None else dropout):
             return ops.convert_to_numpy(self.sampling_generator(inputs, training=False)).astype("float32")
-        if any(isinstance(layer, keras.layers.BatchNormalization) for layer in _layers_of(self.sampling_generator)):
+        if _layers_of_type(self.sampling_generator, keras.layers.BatchNormalization):
             raise ValueError("sampling with dropout runs G in training mode, which would switch its BatchNorm to "
                              "batch statistics (and move its moving averages): this generator has BatchNorm.")
-        layers_ = [layer for layer in _layers_of(self.sampling_generator) if isinstance(layer, keras.layers.Dropout)]
+        layers_ = _layers_of_type(self.sampling_generator, keras.layers.Dropout)
         saved = [ops.convert_to_numpy(layer.seed_generator.state) for layer in layers_]
         if seed is not None:
             for i, layer in enumerate(layers_):

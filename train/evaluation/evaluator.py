@@ -33,6 +33,22 @@ class EvaluationError(ValueError):
 # ------------------------------------------------------------------------------------------- evaluation
 
 
+def resolve_source(source, dataset=None, data_dir=None, description=None):
+    """(`sources.Source`, dataset, data_dir) for what an evaluation was given: a path is loaded, a sampler
+    wrapped; the dataset and data_dir default to the source's own (its run or metadata).
+
+    Raises EvaluationError when neither the caller nor the source names a dataset.
+    """
+    if isinstance(source, (str, os.PathLike)):
+        source = sources.load_source(source)
+    elif not isinstance(source, sources.Source):
+        source = sources.Source(source, description or type(source).__name__)
+    dataset = dataset or source.config.get("dataset")
+    if not dataset:
+        raise EvaluationError("no dataset given and the source does not name one; pass --dataset.")
+    return source, dataset, data_dir or source.config.get("data_dir")
+
+
 def evaluate(
     source,
     dataset=None,
@@ -61,15 +77,8 @@ def evaluate(
         verbose: print the classifier's provenance and the report.
         description: how the report names the source; default from the source.
     """
-    if isinstance(source, (str, os.PathLike)):
-        source = sources.load_source(source)
-    elif not isinstance(source, sources.Source):
-        source = sources.Source(source, description or type(source).__name__)
+    source, dataset, data_dir = resolve_source(source, dataset, data_dir, description)
     sampler = source.sampler
-    dataset = dataset or source.config.get("dataset")
-    if not dataset:
-        raise EvaluationError("no dataset given and the source does not name one; pass --dataset.")
-    data_dir = data_dir or source.config.get("data_dir")
     from train import datasets
 
     start = time.time()

@@ -27,13 +27,11 @@ maximum (which is -min distance / 2 sigma^2) before exponentiating.
 """
 
 import math
-import os
 import time
 
 import numpy as np
 
-from train.evaluation import sources
-from train.evaluation.evaluator import EvaluationError
+from train.evaluation.evaluator import EvaluationError, resolve_source
 
 DEFAULT_SAMPLES = 10_000
 DEFAULT_BATCH_SIZE = 500
@@ -220,15 +218,8 @@ def evaluate_parzen(
     Raises EvaluationError for a dataset or generator that is not 28x28x1 images, or a train split
     too short for the validation images (train[50000:51000]).
     """
-    if isinstance(source, (str, os.PathLike)):
-        source = sources.load_source(source)
-    elif not isinstance(source, sources.Source):
-        source = sources.Source(source, description or type(source).__name__)
+    source, dataset, data_dir = resolve_source(source, dataset, data_dir, description)
     sampler = source.sampler
-    dataset = dataset or source.config.get("dataset")
-    if not dataset:
-        raise EvaluationError("no dataset given and the source does not name one; pass --dataset.")
-    data_dir = data_dir or source.config.get("data_dir")
     n = DEFAULT_SAMPLES if n is None else int(n)
     if n < 1:
         raise EvaluationError(f"the Parzen window needs at least one generated sample, got n={n}.")
