@@ -10,6 +10,10 @@
 
 `fit` splits each global batch across the replicas; `GAN.train_step` averages the losses over
 the global batch, so the numbers match one device on the same batch.
+
+On the JAX backend the one strategy is "data_parallel", Keras's `keras.distribution.DataParallel` over the
+local devices: the step sees the global batch as one array that XLA shards, so it is the one-device step.
+Build, compile and fit inside its `scope()`.
 """
 
 import json
@@ -25,7 +29,8 @@ from zoo.distribute import (  # noqa: F401
     synchronize_batch_norm,
 )
 
-STRATEGIES = ("default", "mirrored", "multiworker")
+STRATEGIES = ("default", "mirrored", "multiworker", "data_parallel")
+TF_STRATEGIES = ("mirrored", "multiworker")  # tf.distribute's: the tensorflow backend only
 
 
 def get_strategy(name="default", devices=None):
@@ -39,12 +44,25 @@ def get_strategy(name="default", devices=None):
       environment variable (see `tf_config`); every worker runs the same program. Create it at
       program start, before any other TensorFlow op.
 
+    - "data_parallel" (JAX backend): `keras.distribution.DataParallel` over `devices` (JAX devices), by
+      default every local one.
+
     Args:
         name: one of `STRATEGIES`.
         devices: device names for "mirrored" (e.g. ["/gpu:0", "/gpu:1"]); None for all local GPUs.
     """
+    import keras
     import tensorflow as tf
 
+    backend = keras.backend.backend()
+    if name == "data_parallel":
+        if backend != "jax":
+            raise ValueError("the 'data_parallel' strategy is keras.distribution.DataParallel, which runs on the jax "
+                             "backend; on tensorflow use 'mirrored'.")
+        return keras.distribution.DataParallel(devices=list(devices) if devices else None)
+    if name in TF_STRATEGIES and backend != "tensorflow":
+        raise ValueError(f"the {name!r} strategy is tf.distribute's and needs the tensorflow backend (this is "
+                         f"{backend}); on jax use 'data_parallel'.")
     if name == "default":
         if devices:
             raise ValueError("devices can only be given with the 'mirrored' strategy.")

@@ -17,6 +17,7 @@ the checkpoint restores optimizer and noise state, so a resumed run ends with th
 an uninterrupted one.
 """
 
+import contextlib
 import dataclasses
 import math
 import pathlib
@@ -37,6 +38,7 @@ PRESETS_VERSION = 2
 REPEAT_KEYS = (
     "presets_version", "preset", "options", "dataset", "split", "image_size", "data_dir", "epochs", "batch_size",
     "learning_rate", "d_learning_rate", "g_learning_rate", "beta_1", "strategy", "mixed_precision", "jit", "sample_every",
+    "backend",  # the random streams differ between Keras backends, so a run resumes on its own
 )
 
 
@@ -88,6 +90,8 @@ class RunResult:
 
 
 def versions():
+    import importlib
+
     import keras
     import numpy
     import tensorflow
@@ -98,13 +102,17 @@ def versions():
         ganzoo = version("gan-zoo")
     except Exception:  # noqa: BLE001 - not installed as a distribution
         ganzoo = None
-    return {
+    found = {
         "gan-zoo": ganzoo,
         "python": platform.python_version(),
         "tensorflow": tensorflow.__version__,
         "keras": keras.__version__,
         "numpy": numpy.__version__,
     }
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        found[backend] = importlib.import_module(backend).__version__
+    return found
 
 
 def dataset_slug(dataset):
@@ -129,6 +137,7 @@ def _rate(value):
 
 def _repeat_view(config, with_seed):
     view = {key: config.get(key) for key in REPEAT_KEYS}
+    view["backend"] = config.get("backend", "tensorflow")  # runs made before the other backends
     for key in ("d_learning_rate", "g_learning_rate"):  # runs made before TTUR used one rate for both
         view[key] = config.get(key, config.get("learning_rate"))
     if not with_seed:
@@ -182,6 +191,8 @@ def plan_run(spec, out=None, runs_dir=RUNS_DIR):
 
 
 def _request(spec, out, runs_dir):
+    import keras
+
     """(config, arrays, run_dir, with_seed): the checked request, its data, and the folder it goes to."""
     import zoo
     from zoo import presets
@@ -267,6 +278,7 @@ def _request(spec, out, runs_dir):
         "strategy": spec.strategy,
         "mixed_precision": spec.mixed_precision,
         "jit": bool(spec.jit),
+        "backend": keras.backend.backend(),
         "sample_every": int(spec.sample_every),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "versions": versions(),
@@ -333,7 +345,8 @@ def _strategy_and_policy(config):
 
 
 def _build_or_load(config, run_dir):
-    """(gan, resumed) inside the strategy scope: gan.keras when the folder has one, else a fresh model."""
+    """(gan, resumed, strategy): gan.keras when the folder has one, else a fresh model, built in the strategy's
+    scope."""
     import keras
 
     import zoo
@@ -343,13 +356,13 @@ def _build_or_load(config, run_dir):
     keras.utils.set_random_seed(int(config["seed"]))
     with strategy.scope():
         if checkpoint.exists():
-            return run_folder.load_keras(checkpoint), True
+            return run_folder.load_keras(checkpoint), True, strategy
         gan = zoo.create(config["preset"], **config["options"])
         gan.compile(
             d_optimizer=_optimizer(gan, config, "d"), g_optimizer=_optimizer(gan, config, "g"),
             jit_compile=bool(config.get("jit")),
         )
-        return gan, False
+        return gan, False, strategy
 
 
 def _optimizer(gan, config, side):
@@ -424,6 +437,8 @@ def train_run(spec, out=None, runs_dir=RUNS_DIR, callbacks=(), verbose=1, log=pr
 
 
 def _train_locked(config, arrays, run_dir, with_seed, callbacks, verbose, log, started):
+    import keras
+
     from train import callbacks as run_callbacks
     from train import datasets
 
@@ -434,7 +449,7 @@ def _train_locked(config, arrays, run_dir, with_seed, callbacks, verbose, log, s
     if resuming:
         run_folder.recover_checkpoint(run_dir)
     try:
-        gan, restored = _build_or_load(config, run_dir)
+        gan, restored, strategy = _build_or_load(config, run_dir)
     except (TypeError, ValueError) as error:
         if isinstance(error, run_folder.RunFolderError):
             raise RunError(f"cannot resume: {error}") from None
@@ -444,7 +459,7 @@ def _train_locked(config, arrays, run_dir, with_seed, callbacks, verbose, log, s
     if not restored and gan.output_bias_from_data:
         gan.set_output_bias_from(arrays.x)  # the whole training split, as pylearn2 did
     steps = int(config["steps_per_epoch"])
-    initial_epoch = int(gan.g_optimizer.iterations.numpy()) // steps if restored else 0
+    initial_epoch = int(keras.ops.convert_to_numpy(gan.g_optimizer.iterations)) // steps if restored else 0
     history = {}
     if resuming and (run_dir / STATE_FILE).exists():
         history = {k: v[:initial_epoch] for k, v in run_folder.read_history(run_dir).items()}
@@ -460,15 +475,18 @@ def _train_locked(config, arrays, run_dir, with_seed, callbacks, verbose, log, s
         data = datasets.epoch_dataset(
             arrays, int(config["batch_size"]), int(config["seed"]), initial_epoch, epochs, labels=bool(config["conditional"])
         )
-        gan.fit(
-            data,
-            epochs=epochs,
-            initial_epoch=initial_epoch,
-            steps_per_epoch=steps,
-            callbacks=[*_run_callbacks(config, arrays, run_dir, gan, history, divergence), *callbacks],
-            verbose=verbose,
-            shuffle=False,  # each epoch's order is already fixed by (seed, epoch)
-        )
+        # A keras.distribution (JAX) shards the batches in fit; a tf.distribute strategy did its part at build.
+        fit_scope = strategy.scope() if isinstance(strategy, keras.distribution.DataParallel) else contextlib.nullcontext()
+        with fit_scope:
+            gan.fit(
+                data,
+                epochs=epochs,
+                initial_epoch=initial_epoch,
+                steps_per_epoch=steps,
+                callbacks=[*_run_callbacks(config, arrays, run_dir, gan, history, divergence), *callbacks],
+                verbose=verbose,
+                shuffle=False,  # each epoch's order is already fixed by (seed, epoch)
+            )
     seconds = time.perf_counter() - started
     epochs_done = len(history.get("d_loss", [])) if history else initial_epoch
     if divergence.diverged_at is not None:

@@ -5,7 +5,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from zoo import augment, checks, layers, losses, optimizers
+from zoo import augment, checks, gradients, layers, losses, optimizers
 from zoo.networks import checked_conditioning
 
 PRIORS = ("uniform", "normal")
@@ -329,13 +329,22 @@ class GAN(keras.Model):
         and 1e-4. The rates are saved with the optimizers. Both optimizers are built here, so calling `compile` inside a `tf.distribute` strategy scope creates
         their slot variables there (a custom train_step cannot create them lazily under a strategy).
         Under the `mixed_float16` policy each is wrapped in a `LossScaleOptimizer`.
+
+        `jit_compile` XLA-compiles the step on TensorFlow (off by default: oneDNN's kernels are often faster
+        on CPU). On JAX the step is always compiled, since that is how JAX runs one fast (a model saved on
+        another backend with `jit_compile=False` too); `run_eagerly=True` runs it uncompiled for debugging.
         """
         for optimizer, rate in ((d_optimizer, d_learning_rate), (g_optimizer, g_learning_rate)):
             if optimizer is not None and rate is not None:
                 raise ValueError("give an optimizer or a learning rate for each network, not both.")
+        if keras.backend.backend() == "jax":
+            jit_compile = True
         super().compile(optimizer=None, jit_compile=jit_compile, **kwargs)
         self.d_optimizer = self._prepared(d_optimizer, d_learning_rate, self.discriminator)
         self.g_optimizer = self._prepared(g_optimizer, g_learning_rate, self.generator)
+        if keras.backend.backend() == "jax":
+            # Keras's JAX trainer carries `model.optimizer.variables` through each step as state.
+            self.optimizer = gradients.OptimizerPair(self.d_optimizer, self.g_optimizer)
 
     def _prepared(self, optimizer, learning_rate, network):
         if optimizer is None:
@@ -536,14 +545,14 @@ class GAN(keras.Model):
         if check_data:
             x, y = self._checked_data(x, y)
         if self.output_bias_from_data and not self.output_bias_initialized and self.compiled and (
-            int(self.g_optimizer.iterations.numpy()) == 0
+            int(ops.convert_to_numpy(self.g_optimizer.iterations)) == 0
         ):
             self.set_output_bias_from(x)
         if isinstance(x, tf.data.Dataset) and not args:
             kwargs.setdefault("shuffle", False)  # a dataset shuffles itself; Keras warns on the default True
         try:
             return super().fit(x, y, *args, **kwargs)
-        except tf.errors.InvalidArgumentError as error:
+        except tf.errors.InvalidArgumentError as error:  # a failed check in a tf.data pipeline, on any backend
             if "ganzoo:" in str(error.message):
                 message = error.message.split("ganzoo:")[1].split("\n")[0].split("] [")[0].replace("\\'", "'").strip()
                 raise ValueError(message) from None
@@ -610,7 +619,20 @@ class GAN(keras.Model):
                 "or drop the labels from the dataset."
             )
 
-    def train_step(self, data):
+    def train_step(self, *args):
+        """One step of the game (see the class's docstring), the same on every backend.
+
+        TensorFlow's and PyTorch's trainers call `train_step(data)` and let it change the variables; JAX's
+        calls `train_step(state, data)` and expects (logs, new state): there the same step runs inside a
+        stateless scope (`zoo.gradients.jax_train_step`).
+        """
+        if keras.backend.backend() == "jax":
+            state, data = args
+            return gradients.jax_train_step(self, state, self._train_step, data)
+        (data,) = args
+        return self._train_step(data)
+
+    def _train_step(self, data):
         real, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
         real = ops.cast(real, self.compute_dtype)
         batch_size = ops.shape(real)[0]
@@ -635,47 +657,57 @@ class GAN(keras.Model):
         """Algorithm 1: `d_steps` D updates, each on fresh fakes, then one G update on fresh noise."""
         for _ in range(self.d_steps):
             z = noise()
-            fake = self._generate(z, labels)
+            fake = ops.stop_gradient(self._generate(z, labels))
             d_loss, real_logits = self._discriminator_update(real, fake, labels, share, self._codes(z))
-        with tf.GradientTape() as tape:
-            z = noise()
-            fake = self._generate(z, labels)
-            g_loss, fake_logits = self._generator_loss(real, fake, labels, codes=self._codes(z))
-        self._apply(self.g_optimizer, tape, g_loss, self.generator.trainable_variables, share)
+        z = noise()
+
+        def generator_loss():
+            g_loss, fake_logits = self._generator_loss(real, self._generate(z, labels), labels, codes=self._codes(z))
+            return [g_loss * share], (g_loss, fake_logits)
+
+        g_loss, fake_logits = gradients.minimize([(self.g_optimizer, self.generator.trainable_variables)], generator_loss)
         return d_loss, g_loss, real_logits, fake_logits
 
     def _reuse_fake_step(self, real, labels, noise, share):
         """One G forward pass per step (PyTorch's DCGAN example): D learns on the fakes, then G
         is updated through the same fakes, judged by the updated D. Saves a generator pass."""
-        with tf.GradientTape() as tape:
-            z = noise()
-            fake, codes = self._generate(z, labels), self._codes(z)
-            with tape.stop_recording():
-                d_loss, real_logits = self._discriminator_update(real, fake, labels, share, codes)
+        z = noise()
+        codes = self._codes(z)
+
+        def generator_loss():
+            fake = self._generate(z, labels)
+            d_loss, real_logits = self._discriminator_update(real, ops.stop_gradient(fake), labels, share, codes)
             g_loss, fake_logits = self._generator_loss(real, fake, labels, codes=codes)
-        self._apply(self.g_optimizer, tape, g_loss, self.generator.trainable_variables, share)
-        return d_loss, g_loss, real_logits, fake_logits
+            return [g_loss * share], (d_loss, g_loss, real_logits, fake_logits)
+
+        return gradients.minimize([(self.g_optimizer, self.generator.trainable_variables)], generator_loss)
 
     def _fused_step(self, real, labels, noise, share):
         """Simultaneous updates: one forward pass of G and D gives both losses; both gradients use
         the same (pre-update) D. The cheapest step, but G no longer sees D's latest move."""
         self._clip_discriminator()
-        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
-            z = noise()
+        z = noise()
+
+        def both_losses():
             fake, codes = self._generate(z, labels), self._codes(z)
             d_loss, real_logits, fake_judgement = self._discriminator_loss(real, fake, labels, codes)
             g_loss, fake_logits = self._generator_loss(real, fake, labels, fake_judgement=fake_judgement, codes=codes)
-        # Both gradients come from the forward pass above, so applying D's first does not change G's.
-        self._apply(self.d_optimizer, d_tape, d_loss, self.discriminator.trainable_variables, share)
-        self._apply(self.g_optimizer, g_tape, g_loss, self.generator.trainable_variables, share)
-        return d_loss, g_loss, real_logits, fake_logits
+            return [d_loss * share, g_loss * share], (d_loss, g_loss, real_logits, fake_logits)
+
+        objectives = [
+            (self.d_optimizer, self.discriminator.trainable_variables),
+            (self.g_optimizer, self.generator.trainable_variables),
+        ]
+        return gradients.minimize(objectives, both_losses)
 
     def _discriminator_update(self, real, fake, labels, share, codes=None):
         self._clip_discriminator()
-        with tf.GradientTape() as tape:
+
+        def discriminator_loss():
             d_loss, real_logits, _ = self._discriminator_loss(real, fake, labels, codes)
-        self._apply(self.d_optimizer, tape, d_loss, self.discriminator.trainable_variables, share)
-        return d_loss, real_logits
+            return [d_loss * share], (d_loss, real_logits)
+
+        return gradients.minimize([(self.d_optimizer, self.discriminator.trainable_variables)], discriminator_loss)
 
     def _clip_discriminator(self):
         """WGAN (Arjovsky et al. 2017): D's weights into [-c, c] before each of its updates, where their code
@@ -754,6 +786,8 @@ class GAN(keras.Model):
 
     def _logs(self):
         logs = {m.name: m.result() for m in self.metrics}
+        if keras.backend.backend() != "tensorflow":
+            return logs
         strategy = tf.distribute.get_strategy()
         if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and (
             len(strategy.extended.worker_devices) < strategy.num_replicas_in_sync
@@ -808,15 +842,13 @@ class GAN(keras.Model):
         return ops.cast(features, "float32"), ops.cast(logits, "float32")
 
     def _input_gradients(self, samples, labels):
-        """dD/dx for each sample: what the gradient penalties measure. Recorded by the caller's tape, so
-        the penalty's own gradient reaches D's weights (a gradient of a gradient)."""
-        with tf.GradientTape() as tape:
-            tape.watch(samples)
-            logits, _ = self._discriminate(samples, labels)
-            # Each logit's gradient with respect to its own sample (plus, with batch-wide layers such as
-            # minibatch features, the small part through the others'), as StyleGAN's R1 computes it.
-            total = ops.sum(logits)
-        return ops.cast(tape.gradient(total, samples), "float32")
+        """dD/dx for each sample: what the gradient penalties measure, itself differentiable, so the
+        penalty's own gradient reaches D's weights (a gradient of a gradient).
+
+        Each logit's gradient with respect to its own sample (plus, with batch-wide layers such as
+        minibatch features, the small part through the others'), as StyleGAN's R1 computes it."""
+        logits = lambda x: self._discriminate(x, labels)[0]
+        return ops.cast(gradients.input_gradients(logits, samples), "float32")
 
     # ----------------------------------------------------------------- distribution strategies
     # Under a tf.distribute strategy `train_step` runs once per replica on its slice of the global
@@ -831,8 +863,9 @@ class GAN(keras.Model):
         global batch. The share weights the replica's mean losses so that the gradients, which the
         optimizers all-reduce with SUM, are those of the global-batch mean (also for uneven splits).
         """
-        context = tf.distribute.get_replica_context()
+        context = tf.distribute.get_replica_context() if keras.backend.backend() == "tensorflow" else None
         if context is None or context.num_replicas_in_sync == 1:
+            # One device, or JAX's DataParallel, whose arrays are the global batch (sharded by XLA).
             return (lambda: self.sample_noise(batch_size)), 1.0
         sizes = context.all_gather(ops.reshape(batch_size, (1,)), axis=0)  # every replica's batch size
         earlier = ops.arange(context.num_replicas_in_sync) < ops.cast(context.replica_id_in_sync_group, "int32")
@@ -848,24 +881,15 @@ class GAN(keras.Model):
         per-replica mean would change. all_reduce is differentiable (its gradient is an all_reduce)."""
         total = ops.sum(features, axis=0, keepdims=True)
         count = ops.cast(ops.shape(features)[0], features.dtype)
-        context = tf.distribute.get_replica_context()
+        context = tf.distribute.get_replica_context() if keras.backend.backend() == "tensorflow" else None
         if context is not None and context.num_replicas_in_sync > 1:
             total = context.all_reduce(tf.distribute.ReduceOp.SUM, total)
             count = context.all_reduce(tf.distribute.ReduceOp.SUM, count)
         return total / count
 
-    def _apply(self, optimizer, tape, loss, variables, share=1.0):
-        """One optimizer step on `loss`, a mean over this replica's batch, weighted by its `share`.
-
-        The weighting (and the loss scaling of a LossScaleOptimizer) is recorded on `tape`:
-        scaling a loss after the tape has closed would cut it off from the variables.
-        """
-        with tape:
-            scaled = optimizer.scale_loss(loss * share)
-        gradients = tape.gradient(scaled, variables)
-        optimizer.apply_gradients(zip(gradients, variables))
-
     def _assert_labels_in_range(self, labels):
+        if keras.backend.backend() != "tensorflow":
+            return labels  # checked by `fit` before training (arrays, tf.data); XLA has no runtime asserts
         checks = [
             tf.debugging.assert_non_negative(labels, message="ganzoo: a label is negative"),
             tf.debugging.assert_less(

@@ -11,6 +11,8 @@ def _gathered_over_replicas(values):
     Minibatch features compare a sample with the whole batch; under a strategy the batch is the
     global one, so each replica compares its rows with every replica's (all_gather is differentiable).
     """
+    if keras.backend.backend() != "tensorflow":
+        return values  # JAX's DataParallel computes on the global batch itself
     context = tf.distribute.get_replica_context()
     if context is None or context.num_replicas_in_sync == 1:
         return values
@@ -80,12 +82,12 @@ class Pack(keras.layers.Layer):
 
     def call(self, samples):
         n = ops.shape(samples)[0]
-        check = tf.debugging.assert_equal(
-            n % self.pack, 0,
-            message=f"ganzoo: PacGAN packing needs every batch (per replica) to be a multiple of pack={self.pack}",
-        )
-        with tf.control_dependencies([check]):
-            samples = tf.identity(samples)
+        message = f"ganzoo: PacGAN packing needs every batch (per replica) to be a multiple of pack={self.pack}"
+        if keras.backend.backend() == "tensorflow":
+            with tf.control_dependencies([tf.debugging.assert_equal(n % self.pack, 0, message=message)]):
+                samples = tf.identity(samples)
+        elif n % self.pack:  # JAX and torch know the batch size when the step is traced or run
+            raise ValueError(message.replace("ganzoo: ", ""))
         inner = tuple(samples.shape[1:])
         grouped = ops.reshape(samples, (-1, self.pack, *inner))
         grouped = ops.moveaxis(grouped, 1, -2)  # [N/pack, ..., pack, C]

@@ -3,7 +3,10 @@
 No TensorFlow at import time: the handlers import the training code when they run.
 """
 
+import importlib.util
 import json
+import os
+import sys
 import pathlib
 import time
 
@@ -13,7 +16,8 @@ from train.cli.quiet import import_tensorflow
 
 LOSSES = ("non_saturating", "minimax", "hinge", "wasserstein", "wasserstein_gp", "least_squares")  # zoo.LOSSES, kept TF-free
 PRIORS = ("uniform", "normal")
-STRATEGIES = ("default", "mirrored", "multiworker")
+STRATEGIES = ("default", "mirrored", "multiworker", "data_parallel")  # train.distribute.STRATEGIES
+BACKENDS = ("tensorflow", "jax", "torch")
 SEQUENCE_OPTIONS = ("g_units", "d_units")  # `--option g_units=64` means one layer: [64]
 DEFAULTS = dict(dataset="digits")  # epochs, batch size and optimizer: the preset's (zoo.describe, recipes)
 
@@ -77,9 +81,12 @@ def _add_training_flags(parser):
     add("--option", action="append", default=[], metavar="KEY=VALUE",
         help="any other zoo.create option, e.g. filters=32, g_units=5,5, activation=tanh (repeatable)")
     add("--sample-every", type=values.integer(1), help="write a sample grid every N epochs (default 1)")
-    add("--strategy", help="tf.distribute strategy: default, mirrored or multiworker")
+    add("--backend", help="Keras backend: tensorflow, jax or torch (default: $KERAS_BACKEND, else tensorflow); "
+        "recorded in the run's config")
+    add("--strategy", help="default; mirrored or multiworker (tf.distribute, tensorflow backend); data_parallel "
+        "(keras.distribution.DataParallel, jax backend)")
     add("--mixed-precision", metavar="POLICY", help="Keras dtype policy, e.g. mixed_bfloat16 or mixed_float16")
-    add("--jit", action="store_true", default=None, help="XLA-compile the train step")
+    add("--jit", action="store_true", default=None, help="XLA-compile the train step (tensorflow; jax always compiles)")
     add("--quiet", action="store_true", help="no progress bar")
 
 
@@ -211,8 +218,25 @@ def spec_from_args(args):
     )
 
 
+def select_backend(name):
+    """Make `name` the Keras backend of this process: Keras reads KERAS_BACKEND once, when it is imported."""
+    if name is None:
+        return
+    if name not in BACKENDS:
+        raise UsageError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}.")
+    if "keras" in sys.modules:
+        running = sys.modules["keras"].backend.backend()
+        if running != name:
+            raise UsageError(f"Keras already runs on {running} in this process; start it with KERAS_BACKEND={name}.")
+        return
+    if importlib.util.find_spec(name) is None:
+        raise UsageError(f"the {name} backend is not installed: pip install \"gan-zoo[{name}]\".")
+    os.environ["KERAS_BACKEND"] = name
+
+
 def train_command(args):
     started = time.perf_counter()
+    select_backend(args.backend)
     import_tensorflow()  # before spec_from_args, which reads zoo's options
     spec = spec_from_args(args)
     from train.datasets import DatasetError
