@@ -123,6 +123,14 @@ def export_generator(source, path, opset=None, fp16=False, metadata=None, label_
 
     Writes `<stem>.metadata.json` beside `path`, with the same values as the ONNX metadata.
     """
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            f"ONNX export converts through tf2onnx, which needs the tensorflow backend (Keras runs on "
+            f"{keras.backend.backend()} here): run `ganzoo export`, which always uses it, or KERAS_BACKEND=tensorflow; "
+            "a .keras file saved on any backend loads there."
+        )
     opset = check_opset(opset)
     if label_dtype not in LABEL_DTYPES:
         raise ValueError(f"label_dtype must be one of {LABEL_DTYPES}, got {label_dtype!r}.")

@@ -19,6 +19,19 @@ def shared_data():
     return SHARED_DATA
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `tensorflow_only` (tf2onnx export, tf.distribute) skip when the suite runs on another backend
+    (`KERAS_BACKEND=jax make test` runs the model and training tests there)."""
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        return
+    skip = pytest.mark.skip(reason=f"needs the tensorflow backend (this run: {keras.backend.backend()})")
+    for item in items:
+        if "tensorflow_only" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _seeded():
     import keras

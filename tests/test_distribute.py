@@ -76,6 +76,14 @@ def test_batchnorm_statistics_are_per_replica_by_default(measured):
     assert not measured["dcgan_batchnorm_synchronized"]["moving_statistics_replicas_differ"]
 
 
+def test_models_trained_one_after_another_in_new_strategies_at_other_batch_sizes(measured):
+    """A notebook trains several models in one process: a second MirroredStrategy at another batch size used to
+    fail in minibatch discrimination's all_gather ("Shape mismatch in the collective instance")."""
+    assert measured["one_after_another"] == {
+        f"{preset}_batch_{batch}": "trained" for preset in ("dcgan", "dcgan_mbd_code_ema") for batch in (64, 256)
+    }
+
+
 def test_update_option_is_validated_and_survives_a_keras_round_trip(tmp_path):
     import keras
 
@@ -169,6 +177,29 @@ def _noise(strategy):
     }
 
 
+def _one_after_another():
+    """The issue's reproduction: each model in a new MirroredStrategy over the 2 CPUs, one batch each, 64 then 256."""
+    import numpy as np
+    import tensorflow as tf
+
+    import zoo
+
+    results = {}
+    for preset in ("dcgan", "dcgan_mbd_code_ema"):
+        for batch in (64, 256):
+            strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+            with strategy.scope():
+                gan = zoo.create(preset, data_shape=(8, 8, 1), seed=0)
+                gan.compile()
+            x = np.random.default_rng(batch).uniform(-1, 1, (batch, 8, 8, 1)).astype("float32")
+            try:
+                gan.fit(x, batch_size=batch, epochs=1, verbose=0)
+                results[f"{preset}_batch_{batch}"] = "trained"
+            except Exception as error:  # noqa: BLE001 - reported to the test
+                results[f"{preset}_batch_{batch}"] = f"{type(error).__name__}: {str(error)[:300]}"
+    return results
+
+
 def main():
     import tensorflow as tf
 
@@ -180,6 +211,7 @@ def main():
     results = {"noise": _noise(strategy)}
     for name, (preset, options, update, batches) in CASES.items():
         results[name] = _compare(strategy, preset, options, update, batches, name.endswith("synchronized"))
+    results["one_after_another"] = _one_after_another()
     print(json.dumps(results))
 
 

@@ -52,7 +52,7 @@ def dataset_for(gan, n=32, batch=8):
 
 def noise_inputs(gan, n=4):
     z = gan.sample_noise(n, seed=5)
-    return z if not gan.conditional else [z, tf.range(n) % gan.num_classes]
+    return z if not gan.conditional else [z, keras.ops.arange(n, dtype="int32") % gan.num_classes]
 
 
 def test_available_lists_every_paper_and_the_tuned_combinations():
@@ -415,6 +415,7 @@ def test_acgan_needs_labels_and_gives_class_logits():
 
 
 @pytest.mark.parametrize("name", ["vanilla", "conditional", "minibatch", "infogan", "wgan_gp", "lsgan", "acgan"])
+@pytest.mark.tensorflow_only
 def test_papers_networks_export_to_onnx_with_parity(name, tmp_path):
     from export.exporter import export_generator
 

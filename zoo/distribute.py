@@ -11,6 +11,7 @@ These act on models and Keras' dtype policy only; choosing a `tf.distribute` str
 """
 
 import contextlib
+import itertools
 
 import keras
 import tensorflow as tf
@@ -107,3 +108,31 @@ def _all_layers(model):
             found.append(layer)
             stack.extend(getattr(layer, "layers", []))
     return found
+
+
+_collective_key_bases = itertools.count(1)
+
+
+def own_collective_keys(strategy):
+    """Give a `MirroredStrategy` collective-op keys no earlier strategy in this process used; returns whether it
+    changed anything. `GAN.compile` calls it on the strategy whose scope it runs in.
+
+    Every MirroredStrategy numbers its collective ops (all_gather, replica-context all_reduce) from the same
+    keys, and TensorFlow remembers each key's tensor shape for the life of the process: a second model trained
+    in a new strategy at another batch size (a notebook) failed in minibatch discrimination's all_gather with
+    "Shape mismatch in the collective instance". TensorFlow's own tests set `_collective_key_base` on the class
+    for the same reason; this sets it on the strategy and rebuilds its collective ops with it.
+    """
+    extended = strategy.extended
+    if not isinstance(strategy, tf.distribute.MirroredStrategy) or getattr(extended, "_ganzoo_own_keys", False):
+        return False
+    try:
+        uses_collectives = extended._cross_device_ops is extended._collective_ops
+        extended._collective_key_base = 1000 * next(_collective_key_bases)  # group keys: a few per strategy
+        extended._collective_ops = extended._make_collective_ops_with_fallbacks()
+    except AttributeError:  # another TensorFlow's internals: leave the strategy as it is
+        return False
+    if uses_collectives:
+        extended._cross_device_ops = extended._collective_ops
+    extended._ganzoo_own_keys = True
+    return True

@@ -5,7 +5,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from zoo import augment, checks, gradients, layers, losses, optimizers
+from zoo import augment, checks, distribute, gradients, layers, losses, optimizers
 from zoo.networks import checked_conditioning
 
 PRIORS = ("uniform", "normal")
@@ -339,6 +339,8 @@ class GAN(keras.Model):
                 raise ValueError("give an optimizer or a learning rate for each network, not both.")
         if keras.backend.backend() == "jax":
             jit_compile = True
+        else:
+            distribute.own_collective_keys(tf.distribute.get_strategy())  # several models in one process
         super().compile(optimizer=None, jit_compile=jit_compile, **kwargs)
         self.d_optimizer = self._prepared(d_optimizer, d_learning_rate, self.discriminator)
         self.g_optimizer = self._prepared(g_optimizer, g_learning_rate, self.generator)

@@ -8,7 +8,7 @@ import pathlib
 
 from train.cli import values
 from train.cli.errors import UsageError, usage_errors
-from train.cli.quiet import import_tensorflow
+from train.cli.quiet import import_tensorflow, select_backend
 
 # `ganzoo sample` draws one grid: its memory is the grid's, so --n has a ceiling.
 MAX_SAMPLES = 10_000
@@ -66,6 +66,7 @@ def run_export(args):
     files.check_writable(out)  # before the conversion, not after it
     if args.triton:
         files.check_writable(triton.model_path(args.triton, name).parent.parent / "config.pbtxt")
+    select_backend("tensorflow")  # tf2onnx converts TensorFlow graphs; a .keras from any backend loads there
     import_tensorflow()
     given = {"dataset": args.dataset, "model_card": args.model_card, "license": args.license}
     metadata = {key: value for key, value in given.items() if value} or None

@@ -1,4 +1,5 @@
-"""Keep TensorFlow's start-up chatter off the terminal, so a failing command shows our one error line.
+"""Process set-up for a command: which Keras backend it runs (`select_backend`), and TensorFlow's start-up
+chatter kept off the terminal, so a failing command shows our one error line.
 
 TensorFlow 2.21 logs through absl before absl is initialised ("All log messages before
 absl::InitializeLog() ...", the CUDA stub's "Could not find cuda drivers"), which no environment
@@ -8,9 +9,14 @@ TF_CPP_MIN_LOG_LEVEL=3 does. So: that variable (unless the user set one), and fd
 """
 
 import contextlib
+import importlib.util
 import os
 import sys
 import tempfile
+
+from train.cli.errors import UsageError
+
+BACKENDS = ("tensorflow", "jax", "torch")
 
 
 def import_tensorflow():
@@ -34,3 +40,20 @@ def import_tensorflow():
             os.dup2(saved, 2)
             os.close(saved)
     return tensorflow
+
+
+def select_backend(name):
+    """Make `name` the Keras backend of this process: Keras reads KERAS_BACKEND once, when it is imported."""
+    if name is None:
+        return
+    if name not in BACKENDS:
+        raise UsageError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}.")
+    if "keras" in sys.modules:
+        running = sys.modules["keras"].backend.backend()
+        if running != name:
+            raise UsageError(f"Keras already runs on {running} in this process; start it with KERAS_BACKEND={name}.")
+        return
+    if importlib.util.find_spec(name) is None:
+        extra = "train" if name == "tensorflow" else name
+        raise UsageError(f"the {name} backend is not installed: pip install \"gan-zoo[{extra}]\".")
+    os.environ["KERAS_BACKEND"] = name

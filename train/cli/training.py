@@ -3,21 +3,17 @@
 No TensorFlow at import time: the handlers import the training code when they run.
 """
 
-import importlib.util
 import json
-import os
-import sys
 import pathlib
 import time
 
 from train.cli import values
 from train.cli.errors import UsageError, usage_errors
-from train.cli.quiet import import_tensorflow
+from train.cli.quiet import BACKENDS, import_tensorflow, select_backend
 
 LOSSES = ("non_saturating", "minimax", "hinge", "wasserstein", "wasserstein_gp", "least_squares")  # zoo.LOSSES, kept TF-free
 PRIORS = ("uniform", "normal")
 STRATEGIES = ("default", "mirrored", "multiworker", "data_parallel")  # train.distribute.STRATEGIES
-BACKENDS = ("tensorflow", "jax", "torch")
 SEQUENCE_OPTIONS = ("g_units", "d_units")  # `--option g_units=64` means one layer: [64]
 DEFAULTS = dict(dataset="digits")  # epochs, batch size and optimizer: the preset's (zoo.describe, recipes)
 
@@ -216,22 +212,6 @@ def spec_from_args(args):
         sample_every=args.sample_every if args.sample_every is not None else 1,
         recipe=args.recipe,
     )
-
-
-def select_backend(name):
-    """Make `name` the Keras backend of this process: Keras reads KERAS_BACKEND once, when it is imported."""
-    if name is None:
-        return
-    if name not in BACKENDS:
-        raise UsageError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}.")
-    if "keras" in sys.modules:
-        running = sys.modules["keras"].backend.backend()
-        if running != name:
-            raise UsageError(f"Keras already runs on {running} in this process; start it with KERAS_BACKEND={name}.")
-        return
-    if importlib.util.find_spec(name) is None:
-        raise UsageError(f"the {name} backend is not installed: pip install \"gan-zoo[{name}]\".")
-    os.environ["KERAS_BACKEND"] = name
 
 
 def train_command(args):
