@@ -13,14 +13,23 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[train,dev]"
+	$(PY) -m pip install --quiet -e ".[train,jax,dev]"
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/ganzoo demo
 
+# The model and training tests again on JAX, and on PyTorch where it is installed (`pip install -e ".[torch]"`):
+# every preset trains with fit, saves, loads and trains on (tests/test_backends.py, in the first run, compares
+# the backends' steps, files, resume and JAX's DataParallel). XLA's slower optimisations off: these tests check
+# behaviour, and compiling is most of their time.
+BACKEND_TESTS := tests/test_presets.py::test_preset_trains_and_round_trips
+
 test: $(STAMP) examples
 	$(PY) -m pytest -q
+	KERAS_BACKEND=jax JAX_DISABLE_MOST_OPTIMIZATIONS=1 $(PY) -m pytest -q $(BACKEND_TESTS)
+	if $(PY) -c "import torch" 2>/dev/null; then KERAS_BACKEND=torch $(PY) -m pytest -q $(BACKEND_TESTS); \
+		else echo "torch is not installed: the torch backend's tests skip (pip install -e '.[torch]')"; fi
 
 # What the browser and Node examples' tests need; each step may fail (no root, no network), and then
 # those tests skip with the reason.

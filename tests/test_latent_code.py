@@ -61,6 +61,7 @@ def test_config_round_trip_and_save(tmp_path):
     assert "d_code_accuracy" in [metric.name for metric in loaded.metrics]
 
 
+@pytest.mark.tensorflow_only
 def test_exports_to_onnx_with_a_single_noise_input(tmp_path):
     from export import GeneratorSession, export_generator
 
