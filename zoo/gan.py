@@ -108,6 +108,9 @@ class GAN(keras.Model):
     `d_class_accuracy` (D's class head on real data). Under a `tf.distribute` strategy they, the
     losses and the gradients are global-batch values, as on one device (see `_noise_and_share`).
 
+    The step is the same on the TensorFlow, JAX and PyTorch backends: it is written as stateful Keras code, and
+    only taking and applying gradients differs (`zoo.gradients`).
+
     Args:
         generator: a `keras.Model` from z (or (z, label) when conditional) to samples.
         discriminator: a `keras.Model` from samples (and label, unless AC-GAN) to raw logits,

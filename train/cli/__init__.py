@@ -32,6 +32,8 @@ EXTRA_FOR_MODULE = {
     **dict.fromkeys(("tensorflow", "keras", "tensorflow_datasets", "onnx", "tf2onnx", "scipy", "sklearn",
                      "matplotlib", "tensorboard"), "train"),
     "onnxruntime": "serve",
+    "jax": "jax",  # `ganzoo train --backend jax|torch`
+    "torch": "torch",
 }
 
 

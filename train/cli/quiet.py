@@ -53,7 +53,6 @@ def select_backend(name):
         if running != name:
             raise UsageError(f"Keras already runs on {running} in this process; start it with KERAS_BACKEND={name}.")
         return
-    if importlib.util.find_spec(name) is None:
-        extra = "train" if name == "tensorflow" else name
-        raise UsageError(f"the {name} backend is not installed: pip install \"gan-zoo[{extra}]\".")
+    if importlib.util.find_spec(name) is None:  # `main` names the extra that installs it
+        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
     os.environ["KERAS_BACKEND"] = name
