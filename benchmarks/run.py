@@ -9,6 +9,7 @@ import sys
 BENCHMARKS = {
     "inference": "benchmarks.inference",  # ONNX Runtime vs TensorFlow generator latency/throughput
     "training": "benchmarks.training",  # train-step throughput vs a plain Keras DCGAN
+    "backends": "benchmarks.backends",  # GAN.fit vs each backend's plain step, TensorFlow / JAX / PyTorch
     "quality": "benchmarks.quality",  # mode coverage and image metrics per preset
 }
 

@@ -1,0 +1,387 @@
+"""Training throughput on each Keras backend: `GAN.fit` beside the plain step each backend's Keras guide writes.
+
+One worker process per backend (a process runs Keras on one backend), all on the same networks (the `dcgan`
+preset's, Radford et al.'s widths, at 28x28x1), the same batch and Adam(2e-4, beta_1=0.5). Each worker builds and
+warms up (traces, compiles) its configurations, then the orchestrator times them in rounds interleaved across the
+workers, one configuration at a time, so the load of a shared machine falls on all of them alike; the table gives
+medians and the range over rounds.
+
+- TensorFlow: keras-io's DCGAN `train_step` (two tapes, D on fakes and reals concatenated) with `fit`, with and
+  without XLA; `GAN.fit` with and without XLA.
+- JAX: the plain step as Keras's "training loop from scratch in JAX" guide writes it (`stateless_call`,
+  `jax.value_and_grad`, `optimizer.stateless_apply`, one `jax.jit`), in a Python loop; `GAN.fit` (compiled).
+- PyTorch: the GAN of Keras's "custom train_step in torch" guide (`zero_grad`, `backward`, `optimizer.apply`)
+  with `fit`; `GAN.fit`.
+
+    python -m benchmarks.backends [--batches 64] [--steps 30] [--rounds 5] [--backends tensorflow jax torch]
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent
+RESULTS = ROOT / "results" / "backends.json"
+TABLE = ROOT / "backends.md"
+IMAGE_SHAPE = (28, 28, 1)
+LATENT_DIM = 100
+WARM_UP_STEPS = 2
+
+
+# ----------------------------------------------------------------------------- the networks and the data
+
+
+def preset_networks():
+    """The dcgan preset's generator and discriminator (fresh copies, so every configuration has its own)."""
+    import keras
+
+    import zoo
+
+    gan = zoo.create("dcgan", data_shape=IMAGE_SHAPE, latent_dim=LATENT_DIM, seed=0)
+    return keras.models.clone_model(gan.generator), keras.models.clone_model(gan.discriminator)
+
+
+def adam():
+    import keras
+
+    return keras.optimizers.Adam(2e-4, beta_1=0.5)
+
+
+def batches(batch_size, count=4):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    return [rng.uniform(-1, 1, (batch_size, *IMAGE_SHAPE)).astype("float32") for _ in range(count)]
+
+
+def dataset(batch_size):
+    """What `fit` reads: the same 4 batches, repeated, as train.datasets' pipelines end."""
+    import numpy as np
+    import tensorflow as tf
+
+    images = np.concatenate(batches(batch_size))
+    data = tf.data.Dataset.from_tensor_slices(images).batch(batch_size, drop_remainder=True)
+    return data.cache().repeat().prefetch(tf.data.AUTOTUNE)
+
+
+# ----------------------------------------------------------------------------- plain steps, one per backend
+
+
+def keras_io_dcgan():
+    """keras-io's DCGAN `train_step` (TensorFlow, two tapes), on the preset's networks."""
+    import keras
+    import tensorflow as tf
+    from keras import ops
+
+    class KerasIoDCGAN(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.generator, self.discriminator = preset_networks()
+            self.seed_generator = keras.random.SeedGenerator(1337)
+            self.loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
+
+        def compile(self, **kwargs):
+            super().compile(**kwargs)
+            self.d_optimizer, self.g_optimizer = adam(), adam()
+            self.d_optimizer.build(self.discriminator.trainable_variables)
+            self.g_optimizer.build(self.generator.trainable_variables)
+
+        def train_step(self, real):
+            n = ops.shape(real)[0]
+            z = keras.random.uniform((n, LATENT_DIM), -1.0, 1.0, seed=self.seed_generator)
+            combined = ops.concatenate([self.generator(z, training=True), real], axis=0)
+            labels = ops.concatenate([ops.zeros((n, 1)), ops.ones((n, 1))], axis=0)
+            with tf.GradientTape() as tape:
+                d_loss = self.loss_fn(labels, self.discriminator(combined, training=True))
+            grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+            z = keras.random.uniform((n, LATENT_DIM), -1.0, 1.0, seed=self.seed_generator)
+            with tf.GradientTape() as tape:
+                g_loss = self.loss_fn(ops.ones((n, 1)), self.discriminator(self.generator(z, training=True), training=True))
+            grads = tape.gradient(g_loss, self.generator.trainable_weights)
+            self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+            return {"d_loss": d_loss, "g_loss": g_loss}
+
+    return KerasIoDCGAN()
+
+
+def torch_guide_dcgan():
+    """The GAN of Keras's "custom train_step in torch" guide, on the preset's networks."""
+    import keras
+    import torch
+    from keras import ops
+
+    class TorchGuideDCGAN(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.generator, self.discriminator = preset_networks()
+            self.seed_generator = keras.random.SeedGenerator(1337)
+            self.loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
+            self.built = True
+
+        def compile(self, **kwargs):
+            super().compile(**kwargs)
+            self.d_optimizer, self.g_optimizer = adam(), adam()
+            self.d_optimizer.build(self.discriminator.trainable_variables)
+            self.g_optimizer.build(self.generator.trainable_variables)
+
+        def train_step(self, real):
+            n = ops.shape(real)[0]
+            z = keras.random.uniform((n, LATENT_DIM), -1.0, 1.0, seed=self.seed_generator)
+            combined = ops.concatenate([self.generator(z, training=True), real], axis=0)
+            labels = ops.concatenate([ops.zeros((n, 1)), ops.ones((n, 1))], axis=0)
+            self.zero_grad()
+            d_loss = self.loss_fn(labels, self.discriminator(combined, training=True))
+            d_loss.backward()
+            grads = [v.value.grad for v in self.discriminator.trainable_weights]
+            with torch.no_grad():
+                self.d_optimizer.apply(grads, self.discriminator.trainable_weights)
+            z = keras.random.uniform((n, LATENT_DIM), -1.0, 1.0, seed=self.seed_generator)
+            self.zero_grad()
+            g_loss = self.loss_fn(ops.ones((n, 1)), self.discriminator(self.generator(z, training=True), training=True))
+            g_loss.backward()
+            grads = [v.value.grad for v in self.generator.trainable_weights]
+            with torch.no_grad():
+                self.g_optimizer.apply(grads, self.generator.trainable_weights)
+            return {"d_loss": d_loss, "g_loss": g_loss}
+
+    return TorchGuideDCGAN()
+
+
+class JaxGuideLoop:
+    """The plain JAX step of Keras's JAX guide: stateless calls, value_and_grad, stateless_apply, one jax.jit."""
+
+    def __init__(self, batch_size):
+        import jax
+        import jax.numpy as jnp
+        import keras
+
+        generator, discriminator = preset_networks()
+        d_optimizer, g_optimizer = adam(), adam()
+        d_optimizer.build(discriminator.trainable_variables)
+        g_optimizer.build(generator.trainable_variables)
+        bce = keras.losses.BinaryCrossentropy(from_logits=True)
+        ones, zeros = jnp.ones((batch_size, 1)), jnp.zeros((batch_size, 1))
+
+        def step(state, real, key):
+            g_tv, g_ntv, d_tv, d_ntv, g_ov, d_ov = state
+            key_d, key_g = jax.random.split(key)
+            z = jax.random.uniform(key_d, (batch_size, LATENT_DIM), minval=-1.0, maxval=1.0)
+            fake, g_ntv = generator.stateless_call(g_tv, g_ntv, z, training=True)
+            combined = jnp.concatenate([fake, real])
+            labels = jnp.concatenate([zeros, ones])
+
+            def d_loss_fn(d_tv, d_ntv):
+                logits, d_ntv = discriminator.stateless_call(d_tv, d_ntv, combined, training=True)
+                return bce(labels, logits), d_ntv
+
+            (d_loss, d_ntv), grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d_tv, d_ntv)
+            d_tv, d_ov = d_optimizer.stateless_apply(d_ov, grads, d_tv)
+            z = jax.random.uniform(key_g, (batch_size, LATENT_DIM), minval=-1.0, maxval=1.0)
+
+            def g_loss_fn(g_tv, g_ntv, d_ntv):
+                fake, g_ntv = generator.stateless_call(g_tv, g_ntv, z, training=True)
+                logits, d_ntv = discriminator.stateless_call(d_tv, d_ntv, fake, training=True)
+                return bce(ones, logits), (g_ntv, d_ntv)
+
+            (g_loss, (g_ntv, d_ntv)), grads = jax.value_and_grad(g_loss_fn, has_aux=True)(g_tv, g_ntv, d_ntv)
+            g_tv, g_ov = g_optimizer.stateless_apply(g_ov, grads, g_tv)
+            return (g_tv, g_ntv, d_tv, d_ntv, g_ov, d_ov), d_loss, g_loss
+
+        values = lambda variables: [v.value for v in variables]
+        self.state = (
+            values(generator.trainable_variables), values(generator.non_trainable_variables),
+            values(discriminator.trainable_variables), values(discriminator.non_trainable_variables),
+            values(g_optimizer.variables), values(d_optimizer.variables),
+        )
+        self.step = jax.jit(step, donate_argnums=0)
+        self.key = jax.random.key(0)
+        self.batches = batches(batch_size)
+
+    def run(self, steps):
+        import jax
+
+        for i in range(steps):
+            self.key, key = jax.random.split(self.key)
+            self.state, d_loss, g_loss = self.step(self.state, self.batches[i % len(self.batches)], key)
+        jax.block_until_ready((d_loss, g_loss))
+
+
+class FitRunner:
+    """A keras.Model trained with `fit` for `steps` steps per call (what a user runs)."""
+
+    def __init__(self, model, batch_size, jit_compile):
+        self.model = model
+        self.data = dataset(batch_size)
+        model.compile(jit_compile=jit_compile)
+
+    def run(self, steps):
+        self.model.fit(self.data, steps_per_epoch=steps, epochs=1, verbose=0)
+
+
+def configurations(backend, batch_size):
+    """{name: runner} for this worker's backend."""
+    import zoo
+
+    def zoo_dcgan():
+        return zoo.create("dcgan", data_shape=IMAGE_SHAPE, latent_dim=LATENT_DIM, seed=0)
+
+    if backend == "tensorflow":
+        return {
+            "keras-io two-tape step": FitRunner(keras_io_dcgan(), batch_size, False),
+            "keras-io two-tape step + XLA": FitRunner(keras_io_dcgan(), batch_size, True),
+            "GAN.fit (dcgan preset)": FitRunner(zoo_dcgan(), batch_size, False),
+            "GAN.fit (dcgan preset) + XLA": FitRunner(zoo_dcgan(), batch_size, True),
+        }
+    if backend == "jax":
+        return {
+            "guide's stateless step, jax.jit": JaxGuideLoop(batch_size),
+            "GAN.fit (dcgan preset), XLA": FitRunner(zoo_dcgan(), batch_size, True),
+        }
+    if backend == "torch":
+        return {
+            "guide's autograd step": FitRunner(torch_guide_dcgan(), batch_size, False),
+            "GAN.fit (dcgan preset)": FitRunner(zoo_dcgan(), batch_size, False),
+        }
+    raise ValueError(f"unknown backend {backend!r}")
+
+
+def worker(backend, batch_size):
+    """Build and warm up, say "ready" with the configurations' names, then time "NAME STEPS" lines."""
+    sys.path.insert(0, str(ROOT.parent))
+    runners = configurations(backend, batch_size)
+    for runner in runners.values():
+        runner.run(WARM_UP_STEPS)
+    print(json.dumps({"ready": list(runners)}), flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        start = time.perf_counter()
+        runners[request["name"]].run(request["steps"])
+        print(json.dumps({"seconds": time.perf_counter() - start}), flush=True)
+
+
+# ----------------------------------------------------------------------------- the orchestrator
+
+
+def cpu_flags():
+    try:
+        text = pathlib.Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ""
+    flags = next((line.split(":", 1)[1] for line in text.splitlines() if line.startswith("flags")), "").split()
+    model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "")
+    wanted = [flag for flag in flags if flag in ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile")]
+    return f"{model}, {os.cpu_count()} cores, {' '.join(wanted)}"
+
+
+def measure(backends, batch_size, steps, rounds):
+    workers = {}
+    for backend in backends:
+        env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.backends", "--worker", backend, "--batch", str(batch_size)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT.parent,
+        )
+        workers[backend] = process
+    names = []
+    for backend, process in workers.items():  # built one after another's start: each waits for its "ready"
+        ready = json.loads(_last_json_line(process))
+        names += [(backend, name) for name in ready["ready"]]
+    seconds = {key: [] for key in names}
+    for round_index in range(rounds):
+        order = names[round_index % len(names):] + names[: round_index % len(names)]  # rotate who goes first
+        for backend, name in order:
+            process = workers[backend]
+            process.stdin.write(json.dumps({"name": name, "steps": steps}) + "\n")
+            process.stdin.flush()
+            seconds[(backend, name)].append(json.loads(_last_json_line(process))["seconds"])
+        print(f"round {round_index + 1}/{rounds} done", file=sys.stderr, flush=True)
+    for process in workers.values():
+        process.stdin.close()
+        process.wait()
+    rows = []
+    for backend, name in names:
+        rates = [steps * batch_size / s for s in seconds[(backend, name)]]
+        rows.append({"backend": backend, "configuration": name, "batch": batch_size, "median": statistics.median(rates),
+                     "low": min(rates), "high": max(rates), "rounds": rates})
+    return rows
+
+
+def _last_json_line(process):
+    while True:
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError("a benchmark worker stopped; run it alone to see why")
+        if line.startswith("{"):
+            return line
+
+
+def render(result):
+    lines = [
+        "# Training throughput on each Keras backend",
+        "",
+        f"Produced by `{result['command']}` ({result['date']}). One worker process per backend, every configuration",
+        "warmed up (traced, compiled), then timed in rounds interleaved across the workers, one configuration at a",
+        f"time: {result['steps']} steps x {result['rounds']} rounds; images/s, median (range over rounds). Networks: the `dcgan` preset's",
+        "(Radford et al.'s widths at 28x28x1: G 7x7x256 -> 14x14x128 -> 28x28x1, D 128 -> 256 filters), Adam(2e-4, 0.5),",
+        "the same in every row. The plain steps are each backend's Keras guide (see `benchmarks/backends.py`).",
+        "",
+        f"Machine: {result['machine']}; load average {result['load_before']} -> {result['load_after']}. CPU only",
+        "(no GPU was lent); compare ratios within this table.",
+        "",
+        "| backend | batch | configuration | images/s | range | vs this backend's plain step | vs keras-io two-tape (TF) |",
+        "|---|---:|---|---:|---|---:|---:|",
+    ]
+    rows = result["rows"]
+    for row in rows:
+        plain = next(r for r in rows if r["backend"] == row["backend"] and r["batch"] == row["batch"]
+                     and ("guide" in r["configuration"] or r["configuration"] == "keras-io two-tape step"))
+        keras_io = next((r for r in rows if r["configuration"] == "keras-io two-tape step" and r["batch"] == row["batch"]), None)
+        versus_io = f"{row['median'] / keras_io['median']:.2f}x" if keras_io else "-"
+        lines.append(
+            f"| {row['backend']} | {row['batch']} | {row['configuration']} | {row['median']:.1f} | "
+            f"{row['low']:.1f} - {row['high']:.1f} | {row['median'] / plain['median']:.2f}x | {versus_io} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", nargs="+", default=["tensorflow", "jax", "torch"])
+    parser.add_argument("--batches", nargs="+", type=int, default=[64])
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv if argv is not None else [])  # `make bench` calls main()
+    if args.worker:
+        return worker(args.worker, args.batch)
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    rows = []
+    for batch_size in args.batches:
+        rows += measure(args.backends, batch_size, args.steps, args.rounds)
+    result = {
+        "command": " ".join(["python -m benchmarks.backends", *(argv or [])]).strip(),
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()} {cpu_flags()}",
+        "load_before": load_before,
+        "load_after": [round(x, 2) for x in os.getloadavg()],
+        "steps": args.steps,
+        "rounds": args.rounds,
+        "rows": rows,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=1) + "\n")
+    TABLE.write_text(render(result))
+    print(render(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
