@@ -19,16 +19,17 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/ganzoo demo
 
-# The model and training tests again on JAX, and on PyTorch where it is installed (`pip install -e ".[torch]"`):
-# every preset trains with fit, saves, loads and trains on (tests/test_backends.py, in the first run, compares
-# the backends' steps, files, resume and JAX's DataParallel). XLA's slower optimisations off: these tests check
-# behaviour, and compiling is most of their time.
-BACKEND_TESTS := tests/test_presets.py::test_preset_trains_and_round_trips
+# The model and training tests again on JAX (every preset trains with fit, saves, loads and trains on), and on
+# PyTorch where it is installed (`pip install -e ".[torch]"`; its eager steps make the longer list cheap).
+# tests/test_backends.py, in the first run, compares the backends' steps, files, resume and JAX's DataParallel.
+# XLA's slower optimisations off: these tests check behaviour, and compiling is most of their time.
+JAX_TESTS := tests/test_presets.py::test_preset_trains_and_round_trips
+TORCH_TESTS := $(JAX_TESTS) tests/test_gan.py tests/test_stabilisers.py tests/test_latent_code.py
 
 test: $(STAMP) examples
 	$(PY) -m pytest -q
-	KERAS_BACKEND=jax JAX_DISABLE_MOST_OPTIMIZATIONS=1 $(PY) -m pytest -q $(BACKEND_TESTS)
-	if $(PY) -c "import torch" 2>/dev/null; then KERAS_BACKEND=torch $(PY) -m pytest -q $(BACKEND_TESTS); \
+	KERAS_BACKEND=jax JAX_DISABLE_MOST_OPTIMIZATIONS=1 $(PY) -m pytest -q $(JAX_TESTS)
+	if $(PY) -c "import torch" 2>/dev/null; then KERAS_BACKEND=torch $(PY) -m pytest -q $(TORCH_TESTS); \
 		else echo "torch is not installed: the torch backend's tests skip (pip install -e '.[torch]')"; fi
 
 # What the browser and Node examples' tests need; each step may fail (no root, no network), and then

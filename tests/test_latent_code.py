@@ -1,5 +1,6 @@
 """InfoGAN's categorical code (`latent_code`): read from z, uniform, learnt by both players, saved and exported."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -27,7 +28,7 @@ def test_code_term_is_the_cross_entropy_of_the_code_head():
                      g_units=[8], d_units=[8], dropout=0.0)
     z = np.array([[0.9, 0.1, 0.2, 0.0], [-0.5, 0.3, 0.8, 0.1]], np.float32)
     fake = gan.generator(z)
-    logits, code_logits = (np.asarray(t, np.float64) for t in gan.discriminator(fake, training=True))
+    logits, code_logits = (keras.ops.convert_to_numpy(t).astype(np.float64) for t in gan.discriminator(fake, training=True))
     adversarial = np.mean(np.logaddexp(0.0, -logits))  # -log sigmoid(logit), the non-saturating loss
     log_softmax = code_logits - np.log(np.exp(code_logits).sum(axis=1, keepdims=True))
     cross_entropy = -np.mean(log_softmax[[0, 1], [0, 2]])  # the codes of the two rows: 0 and 2
@@ -57,7 +58,7 @@ def test_config_round_trip_and_save(tmp_path):
     gan.save(tmp_path / "gan.keras")
     loaded = keras.models.load_model(tmp_path / "gan.keras")
     z = gan.sample_noise(5, seed=3)
-    np.testing.assert_allclose(np.asarray(loaded.generator(z)), np.asarray(gan.generator(z)), atol=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded.generator(z)), keras.ops.convert_to_numpy(gan.generator(z)), atol=1e-6)
     assert "d_code_accuracy" in [metric.name for metric in loaded.metrics]
 
 

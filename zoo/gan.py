@@ -336,12 +336,21 @@ class GAN(keras.Model):
         `jit_compile` XLA-compiles the step on TensorFlow (off by default: oneDNN's kernels are often faster
         on CPU). On JAX the step is always compiled, since that is how JAX runs one fast (a model saved on
         another backend with `jit_compile=False` too); `run_eagerly=True` runs it uncompiled for debugging.
+        On PyTorch it runs eagerly, as Keras's torch guide's steps do.
         """
         for optimizer, rate in ((d_optimizer, d_learning_rate), (g_optimizer, g_learning_rate)):
             if optimizer is not None and rate is not None:
                 raise ValueError("give an optimizer or a learning rate for each network, not both.")
         if keras.backend.backend() == "jax":
             jit_compile = True
+        elif keras.backend.backend() == "torch":
+            jit_compile = False  # Keras would torch.compile the step: slow to compile, and not what its guide does
+            if _layers_of_type(self.discriminator, keras.layers.SpectralNormalization):
+                raise ValueError(
+                    "spectral_norm does not train on the torch backend: Keras's SpectralNormalization assigns the "
+                    "normalised kernel in place during D's forward pass, which torch's autograd rejects once D has "
+                    "run twice (real, fake). Train it on tensorflow or jax; the model loads and samples on torch."
+                )
         else:
             distribute.own_collective_keys(tf.distribute.get_strategy())  # several models in one process
         super().compile(optimizer=None, jit_compile=jit_compile, **kwargs)

@@ -60,6 +60,13 @@ def input_gradients(fn, samples):
     if backend == "jax":
         import jax
 
+        if not _jax_step_variables:  # called eagerly, outside a training step: no state to carry
+            def eager_total(x):
+                with keras.StatelessScope():  # what fn would assign (BatchNorm statistics, seeds) is dropped
+                    return keras.ops.sum(fn(x))
+
+            return jax.grad(eager_total)(samples)
+
         def total(x):
             output, changed = _run_in_scope(lambda: keras.ops.sum(fn(x)), {})
             return output, changed
