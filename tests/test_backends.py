@@ -147,6 +147,23 @@ def test_export_of_a_jax_trained_run_passes_its_parity_check(tmp_path):
     assert "tensorflow backend" in message and "ganzoo export" in message
 
 
+def test_minimize_differentiates_each_loss_by_its_own_variables_before_any_update():
+    """Worked by hand: losses a^2 b (for a) and a b^2 (for b) at a = 2, b = 3 both have gradient 2ab = 12, so SGD
+    at 0.1 gives a = 0.8 and b = 1.8; the second gradient uses a before its update (otherwise 2 * 0.8 * 3)."""
+    import keras
+
+    from zoo import gradients
+
+    a, b = keras.Variable(2.0), keras.Variable(3.0)
+    optimizers = keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1)
+    optimizers[0].build([a])
+    optimizers[1].build([b])
+    aux = gradients.minimize([(optimizers[0], [a]), (optimizers[1], [b])], lambda: ([a * a * b, a * b * b], "aux"))
+    assert aux == "aux"
+    assert float(keras.ops.convert_to_numpy(a)) == pytest.approx(0.8)
+    assert float(keras.ops.convert_to_numpy(b)) == pytest.approx(1.8)
+
+
 def test_backend_flag_is_checked(capsys):
     """--backend takes a Keras backend, and only the one this process runs on once Keras is imported."""
     import keras
