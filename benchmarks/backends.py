@@ -13,7 +13,11 @@ medians and the range over rounds.
 - PyTorch: the GAN of Keras's "custom train_step in torch" guide (`zero_grad`, `backward`, `optimizer.apply`)
   with `fit`; `GAN.fit`.
 
+With `--presets`, `GAN.fit` of those presets (their paper's networks at 28x28) on each backend as well, beside the
+same preset on TensorFlow.
+
     python -m benchmarks.backends [--batches 64] [--steps 30] [--rounds 5] [--backends tensorflow jax torch]
+                                  [--presets vanilla conditional minibatch]
 """
 
 import argparse
@@ -60,13 +64,15 @@ def batches(batch_size, count=4):
     return [rng.uniform(-1, 1, (batch_size, *IMAGE_SHAPE)).astype("float32") for _ in range(count)]
 
 
-def dataset(batch_size):
-    """What `fit` reads: the same 4 batches, repeated, as train.datasets' pipelines end."""
+def dataset(batch_size, labels=False):
+    """What `fit` reads: the same 4 batches (with labels for a conditional model), repeated, as train.datasets'
+    pipelines end."""
     import numpy as np
     import tensorflow as tf
 
     images = np.concatenate(batches(batch_size))
-    data = tf.data.Dataset.from_tensor_slices(images).batch(batch_size, drop_remainder=True)
+    elements = (images, np.arange(len(images)) % 10) if labels else images
+    data = tf.data.Dataset.from_tensor_slices(elements).batch(batch_size, drop_remainder=True)
     return data.cache().repeat().prefetch(tf.data.AUTOTUNE)
 
 
@@ -218,20 +224,28 @@ class FitRunner:
 
     def __init__(self, model, batch_size, jit_compile):
         self.model = model
-        self.data = dataset(batch_size)
+        self.data = dataset(batch_size, labels=bool(getattr(model, "conditional", False)))
         model.compile(jit_compile=jit_compile)
 
     def run(self, steps):
         self.model.fit(self.data, steps_per_epoch=steps, epochs=1, verbose=0)
 
 
-def configurations(backend, batch_size):
-    """{name: runner} for this worker's backend."""
+def configurations(backend, batch_size, presets=()):
+    """{name: runner} for this worker's backend: the dcgan rows, then `GAN.fit` of each of `presets`."""
     import zoo
 
     def zoo_dcgan():
         return zoo.create("dcgan", data_shape=IMAGE_SHAPE, latent_dim=LATENT_DIM, seed=0)
 
+    found = _dcgan_configurations(backend, batch_size, zoo_dcgan)
+    for preset in presets:
+        gan = zoo.create(preset, data_shape=IMAGE_SHAPE, seed=0)
+        found[f"GAN.fit ({preset} preset)"] = FitRunner(gan, batch_size, False)
+    return found
+
+
+def _dcgan_configurations(backend, batch_size, zoo_dcgan):
     if backend == "tensorflow":
         return {
             "keras-io two-tape step": FitRunner(keras_io_dcgan(), batch_size, False),
@@ -252,10 +266,10 @@ def configurations(backend, batch_size):
     raise ValueError(f"unknown backend {backend!r}")
 
 
-def worker(backend, batch_size):
+def worker(backend, batch_size, presets=()):
     """Build and warm up, say "ready" with the configurations' names, then time "NAME STEPS" lines."""
     sys.path.insert(0, str(ROOT.parent))
-    runners = configurations(backend, batch_size)
+    runners = configurations(backend, batch_size, presets)
     for runner in runners.values():
         runner.run(WARM_UP_STEPS)
     print(json.dumps({"ready": list(runners)}), flush=True)
@@ -280,12 +294,13 @@ def cpu_flags():
     return f"{model}, {os.cpu_count()} cores, {' '.join(wanted)}"
 
 
-def measure(backends, batch_size, steps, rounds):
+def measure(backends, batch_size, steps, rounds, presets=()):
     workers = {}
     for backend in backends:
         env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
         process = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.backends", "--worker", backend, "--batch", str(batch_size)],
+            [sys.executable, "-m", "benchmarks.backends", "--worker", backend, "--batch", str(batch_size),
+             "--presets", *presets],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT.parent,
         )
         workers[backend] = process
@@ -330,23 +345,37 @@ def render(result):
         "warmed up (traced, compiled), then timed in rounds interleaved across the workers, one configuration at a",
         f"time: {result['steps']} steps x {result['rounds']} rounds; images/s, median (range over rounds). Networks: the `dcgan` preset's",
         "(Radford et al.'s widths at 28x28x1: G 7x7x256 -> 14x14x128 -> 28x28x1, D 128 -> 256 filters), Adam(2e-4, 0.5),",
-        "the same in every row. The plain steps are each backend's Keras guide (see `benchmarks/backends.py`).",
+        "the same in every dcgan row. The plain steps are each backend's Keras guide (see `benchmarks/backends.py`).",
+        "Rows `GAN.fit (P preset)` train preset P's own networks (its paper's, at 28x28): compare them across backends.",
         "",
         f"Machine: {result['machine']}; load average {result['load_before']} -> {result['load_after']}. CPU only",
         "(no GPU was lent); compare ratios within this table.",
         "",
-        "| backend | batch | configuration | images/s | range | vs this backend's plain step | vs keras-io two-tape (TF) |",
-        "|---|---:|---|---:|---|---:|---:|",
+        "| backend | batch | configuration | images/s | range | vs this backend's plain step | vs keras-io two-tape (TF) "
+        "| vs the same on TensorFlow |",
+        "|---|---:|---|---:|---|---:|---:|---:|",
     ]
     rows = result["rows"]
+
+    def ratio(row, other):
+        return f"{row['median'] / other['median']:.2f}x" if other else "-"
+
+    def find(batch, backend=None, configuration=None, test=None):
+        return next((r for r in rows if r["batch"] == batch and (backend is None or r["backend"] == backend)
+                     and (configuration is None or r["configuration"] == configuration) and (test is None or test(r))), None)
+
     for row in rows:
-        plain = next(r for r in rows if r["backend"] == row["backend"] and r["batch"] == row["batch"]
-                     and ("guide" in r["configuration"] or r["configuration"] == "keras-io two-tape step"))
-        keras_io = next((r for r in rows if r["configuration"] == "keras-io two-tape step" and r["batch"] == row["batch"]), None)
-        versus_io = f"{row['median'] / keras_io['median']:.2f}x" if keras_io else "-"
+        dcgan_row = "dcgan" in row["configuration"] or "guide" in row["configuration"] or "keras-io" in row["configuration"]
+        plain = find(row["batch"], row["backend"], test=lambda r: "guide" in r["configuration"]
+                     or r["configuration"] == "keras-io two-tape step") if dcgan_row else None
+        keras_io = find(row["batch"], configuration="keras-io two-tape step") if dcgan_row else None
+        same_on_tf = None
+        if row["backend"] != "tensorflow":
+            name = row["configuration"].replace(", XLA", "")
+            same_on_tf = find(row["batch"], "tensorflow", name if "GAN.fit" in name else "keras-io two-tape step")
         lines.append(
             f"| {row['backend']} | {row['batch']} | {row['configuration']} | {row['median']:.1f} | "
-            f"{row['low']:.1f} - {row['high']:.1f} | {row['median'] / plain['median']:.2f}x | {versus_io} |"
+            f"{row['low']:.1f} - {row['high']:.1f} | {ratio(row, plain)} | {ratio(row, keras_io)} | {ratio(row, same_on_tf)} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -357,15 +386,16 @@ def main(argv=None):
     parser.add_argument("--batches", nargs="+", type=int, default=[64])
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--presets", nargs="*", default=[], help="GAN.fit of these presets too, on every backend")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv if argv is not None else [])  # `make bench` calls main()
     if args.worker:
-        return worker(args.worker, args.batch)
+        return worker(args.worker, args.batch, args.presets)
     load_before = [round(x, 2) for x in os.getloadavg()]
     rows = []
     for batch_size in args.batches:
-        rows += measure(args.backends, batch_size, args.steps, args.rounds)
+        rows += measure(args.backends, batch_size, args.steps, args.rounds, args.presets)
     result = {
         "command": " ".join(["python -m benchmarks.backends", *(argv or [])]).strip(),
         "date": time.strftime("%Y-%m-%d"),

@@ -1,4 +1,5 @@
-"""The backends benchmark's table: each row against its own backend's plain step and against keras-io's step."""
+"""The backends benchmark's table: each dcgan row against its own backend's plain step and keras-io's step, and
+every row against the same configuration on TensorFlow."""
 
 from benchmarks import backends
 
@@ -19,10 +20,16 @@ def test_table_gives_each_row_against_its_backends_plain_step_and_keras_io():
             _row("jax", "GAN.fit (dcgan preset), XLA", 50.0),
             _row("torch", "guide's autograd step", 80.0),
             _row("torch", "GAN.fit (dcgan preset)", 60.0),
+            _row("tensorflow", "GAN.fit (vanilla preset)", 1000.0),
+            _row("jax", "GAN.fit (vanilla preset)", 500.0),
         ],
     }
-    lines = {line.split(" | ")[2]: line for line in backends.render(result).splitlines() if line.startswith("| ") and "---" not in line}
-    assert lines["GAN.fit (dcgan preset), XLA"].endswith("| 1.25x | 0.50x |")
-    assert lines["guide's stateless step, jax.jit"].endswith("| 1.00x | 0.40x |")
-    assert "| torch | 64 | GAN.fit (dcgan preset) | 60.0 | 59.0 - 61.0 | 0.75x | 0.60x |" in backends.render(result)
-    assert "30 steps x 5 rounds" in backends.render(result)
+    table = backends.render(result)
+    lines = {tuple(line.split(" | ")[:3]): line for line in table.splitlines() if line.startswith("| ") and "---" not in line}
+    assert lines[("| jax", "64", "GAN.fit (dcgan preset), XLA")].endswith("| 1.25x | 0.50x | 0.33x |")
+    assert lines[("| jax", "64", "guide's stateless step, jax.jit")].endswith("| 1.00x | 0.40x | 0.40x |")
+    assert lines[("| torch", "64", "GAN.fit (dcgan preset)")] == "| torch | 64 | GAN.fit (dcgan preset) | 60.0 | 59.0 - 61.0 | 0.75x | 0.60x | 0.40x |"
+    assert lines[("| tensorflow", "64", "GAN.fit (dcgan preset)")].endswith("| 1.50x | 1.50x | - |")
+    # Another preset's networks: compared with the same preset on TensorFlow only.
+    assert lines[("| jax", "64", "GAN.fit (vanilla preset)")].endswith("| 500.0 | 499.0 - 501.0 | - | - | 0.50x |")
+    assert "30 steps x 5 rounds" in table
