@@ -24,7 +24,8 @@ demo: $(STAMP)
 # tests/test_backends.py, in the first run, compares the backends' steps, files, resume and JAX's DataParallel.
 # XLA's slower optimisations off: these tests check behaviour, and compiling is most of their time.
 JAX_TESTS := tests/test_presets.py::test_preset_trains_and_round_trips
-TORCH_TESTS := $(JAX_TESTS) tests/test_gan.py tests/test_stabilisers.py tests/test_latent_code.py
+TORCH_TESTS := $(JAX_TESTS) tests/test_gan.py tests/test_stabilisers.py tests/test_latent_code.py \
+	tests/test_presets.py::test_conditional_samples_with_its_generators_dropout_on_seeded_by_the_noise_seed
 
 test: $(STAMP) examples
 	$(PY) -m pytest -q

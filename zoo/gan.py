@@ -1,5 +1,7 @@
 """The GAN model: a generator, a discriminator, and the training step that plays them against each other."""
 
+import contextlib
+
 import numpy as np
 import keras
 import tensorflow as tf
@@ -9,6 +11,21 @@ from zoo import augment, checks, distribute, gradients, layers, losses, optimize
 from zoo.networks import checked_conditioning
 
 PRIORS = ("uniform", "normal")
+TORCH_RNG_KEY = "torch_rng_state"  # in a .keras file saved on torch: its global generator (see save_own_variables)
+
+
+@contextlib.contextmanager
+def _torch_global_seed(seed):
+    """On torch, torch's global generator seeded with `seed` for the block, and restored after it (Keras's torch
+    Dropout draws its masks there); elsewhere, or without a seed, nothing."""
+    if seed is None or keras.backend.backend() != "torch":
+        yield
+        return
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        yield
 UPDATES = ("alternating", "reuse_fake", "fused")
 
 
@@ -435,13 +452,24 @@ class GAN(keras.Model):
         super().save_own_variables(store)
         for key, generator in self._random_states().items():
             store[key] = generator.state
+        if keras.backend.backend() == "torch":
+            # Keras's torch Dropout without a seed of its own draws from torch's global generator, not from its
+            # SeedGenerator: that state is the masks' stream there.
+            import torch
+
+            store[TORCH_RNG_KEY] = torch.get_rng_state().numpy()
 
     def load_own_variables(self, store):
         generators = self._random_states()
         for key in store.keys():
             if key in generators:
                 generators[key].state.assign(store[key])
-        super().load_own_variables({key: store[key] for key in store.keys() if not key.startswith("seed_state")})
+        if TORCH_RNG_KEY in store.keys() and keras.backend.backend() == "torch":
+            import torch
+
+            torch.set_rng_state(torch.from_numpy(np.asarray(store[TORCH_RNG_KEY], dtype="uint8")))
+        own = [key for key in store.keys() if not key.startswith("seed_state") and key != TORCH_RNG_KEY]
+        super().load_own_variables({key: store[key] for key in own})
 
     def _random_states(self):
         """{store key: SeedGenerator}: the GAN's own, then those of its networks' layers (Dropout's)."""
@@ -514,7 +542,8 @@ class GAN(keras.Model):
             for i, layer in enumerate(layers_):
                 layer.seed_generator.state.assign(np.array([int(seed), i], "int64"))
         try:
-            samples = self.sampling_generator(inputs, training=True)
+            with _torch_global_seed(seed):
+                samples = self.sampling_generator(inputs, training=True)
         finally:
             if seed is not None:  # the training stream goes on as if nothing had been drawn
                 for layer, state in zip(layers_, saved):
