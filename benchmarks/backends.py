@@ -79,18 +79,18 @@ def dataset(batch_size, labels=False):
 # ----------------------------------------------------------------------------- plain steps, one per backend
 
 
-def keras_io_dcgan():
-    """keras-io's DCGAN `train_step` (TensorFlow, two tapes), on the preset's networks."""
+def _plain_dcgan(train_step):
+    """A `keras.Model` with the preset's networks, two Adams and keras-io's loss, whose step is
+    `train_step(model, real)`: what the TensorFlow and torch plain steps share."""
     import keras
-    import tensorflow as tf
-    from keras import ops
 
-    class KerasIoDCGAN(keras.Model):
+    class PlainDCGAN(keras.Model):
         def __init__(self):
             super().__init__()
             self.generator, self.discriminator = preset_networks()
             self.seed_generator = keras.random.SeedGenerator(1337)
             self.loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
+            self.built = True  # no call(): torch's fit would otherwise try to build the model by calling it
 
         def compile(self, **kwargs):
             super().compile(**kwargs)
@@ -99,22 +99,34 @@ def keras_io_dcgan():
             self.g_optimizer.build(self.generator.trainable_variables)
 
         def train_step(self, real):
-            n = ops.shape(real)[0]
-            z = keras.random.uniform((n, LATENT_DIM), -1.0, 1.0, seed=self.seed_generator)
-            combined = ops.concatenate([self.generator(z, training=True), real], axis=0)
-            labels = ops.concatenate([ops.zeros((n, 1)), ops.ones((n, 1))], axis=0)
-            with tf.GradientTape() as tape:
-                d_loss = self.loss_fn(labels, self.discriminator(combined, training=True))
-            grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
-            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
-            z = keras.random.uniform((n, LATENT_DIM), -1.0, 1.0, seed=self.seed_generator)
-            with tf.GradientTape() as tape:
-                g_loss = self.loss_fn(ops.ones((n, 1)), self.discriminator(self.generator(z, training=True), training=True))
-            grads = tape.gradient(g_loss, self.generator.trainable_weights)
-            self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
-            return {"d_loss": d_loss, "g_loss": g_loss}
+            return train_step(self, real)
 
-    return KerasIoDCGAN()
+    return PlainDCGAN()
+
+
+def keras_io_dcgan():
+    """keras-io's DCGAN `train_step` (TensorFlow, two tapes), on the preset's networks."""
+    import keras
+    import tensorflow as tf
+    from keras import ops
+
+    def train_step(self, real):
+        n = ops.shape(real)[0]
+        z = keras.random.uniform((n, LATENT_DIM), -1.0, 1.0, seed=self.seed_generator)
+        combined = ops.concatenate([self.generator(z, training=True), real], axis=0)
+        labels = ops.concatenate([ops.zeros((n, 1)), ops.ones((n, 1))], axis=0)
+        with tf.GradientTape() as tape:
+            d_loss = self.loss_fn(labels, self.discriminator(combined, training=True))
+        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+        z = keras.random.uniform((n, LATENT_DIM), -1.0, 1.0, seed=self.seed_generator)
+        with tf.GradientTape() as tape:
+            g_loss = self.loss_fn(ops.ones((n, 1)), self.discriminator(self.generator(z, training=True), training=True))
+        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+        return {"d_loss": d_loss, "g_loss": g_loss}
+
+    return _plain_dcgan(train_step)
 
 
 def torch_guide_dcgan():
@@ -123,41 +135,27 @@ def torch_guide_dcgan():
     import torch
     from keras import ops
 
-    class TorchGuideDCGAN(keras.Model):
-        def __init__(self):
-            super().__init__()
-            self.generator, self.discriminator = preset_networks()
-            self.seed_generator = keras.random.SeedGenerator(1337)
-            self.loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
-            self.built = True
+    def train_step(self, real):
+        n = ops.shape(real)[0]
+        z = keras.random.uniform((n, LATENT_DIM), -1.0, 1.0, seed=self.seed_generator)
+        combined = ops.concatenate([self.generator(z, training=True), real], axis=0)
+        labels = ops.concatenate([ops.zeros((n, 1)), ops.ones((n, 1))], axis=0)
+        self.zero_grad()
+        d_loss = self.loss_fn(labels, self.discriminator(combined, training=True))
+        d_loss.backward()
+        grads = [v.value.grad for v in self.discriminator.trainable_weights]
+        with torch.no_grad():
+            self.d_optimizer.apply(grads, self.discriminator.trainable_weights)
+        z = keras.random.uniform((n, LATENT_DIM), -1.0, 1.0, seed=self.seed_generator)
+        self.zero_grad()
+        g_loss = self.loss_fn(ops.ones((n, 1)), self.discriminator(self.generator(z, training=True), training=True))
+        g_loss.backward()
+        grads = [v.value.grad for v in self.generator.trainable_weights]
+        with torch.no_grad():
+            self.g_optimizer.apply(grads, self.generator.trainable_weights)
+        return {"d_loss": d_loss, "g_loss": g_loss}
 
-        def compile(self, **kwargs):
-            super().compile(**kwargs)
-            self.d_optimizer, self.g_optimizer = adam(), adam()
-            self.d_optimizer.build(self.discriminator.trainable_variables)
-            self.g_optimizer.build(self.generator.trainable_variables)
-
-        def train_step(self, real):
-            n = ops.shape(real)[0]
-            z = keras.random.uniform((n, LATENT_DIM), -1.0, 1.0, seed=self.seed_generator)
-            combined = ops.concatenate([self.generator(z, training=True), real], axis=0)
-            labels = ops.concatenate([ops.zeros((n, 1)), ops.ones((n, 1))], axis=0)
-            self.zero_grad()
-            d_loss = self.loss_fn(labels, self.discriminator(combined, training=True))
-            d_loss.backward()
-            grads = [v.value.grad for v in self.discriminator.trainable_weights]
-            with torch.no_grad():
-                self.d_optimizer.apply(grads, self.discriminator.trainable_weights)
-            z = keras.random.uniform((n, LATENT_DIM), -1.0, 1.0, seed=self.seed_generator)
-            self.zero_grad()
-            g_loss = self.loss_fn(ops.ones((n, 1)), self.discriminator(self.generator(z, training=True), training=True))
-            g_loss.backward()
-            grads = [v.value.grad for v in self.generator.trainable_weights]
-            with torch.no_grad():
-                self.g_optimizer.apply(grads, self.generator.trainable_weights)
-            return {"d_loss": d_loss, "g_loss": g_loss}
-
-    return TorchGuideDCGAN()
+    return _plain_dcgan(train_step)
 
 
 class JaxGuideLoop:

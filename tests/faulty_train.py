@@ -42,6 +42,23 @@ def state(run):
     return json.loads((pathlib.Path(run) / "state.json").read_text())
 
 
+def sigkill_after_epochs(process, run_dirs, epochs, timeout):
+    """SIGKILL `process` (a `ganzoo train`) once the state.json of a folder among `run_dirs()` records `epochs`
+    epochs done; returns the epochs done then, or None if the run ended or `timeout` seconds passed first."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and process.poll() is None:
+        for folder in run_dirs():
+            try:
+                done = json.loads((pathlib.Path(folder) / "state.json").read_text())["epochs_done"]
+            except (OSError, ValueError):  # not written yet, or being replaced
+                continue
+            if done >= epochs:
+                process.send_signal(signal.SIGKILL)
+                return done
+        time.sleep(0.02)
+    return None
+
+
 def gan_epoch(run):
     """The epoch gan.keras holds, read from its optimizer's step count."""
     import keras

@@ -10,13 +10,12 @@ import importlib.util
 import json
 import os
 import pathlib
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
+from faulty_train import sigkill_after_epochs
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TOLERANCE = 1e-5
@@ -101,17 +100,7 @@ def test_a_sigkilled_run_resumes_to_the_uninterrupted_runs_weights(backend, tmp_
 
     command, env = _ganzoo(backend, *RUN, "--out", str(tmp_path / "killed"))
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    state_file, killed_at, deadline = tmp_path / "killed" / "state.json", None, time.time() + 300
-    while time.time() < deadline and process.poll() is None:
-        try:
-            state = json.loads(state_file.read_text())
-        except (OSError, ValueError):
-            state = None
-        if state and state["epochs_done"] >= 2:
-            process.send_signal(signal.SIGKILL)
-            killed_at = state["epochs_done"]
-            break
-        time.sleep(0.02)
+    killed_at = sigkill_after_epochs(process, lambda: [tmp_path / "killed"], epochs=2, timeout=300)
     process.wait()
     assert killed_at is not None and killed_at < 4, process.stdout.read().decode()[-2000:]
     resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)

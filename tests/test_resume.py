@@ -9,12 +9,12 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
 import keras
 import numpy as np
 
 import zoo
+from faulty_train import sigkill_after_epochs
 from train.runner import RunSpec, train_run
 
 EPOCHS = 6
@@ -30,15 +30,6 @@ def _env():
     return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
 
 
-def _state(run_dirs):
-    for folder in run_dirs:
-        try:
-            return json.loads((folder / "state.json").read_text())
-        except (OSError, ValueError):
-            pass
-    return None
-
-
 def _generator_weights(run_dir):
     gan = keras.models.load_model(run_dir / "gan.keras")
     assert gan.sampling_generator is gan.ema_generator
@@ -51,15 +42,8 @@ def test_sigkill_then_same_command_resumes_and_matches_uninterrupted(tmp_path):
     runs = work / "saved_models"
 
     process = subprocess.Popen(COMMAND, cwd=work, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.time() + 120
-    killed_at = None
-    while time.time() < deadline and process.poll() is None:
-        state = _state(runs.glob("vanilla-digits-*")) if runs.exists() else None
-        if state and state["epochs_done"] >= 2:
-            process.send_signal(signal.SIGKILL)
-            killed_at = state["epochs_done"]
-            break
-        time.sleep(0.02)
+    run_dirs = lambda: runs.glob("vanilla-digits-*") if runs.exists() else []
+    killed_at = sigkill_after_epochs(process, run_dirs, epochs=2, timeout=120)
     process.wait()
     output = process.stdout.read().decode()
     assert killed_at is not None, f"the run ended before it could be killed:\n{output}"

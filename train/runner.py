@@ -191,9 +191,9 @@ def plan_run(spec, out=None, runs_dir=RUNS_DIR):
 
 
 def _request(spec, out, runs_dir):
+    """(config, arrays, run_dir, with_seed): the checked request, its data, and the folder it goes to."""
     import keras
 
-    """(config, arrays, run_dir, with_seed): the checked request, its data, and the folder it goes to."""
     import zoo
     from zoo import presets
 

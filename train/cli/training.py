@@ -9,7 +9,7 @@ import time
 
 from train.cli import values
 from train.cli.errors import UsageError, usage_errors
-from train.cli.quiet import BACKENDS, import_tensorflow, select_backend
+from train.cli.quiet import import_tensorflow, select_backend
 
 LOSSES = ("non_saturating", "minimax", "hinge", "wasserstein", "wasserstein_gp", "least_squares")  # zoo.LOSSES, kept TF-free
 PRIORS = ("uniform", "normal")
