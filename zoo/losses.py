@@ -171,6 +171,28 @@ def feature_matching_loss(real_features, fake_features):
     return ops.sum(ops.square(difference))
 
 
+def least_squares_loss(logits, target):
+    """E (D(.) - target)^2: the mean squared error CycleGAN's code uses for every LSGAN term ("lsgan" GANLoss),
+    D's real and fake terms each halved, G's term not.
+
+    Args:
+        logits: D's raw outputs, any shape (a PatchGAN's map of patch logits is averaged over all of it).
+        target: the label, 1.0 for "real" and 0.0 for "fake".
+    """
+    return ops.mean(ops.square(logits - target))
+
+
+def l1_distance(target, output):
+    """E |target - output| over every pixel: pix2pix's L1 term (lambda 100) and CycleGAN's cycle and identity
+    terms (lambda 10 and 5).
+
+    Args:
+        target: the images the output should equal, shape (batch, H, W, C).
+        output: the network's images, same shape.
+    """
+    return ops.mean(ops.abs(target - output))
+
+
 LOSSES = {
     # name: (discriminator loss, generator loss)
     "non_saturating": (minimax_discriminator_loss, non_saturating_generator_loss),

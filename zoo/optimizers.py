@@ -54,6 +54,43 @@ class FlooredExponentialDecay(keras.optimizers.schedules.LearningRateSchedule):
 
 
 @keras.saving.register_keras_serializable(package="ganzoo")
+class ConstantThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """The rate held for `constant_epochs`, then decayed linearly towards 0 over `decay_epochs` (CycleGAN's and
+    pix2pix's "linear" policy, 100 + 100 epochs in the paper).
+
+    As in the reference code the rate changes once per epoch: in epoch e (from 0) it is
+    initial * (1 - max(0, e + 1 - constant_epochs) / (decay_epochs + 1)).
+
+    Args:
+        initial_learning_rate: the rate of the constant phase.
+        steps_per_epoch: updates per epoch (the epoch is counted from the optimizer's iterations).
+        constant_epochs: epochs at the initial rate.
+        decay_epochs: epochs of linear decay after them.
+    """
+
+    def __init__(self, initial_learning_rate, steps_per_epoch, constant_epochs, decay_epochs):
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.steps_per_epoch = int(steps_per_epoch)
+        self.constant_epochs = int(constant_epochs)
+        self.decay_epochs = int(decay_epochs)
+        if self.steps_per_epoch < 1 or self.constant_epochs < 0 or self.decay_epochs < 0:
+            raise ValueError("steps_per_epoch must be positive and the epoch counts not negative.")
+
+    def __call__(self, step):
+        epoch = ops.floor(ops.cast(step, "float32") / self.steps_per_epoch)
+        decayed = ops.maximum(epoch + 1.0 - self.constant_epochs, 0.0) / (self.decay_epochs + 1.0)
+        return self.initial_learning_rate * ops.maximum(1.0 - decayed, 0.0)
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "steps_per_epoch": self.steps_per_epoch,
+            "constant_epochs": self.constant_epochs,
+            "decay_epochs": self.decay_epochs,
+        }
+
+
+@keras.saving.register_keras_serializable(package="ganzoo")
 class ScheduledMomentumSGD(keras.optimizers.SGD):
     """SGD with (heavy-ball) momentum that rises linearly from `momentum` to `final_momentum`.
 
