@@ -8,6 +8,7 @@
 """
 
 from zoo.augment import diff_augment, parse_policy
+from zoo.cyclegan import CycleGAN
 from zoo.distribute import float32_copy, mixed_precision, set_mixed_precision, synchronize_batch_norm
 from zoo.gan import GAN, PRIORS
 from zoo import optimizers
@@ -18,6 +19,8 @@ from zoo.losses import (
     continuous_code_loss,
     feature_matching_loss,
     hinge_discriminator_loss,
+    l1_distance,
+    least_squares_loss,
     hinge_generator_loss,
     least_squares_discriminator_loss,
     least_squares_generator_loss,
@@ -30,12 +33,36 @@ from zoo.losses import (
     wasserstein_generator_loss,
     wasserstein_gradient_penalty,
 )
-from zoo.optimizers import FlooredExponentialDecay, ScheduledMomentumSGD
-from zoo.presets import available, build_gan, create, describe
+from zoo.optimizers import ConstantThenLinearDecay, FlooredExponentialDecay, ScheduledMomentumSGD
+from zoo.pix2pix import Pix2Pix
+from zoo.presets import TRANSLATORS, available, build_gan, create, create_translator, describe
 from zoo.pretrained import load_pretrained, pretrained
+from zoo.translation import (
+    ImageHistory,
+    ReflectionPadding2D,
+    TranslationGAN,
+    patch_discriminator,
+    resnet_generator,
+    size_multiple,
+    unet_generator,
+)
 
 __all__ = [
     "GAN",
+    "ConstantThenLinearDecay",
+    "CycleGAN",
+    "ImageHistory",
+    "Pix2Pix",
+    "ReflectionPadding2D",
+    "TRANSLATORS",
+    "TranslationGAN",
+    "create_translator",
+    "l1_distance",
+    "least_squares_loss",
+    "patch_discriminator",
+    "resnet_generator",
+    "size_multiple",
+    "unet_generator",
     "LOSSES",
     "PRIORS",
     "CodeAndNoise",

@@ -11,7 +11,9 @@ How each preset compares with its paper's published number: benchmarks/papers.md
 import inspect
 
 from zoo import networks
+from zoo.cyclegan import CycleGAN
 from zoo.gan import GAN
+from zoo.pix2pix import Pix2Pix
 
 BACKBONES = ("mlp", "dcgan", "maxout", "improved_gan", "infogan", "lsgan", "acgan", "wgan_gp")
 
@@ -462,6 +464,24 @@ def create(name, **options):
         # these; asked for explicitly, such a combination is an error.
         defaults.pop("latent_code", None)
     return build_gan(**{**defaults, **options, "preset": name})
+
+
+TRANSLATORS = {"pix2pix": Pix2Pix, "cyclegan": CycleGAN}
+"""The image-to-image models by name: each builds its paper's networks for an image shape (`build_for`)."""
+
+
+def create_translator(name, image_shape, **options):
+    """Build the image-to-image model `name` ("pix2pix" or "cyclegan") with its paper's networks for images of
+    `image_shape` (H, W, C); `options` are its `build_for` arguments (filters, l1_weight, blocks, seed, ...).
+
+    Args:
+        name: one of `TRANSLATORS`.
+        image_shape: (H, W, C) of the training images (pix2pix: of the input images).
+        **options: e.g. filters=32, output_channels=3 (pix2pix), history_size=50 (CycleGAN).
+    """
+    if name not in TRANSLATORS:
+        raise ValueError(f"Unknown image-to-image model {name!r}; available: {', '.join(TRANSLATORS)}.")
+    return TRANSLATORS[name].build_for(tuple(image_shape), **options)
 
 
 def preset_backbone(name, data_shape=DEFAULT_DATA_SHAPE):
