@@ -220,3 +220,43 @@ class RunCheckpoint(keras.callbacks.Callback):
 def tensorboard_callback(log_dir):
     """Epoch-level TensorBoard scalars (d_loss, g_loss, d_real, d_fake); no graph, which GANs clutter."""
     return keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False, update_freq="epoch")
+
+
+class TranslationGrid(keras.callbacks.Callback):
+    """Every `every` epochs and after `last_epoch`, an image-to-image model on fixed test images as a PNG grid,
+    one example per row: input | output | target for pairs; input | G_AB(a) | G_BA(G_AB(a)) (the cycle) and,
+    where the task knows it, the right answer, for unpaired domains. `directory/epoch_NNN.png`.
+
+    Args:
+        directory: where the grids go.
+        data: a `train.translation_data.TranslationData`; its first `examples` test images are drawn.
+        examples: rows.
+        every: epochs between grids.
+        last_epoch: the run's last epoch, always drawn.
+    """
+
+    def __init__(self, directory, data, examples=8, every=1, last_epoch=None):
+        super().__init__()
+        self.directory = pathlib.Path(directory)
+        self.inputs = np.asarray(data.test_a[:examples], "float32")
+        self.paired = bool(data.paired)
+        known = data.test_b if data.paired else getattr(data, "answers", None)
+        self.known = None if known is None else np.asarray(known[:examples], "float32")
+        self.every, self.last_epoch = int(every), last_epoch
+        self.last_path = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs_are_finite(logs) and _due(epoch, self.every, self.last_epoch):
+            self.last_path = self.render(self.directory / f"epoch_{epoch + 1:03d}.png")
+
+    def render(self, path):
+        columns = [self.inputs, self.model.translate(self.inputs)]
+        if not self.paired:
+            columns.append(self.model.translate_back(columns[1]))
+        if self.known is not None:
+            columns.append(self.known)
+        channels = max(column.shape[-1] for column in columns)
+        columns = [np.repeat(c, channels, axis=-1) if c.shape[-1] != channels else c for c in columns]
+        rows = np.stack(columns, axis=1).reshape(-1, *columns[0].shape[1:])  # example by example
+        grid = sampling.image_grid(rows, nrow=len(columns), padding=1, min_cell=MIN_CELL)
+        return files.save_image(grid, path)

@@ -21,21 +21,28 @@ def _figure(ncols=1, width=5.0, height=4.0):
 
 
 def plot_curves(history, path):
-    """Training curves per epoch: the two losses, and the discriminator's mean outputs D(x) and D(G(z))."""
+    """Training curves per epoch: the two losses, and the discriminator's mean outputs D(x) and D(G(z)); for a
+    model without those (CycleGAN) its other terms (adversarial, cycle, identity) in the second panel."""
     figure, axes = _figure(ncols=2)
-    labels = {"d_loss": "d_loss", "g_loss": "g_loss", "d_real": "D(x)", "d_fake": "D(G(z))"}
-    for axis, names in zip(axes, CURVES):
+    labels = {"d_real": "D(x)", "d_fake": "D(G(z))"}
+    others = [name for name in history if name not in (*CURVES[0], *CURVES[1], "seconds")]
+    outputs = any(len(history.get(name, [])) for name in CURVES[1])
+    for axis, names in zip(axes, (CURVES[0], CURVES[1] if outputs else others)):
         for name in names:
             values = history.get(name, [])
             if len(values):
-                axis.plot(np.arange(1, len(values) + 1), values, marker="o", markersize=3, label=labels[name])
+                axis.plot(np.arange(1, len(values) + 1), values, marker="o", markersize=3, label=labels.get(name, name))
         axis.set_xlabel("epoch")
-        axis.legend()
+        if axis.get_legend_handles_labels()[0]:
+            axis.legend()
         axis.grid(alpha=0.3)
     axes[0].set_title("losses")
-    axes[1].set_title("discriminator outputs")
-    axes[1].axhline(0.5, color="gray", linestyle=":", linewidth=1)
-    axes[1].set_ylim(0.0, 1.0)
+    if outputs:
+        axes[1].set_title("discriminator outputs")
+        axes[1].axhline(0.5, color="gray", linestyle=":", linewidth=1)
+        axes[1].set_ylim(0.0, 1.0)
+    else:
+        axes[1].set_title("loss terms")
     return files.save_figure(figure, path)
 
 

@@ -39,6 +39,7 @@ REPEAT_KEYS = (
     "presets_version", "preset", "options", "dataset", "split", "image_size", "data_dir", "epochs", "batch_size",
     "learning_rate", "d_learning_rate", "g_learning_rate", "beta_1", "strategy", "mixed_precision", "jit", "sample_every",
     "backend",  # the random streams differ between Keras backends, so a run resumes on its own
+    "direction", "max_train",  # an image-to-image run's data (train.translation_runner)
 )
 
 

@@ -52,7 +52,11 @@ def _conv(filters, kernel_size, strides, padding, use_bias, name=None):
 @keras.saving.register_keras_serializable(package="ganzoo")
 class ReflectionPadding2D(keras.layers.Layer):
     """Pads height and width by mirroring, as torch's `ReflectionPad2d` (CycleGAN pads this way to avoid
-    border artifacts). ONNX: a `Pad` node in "reflect" mode."""
+    border artifacts). ONNX: a `Pad` node in "reflect" mode.
+
+    Args:
+        padding: pixels added on each side of the height and the width.
+    """
 
     def __init__(self, padding=1, **kwargs):
         super().__init__(**kwargs)
@@ -237,7 +241,11 @@ def resnet_generator(image_shape, output_channels=None, filters=64, blocks=None,
 
 
 def size_multiple(generator):
-    """The side every input must be a multiple of: 2 to the power of the generator's stride-2 steps."""
+    """The side every input must be a multiple of: 2 to the power of the generator's stride-2 steps.
+
+    Args:
+        generator: a functional model built by `unet_generator` or `resnet_generator`.
+    """
     strided = [
         layer for layer in generator.layers
         if isinstance(layer, layers.Conv2D) and not isinstance(layer, layers.Conv2DTranspose) and layer.strides[0] == 2
@@ -323,6 +331,10 @@ class TranslationGAN(keras.Model):
 
     A subclass sets `generators` and `discriminators` (lists of functional models), its `trackers`, and writes
     `_train_step(data)` as stateful Keras code that takes its gradients with `zoo.gradients.minimize`.
+
+    Args:
+        seed: the model's seed, recorded in its config (subclasses seed their own draws from it).
+        **kwargs: `keras.Model` arguments (name, dtype).
     """
 
     def __init__(self, seed=None, **kwargs):
@@ -382,6 +394,11 @@ class TranslationGAN(keras.Model):
     @property
     def metrics(self):
         return list(self.trackers)
+
+    @property
+    def sampling_generator(self):
+        """The generator a run folder saves as generator.keras and exports by default: the first (A -> B)."""
+        return self.generators[0]
 
     # ----------------------------------------------------------------- training
 

@@ -15,7 +15,9 @@ LOSSES = ("non_saturating", "minimax", "hinge", "wasserstein", "wasserstein_gp",
 PRIORS = ("uniform", "normal")
 STRATEGIES = ("default", "mirrored", "multiworker", "data_parallel")  # train.distribute.STRATEGIES
 SEQUENCE_OPTIONS = ("g_units", "d_units")  # `--option g_units=64` means one layer: [64]
-DEFAULTS = dict(dataset="digits")  # epochs, batch size and optimizer: the preset's (zoo.describe, recipes)
+DEFAULTS = dict(dataset="digits")
+TRANSLATION_MODELS = ("pix2pix", "cyclegan")  # train.translation_runner.MODELS, kept TF-free
+TRANSLATION_DEFAULT_DATASET = {"pix2pix": "edges2digits", "cyclegan": "thin2thick_digits"}  # offline everywhere  # epochs, batch size and optimizer: the preset's (zoo.describe, recipes)
 
 
 def _boolean_options():
@@ -37,7 +39,8 @@ def register(subparsers):
         help="train a preset (or a recipe) with model.fit, in a resumable run folder",
         description="Train a GAN. Running the same command again resumes an unfinished run.",
     )
-    train.add_argument("preset", nargs="?", help="zoo preset (see `ganzoo list`); optional with --recipe")
+    train.add_argument("preset", nargs="?", help="zoo preset, or pix2pix / cyclegan for image-to-image translation "
+                       "(see `ganzoo list`); optional with --recipe")
     train.add_argument("--recipe", help="start from a named recipe; other flags override it")
     _add_training_flags(train)
     train.set_defaults(func=train_command)
@@ -218,12 +221,59 @@ def train_command(args):
     started = time.perf_counter()
     select_backend(args.backend)
     import_tensorflow()  # before spec_from_args, which reads zoo's options
+    if args.preset in TRANSLATION_MODELS:
+        return translation_train_command(args, started)
     spec = spec_from_args(args)
     from train.datasets import DatasetError
     from train.runner import RunError, train_run
 
     with usage_errors(RunError, DatasetError):
         result = train_run(spec, out=args.out, runs_dir=args.runs_dir, verbose=0 if args.quiet else 1)
+    print_summary(result, time.perf_counter() - started)
+    return 0 if result.status == "finished" else 1
+
+
+def translation_spec_from_args(args):
+    """A `train.translation_runner.TranslationSpec` from the flags: the noise-GAN flags that have no meaning for an
+    image-to-image model are refused rather than ignored."""
+    from train.translation_runner import TranslationSpec
+
+    ignored = [flag for flag in ("recipe", "latent_dim", "d_steps", "loss", "prior", "num_classes", "d_lr", "g_lr",
+                                 "split", "mixed_precision", "jit") if getattr(args, flag, None) is not None]
+    if args.strategy not in (None, "default"):
+        ignored.append("strategy")
+    if ignored:
+        flags = ", ".join("--" + flag.replace("_", "-") for flag in ignored)
+        raise UsageError(f"{flags}: not an option of {args.preset} (see `ganzoo train --help`).")
+    options = dict(parse_option(text) for text in args.option)
+    direction = options.pop("direction", "AtoB")
+    if direction not in ("AtoB", "BtoA"):
+        raise UsageError(f"--option direction must be AtoB or BtoA, got {direction!r}.")
+    max_train = options.pop("max_train", None)
+    return TranslationSpec(
+        model=args.preset,
+        dataset=args.dataset or TRANSLATION_DEFAULT_DATASET[args.preset],
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        seed=args.seed,
+        options=options,
+        image_size=args.image_size,
+        data_dir=args.data_dir,
+        direction=direction,
+        max_train=max_train,
+        sample_every=args.sample_every if args.sample_every is not None else 1,
+    )
+
+
+def translation_train_command(args, started):
+    spec = translation_spec_from_args(args)
+    from train.datasets import DatasetError
+    from train.runner import RunError
+    from train.translation_runner import train_translation
+
+    with usage_errors(RunError, DatasetError):
+        result = train_translation(spec, out=args.out, runs_dir=args.runs_dir, verbose=0 if args.quiet else 1)
     print_summary(result, time.perf_counter() - started)
     return 0 if result.status == "finished" else 1
 
@@ -240,7 +290,8 @@ def print_summary(result, seconds):
     if result.status != "finished":
         print(f"ganzoo train: {result.message}", file=sys.stderr)
     last = result.last_logs
-    losses = ", ".join(f"{k} {last[k]:.4f}" for k in ("d_loss", "g_loss", "d_real", "d_fake") if k in last)
+    shown = ("d_loss", "g_loss", "d_real", "d_fake", "l1", "cycle", "identity")
+    losses = ", ".join(f"{k} {last[k]:.4f}" for k in shown if k in last)
     resumed = f", resumed at epoch {result.initial_epoch}" if result.initial_epoch else ""
     print(f"\nRun {result.status}: {result.epochs_done} epoch(s){resumed}; wall time {seconds:.1f} s")
     if losses:
