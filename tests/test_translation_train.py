@@ -51,6 +51,12 @@ def test_pix2pix_run_folder_is_complete(tmp_path, capsys):
     steps = config["steps_per_epoch"]
     assert [float(schedule(0)), float(schedule(steps))] == pytest.approx([2e-4, 1e-4])
 
+    # `ganzoo evaluate` judges a translator by its task figures, beside the identity's and the real data's.
+    assert cli.main(["evaluate", str(out), "--n", "64", "--json", str(tmp_path / "report.json")]) == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["protocol"]["count"] == 64 and report["real"]["l1"] == 0.0
+    assert set(report["model"]) == {"l1", "class_accuracy"} and report["identity"]["l1"] > 0.1
+
 
 def test_cyclegan_resumes_after_sigkill_to_the_uninterrupted_weights(tmp_path):
     assert cli.main([*CYCLEGAN, "--out", str(tmp_path / "through")]) == 0

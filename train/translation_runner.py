@@ -25,8 +25,8 @@ MODELS = ("pix2pix", "cyclegan")
 PAPER_BUDGET = {"epochs": 200, "batch_size": 1}  # both papers: 200 epochs (100 + 100 decaying) of batch 1
 # The offline tasks (train.translation_data): budgets that train on 2 CPU cores in minutes, not the papers' days.
 BUDGETS = {
-    ("pix2pix", "edges2fashion"): {"epochs": 4, "batch_size": 16, "options": {"filters": 32}},
-    ("cyclegan", "thin2thick"): {"epochs": 4, "batch_size": 4, "options": {"filters": 16}},
+    ("pix2pix", "edges2fashion"): {"epochs": 3, "batch_size": 16, "options": {"filters": 32}},
+    ("cyclegan", "thin2thick"): {"epochs": 2, "batch_size": 16, "options": {"filters": 16}},
     ("pix2pix", "edges2digits"): {"epochs": 20, "batch_size": 16, "options": {"filters": 16}},
     ("cyclegan", "thin2thick_digits"): {"epochs": 10, "batch_size": 4, "options": {"filters": 8, "patch_layers": 1}},
 }

@@ -68,7 +68,10 @@ def run_evaluate(args):
     from train.run_folder import RunFolderError
 
     with usage_errors(FileNotFoundError, RunFolderError, EvaluationError, DatasetError):
-        if args.parzen:
+        translation = _translation_run(args.source)
+        if translation is not None:
+            report = evaluate_translator(*translation, args)
+        elif args.parzen:
             report = evaluate_parzen(
                 args.source,
                 dataset=args.dataset,
@@ -91,3 +94,58 @@ def run_evaluate(args):
         path = files.save_json(to_json(report), args.json)
         print(f"report written to {path}")
     return 0
+
+
+# ---------------------------------------------------------------------------------------------- translators
+
+
+def _translation_run(source):
+    """(model, run config) when `source` is a pix2pix / CycleGAN run folder or .keras file, else None."""
+    from train import run_folder
+
+    path = pathlib.Path(source)
+    config = {}
+    if path.is_dir():
+        config_path = path / run_folder.CONFIG_FILE
+        config = files.read_json(config_path) if config_path.exists() else {}
+        if config.get("kind") != "translation":
+            return None
+        path = path / run_folder.GAN_FILE
+    elif path.suffix != ".keras":
+        return None
+    import zoo
+
+    model = run_folder.load_keras(path)
+    return (model, config) if isinstance(model, zoo.TranslationGAN) else None
+
+
+def evaluate_translator(model, config, args):
+    """The task figures of a translator (`train.evaluation.translation`) beside the identity's and the real data's."""
+    import dataclasses
+
+    from train import translation_data
+    from train.evaluation.translation import evaluate_translation
+
+    if args.parzen or args.inception:
+        raise UsageError("--parzen and --inception measure noise GANs; a translator is judged by its task figures.")
+    dataset = args.dataset or config.get("dataset")
+    if dataset is None:
+        raise UsageError("give --dataset TASK (a .keras file does not say which task it learned).")
+    data = translation_data.load_translation_data(
+        dataset, data_dir=args.data_dir or config.get("data_dir"), image_size=config.get("image_size"),
+        direction=config.get("direction", "AtoB"),
+    )
+    if args.n is not None and args.n < len(data.test_a):  # the first N test images (the split's own order)
+        rows = slice(0, args.n)
+        data = dataclasses.replace(
+            data, test_a=data.test_a[rows], test_b=data.test_b[rows] if data.paired else data.test_b,
+            answers=None if data.answers is None else data.answers[rows],
+            test_labels=None if data.test_labels is None else data.test_labels[rows],
+        )
+    report = evaluate_translation(model.translate, data, baseline=not args.no_baseline)
+    protocol = report["protocol"]
+    print(f"{type(model).__name__} on {data.name}: {protocol['count']} test images; {data.description}")
+    for row in ("model", "identity", "real"):
+        if row in report:
+            print(f"  {row:<9} " + ", ".join(f"{name} {value:.4f}" for name, value in report[row].items()))
+    return report

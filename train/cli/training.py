@@ -111,6 +111,17 @@ def list_command(args):
         if getattr(args, "verbose", False):
             print(f"  {'':<22} {info['builds']}")
             print(f"  {'':<22} {text(preset_defaults(name))}")
+    from train import translation_data, translation_runner
+
+    print("\nImage-to-image (ganzoo train pix2pix|cyclegan --dataset TASK): zoo.create_translator(NAME, image_shape)")
+    print(f"  {'pix2pix':<22} Isola et al. 2017: U-Net G, PatchGAN D on pairs, GAN + 100 L1; paired tasks and folders")
+    print(f"  {'cyclegan':<22} Zhu et al. 2017: ResNet Gs, PatchGAN Ds, LSGAN + 10 cycle + 5 identity, history of 50")
+    for task, (source, paired) in translation_data.OFFLINE_TASKS.items():
+        model = "pix2pix" if paired else "cyclegan"
+        epochs, batch_size, options = translation_runner.budget(model, task)
+        print(f"  {task:<22} {'paired' if paired else 'unpaired'}, from {source}; {model}: {epochs} epochs of "
+              f"{batch_size}" + "".join(f", {k}={v}" for k, v in options.items()))
+    print(f"  {'<folder>':<22} pix2pix's A|B images, A/ and B/ folders, or CycleGAN's trainA/ trainB/; cycle_gan/<name>")
     print("\nDatasets (--dataset):")
     print(f"  {'digits':<14} scikit-learn 8x8 digits, 1,797 images, 10 classes (offline; train split 1,437)")
     for name, toy in datasets.TOY_SETS.items():
