@@ -1,4 +1,4 @@
-"""ONNX export of GAN Zoo generators and a TensorFlow-free runtime to serve them.
+"""ONNX export of GAN Zoo generators and translators, and a TensorFlow-free runtime to serve them.
 
     from export import export_generator            # needs TensorFlow (imported on first use)
     report = export_generator("runs/dcgan", "dcgan.onnx")
@@ -6,20 +6,35 @@
     from export import GeneratorSession, save_grid  # numpy + onnxruntime only
     images = GeneratorSession("dcgan.onnx").generate(64, seed=0)
 
-Importing this package never imports TensorFlow: `export_generator` and `ExportReport` load
-`export.exporter` lazily (PEP 562), so a serving environment needs no TensorFlow installed.
+    from export import export_translator, TranslatorSession  # pix2pix, CycleGAN
+    export_translator(model, "pix2pix.onnx")
+    outputs = TranslatorSession("pix2pix.onnx").translate(pixels)
+
+Importing this package never imports TensorFlow: `export_generator`, `export_translator` and their
+reports load `export.exporter` / `export.translation` lazily (PEP 562), so a serving environment
+needs no TensorFlow installed.
 """
 
 import importlib
 
-from export.runtime import GeneratorSession, save_grid
+from export.runtime import GeneratorSession, TranslatorSession, save_grid
 
 _LAZY = {
     "export_generator": "export.exporter",
     "ExportReport": "export.exporter",
+    "export_translator": "export.translation",
+    "TranslatorExportReport": "export.translation",
 }
 
-__all__ = ["ExportReport", "GeneratorSession", "export_generator", "save_grid"]
+__all__ = [
+    "ExportReport",
+    "GeneratorSession",
+    "TranslatorExportReport",
+    "TranslatorSession",
+    "export_generator",
+    "export_translator",
+    "save_grid",
+]
 
 
 def __getattr__(name):

@@ -123,14 +123,7 @@ def export_generator(source, path, opset=None, fp16=False, metadata=None, label_
 
     Writes `<stem>.metadata.json` beside `path`, with the same values as the ONNX metadata.
     """
-    import keras
-
-    if keras.backend.backend() != "tensorflow":
-        raise ValueError(
-            f"ONNX export converts through tf2onnx, which needs the tensorflow backend (Keras runs on "
-            f"{keras.backend.backend()} here): run `ganzoo export`, which always uses it, or KERAS_BACKEND=tensorflow; "
-            "a .keras file saved on any backend loads there."
-        )
+    require_tensorflow_backend()
     opset = check_opset(opset)
     if label_dtype not in LABEL_DTYPES:
         raise ValueError(f"label_dtype must be one of {LABEL_DTYPES}, got {label_dtype!r}.")
@@ -191,6 +184,18 @@ def _export(source, path, opset, fp16, metadata, label_dtype):
         metadata=props,
         size_bytes=size_bytes,
     )
+
+
+def require_tensorflow_backend():
+    """ValueError unless Keras runs on TensorFlow, which tf2onnx converts from."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            f"ONNX export converts through tf2onnx, which needs the tensorflow backend (Keras runs on "
+            f"{keras.backend.backend()} here): run `ganzoo export`, which always uses it, or KERAS_BACKEND=tensorflow; "
+            "a .keras file saved on any backend loads there."
+        )
 
 
 def check_opset(opset):
@@ -273,8 +278,8 @@ def _value_range(generator):
     return None if bounds is None else metadata_lib.value_range(*bounds)
 
 
-def build_metadata(generator, info, opset, precision, label_dtype="int64"):
-    """Everything `metadata_props` records, as Python values."""
+def versions():
+    """{package: version} of the software an export was made with (recorded in its metadata)."""
     import importlib.metadata
 
     import keras
@@ -286,6 +291,18 @@ def build_metadata(generator, info, opset, precision, label_dtype="int64"):
         version = importlib.metadata.version("gan-zoo")
     except importlib.metadata.PackageNotFoundError:
         version = "unknown"
+    return {
+        "gan-zoo": version,
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "tf2onnx": tf2onnx.__version__,
+        "onnx": onnx.__version__,
+        "onnxruntime": onnxruntime.__version__,
+    }
+
+
+def build_metadata(generator, info, opset, precision, label_dtype="int64"):
+    """Everything `metadata_props` records, as Python values."""
     num_classes = _num_classes(generator)
     prior = info.get("prior", "uniform")
     if prior not in metadata_lib.PRIOR_PARAMS:
@@ -318,14 +335,7 @@ def build_metadata(generator, info, opset, precision, label_dtype="int64"):
         "opset": opset,
         "model_card": info.get("model_card"),
         "license": info.get("license"),
-        "versions": {
-            "gan-zoo": version,
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "tf2onnx": tf2onnx.__version__,
-            "onnx": onnx.__version__,
-            "onnxruntime": onnxruntime.__version__,
-        },
+        "versions": versions(),
     }
     extra = {key: value for key, value in info.items() if key not in metadata}
     metadata.update(extra)

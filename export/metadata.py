@@ -10,6 +10,10 @@ value range. This module imports neither TensorFlow nor onnxruntime.
 Format 2 (current) names every parameter: `prior_params` is {"low", "high"} or {"mean", "std"};
 `value_range` is {"min", "max", "to_uint8", "polarity"}. Format 1 (a bare-string marker,
 `prior_range` and `value_range` as lists) is still read, and normalised to format 2's keys.
+
+Image-to-image translators (pix2pix, CycleGAN; `export.translation`) use the same encoding under their
+own marker, `gan-zoo-translator/1`, with the keys `TRANSLATOR_REQUIRED` names (channels, size multiple,
+input and output ranges, direction) instead of a prior: `encode_translator`, `decode_translator`.
 """
 
 import json
@@ -18,9 +22,16 @@ import pathlib
 FORMAT_KEY = "ganzoo.format"
 FORMAT = "gan-zoo-generator/2"
 FORMAT_V1 = "gan-zoo-generator/1"
+# Image-to-image translators (pix2pix, CycleGAN) carry their own marker and keys (see `encode_translator`).
+TRANSLATOR_FORMAT = "gan-zoo-translator/1"
 
 # Keys the runtime requires (with FORMAT_KEY); everything else is informative.
 REQUIRED = ("latent_dim", "prior", "prior_params", "num_classes", "image_shape", "value_range", "inputs", "outputs")
+# Keys `export.TranslatorSession` requires of a translator.
+TRANSLATOR_REQUIRED = (
+    "kind", "model", "direction", "channels_in", "channels_out", "size_multiple", "input_range", "value_range",
+    "layout", "inputs", "outputs",
+)
 
 PRIOR_PARAMS = {
     "uniform": {"low": -1.0, "high": 1.0},
@@ -69,9 +80,14 @@ def encode(metadata):
     return props
 
 
-def as_json(metadata):
-    """The sidecar's content: the same values as `metadata_props`, as one JSON object."""
-    return json.dumps({FORMAT_KEY: FORMAT, **metadata}, indent=2) + "\n"
+def as_json(metadata, format=FORMAT):
+    """The sidecar's content: the same values as `metadata_props`, as one JSON object.
+
+    Args:
+        metadata: the values, as `encode` (or `encode_translator`) takes them.
+        format: the marker to record, `FORMAT` or `TRANSLATOR_FORMAT`.
+    """
+    return json.dumps({FORMAT_KEY: format, **metadata}, indent=2) + "\n"
 
 
 def sidecar_path(model_path):
@@ -85,6 +101,11 @@ def decode(props, source="this model"):
     marker = props.get(FORMAT_KEY)
     if marker == FORMAT_V1:
         return _decode_v1(props, source)
+    if marker is not None and _loads(marker) == TRANSLATOR_FORMAT:
+        raise ValueError(
+            f"{source} is a GAN Zoo image-to-image translator, not a generator; "
+            "open it with export.TranslatorSession or `ganzoo translate`."
+        )
     if marker is None or _loads(marker) != FORMAT:
         detail = f"its {FORMAT_KEY} is {marker!r}" if marker else "it has no GAN Zoo metadata"
         raise ValueError(f"{source} is not a GAN Zoo generator ({detail}); export one with `ganzoo export`.")
@@ -151,5 +172,55 @@ def check_against_graph(metadata, inputs, outputs, source="the export"):
     names = metadata.get("class_names")
     if names is not None and len(names) != metadata["num_classes"]:
         problems.append(f"{len(names)} class_names for {metadata['num_classes']} classes")
+    if problems:
+        raise ValueError(f"{source}: metadata does not match the graph: {'; '.join(problems)}.")
+
+
+# --------------------------------------------------------------------------- translators
+
+
+def encode_translator(metadata):
+    """A translator's metadata (Python values) -> {key: JSON string} with `TRANSLATOR_FORMAT`, for `metadata_props`."""
+    missing = [key for key in TRANSLATOR_REQUIRED if key not in metadata]
+    if missing:
+        raise ValueError(f"translator metadata lacks {missing}.")
+    return {FORMAT_KEY: json.dumps(TRANSLATOR_FORMAT), **{key: json.dumps(value) for key, value in metadata.items()}}
+
+
+def decode_translator(props, source="this model"):
+    """{key: JSON string} from a translator's ONNX model -> a dict of Python values; ValueError if not one."""
+    marker = props.get(FORMAT_KEY)
+    marker = None if marker is None else _loads(marker)
+    if marker != TRANSLATOR_FORMAT:
+        if marker in (FORMAT, FORMAT_V1):
+            raise ValueError(
+                f"{source} is a GAN Zoo generator, not an image-to-image translator; "
+                "open it with export.GeneratorSession or `ganzoo sample`."
+            )
+        detail = f"its {FORMAT_KEY} is {marker!r}" if marker else "it has no GAN Zoo metadata"
+        raise ValueError(
+            f"{source} is not a GAN Zoo translator ({detail}); export one with export.export_translator."
+        )
+    metadata = {key: _loads(value) for key, value in props.items() if key != FORMAT_KEY}
+    missing = [key for key in TRANSLATOR_REQUIRED if key not in metadata]
+    if missing:
+        raise ValueError(f"{source} is a GAN Zoo translator with incomplete metadata: missing {missing}.")
+    return metadata
+
+
+def check_translator_against_graph(metadata, inputs, outputs, source="the export"):
+    """Raise ValueError where a translator's metadata disagrees with its graph's inputs/outputs.
+
+    inputs, outputs: `tensor_spec` dicts read from the graph (shape entries are ints or dimension names).
+    """
+    problems = []
+    if metadata["inputs"] != inputs:
+        problems.append(f"inputs {metadata['inputs']} != graph {inputs}")
+    if metadata["outputs"] != outputs:
+        problems.append(f"outputs {metadata['outputs']} != graph {outputs}")
+    if len(inputs) != 1 or inputs[0]["shape"][-1] != metadata["channels_in"]:
+        problems.append(f"channels_in {metadata['channels_in']} != graph input {inputs}")
+    if len(outputs) != 1 or outputs[0]["shape"][-1] != metadata["channels_out"]:
+        problems.append(f"channels_out {metadata['channels_out']} != graph output {outputs}")
     if problems:
         raise ValueError(f"{source}: metadata does not match the graph: {'; '.join(problems)}.")

@@ -1,10 +1,13 @@
-"""Serve an exported generator with numpy and onnxruntime only: no TensorFlow, no Keras.
+"""Serve an exported generator or translator with numpy and onnxruntime only: no TensorFlow, no Keras.
 
     from export import GeneratorSession, save_grid
     session = GeneratorSession("saved_models/dcgan_digits.onnx")
     samples = session.generate(64, seed=0)         # float32, in the model's value_range
     images = session.generate_images(64, seed=0)   # uint8, NHWC
     save_grid(images, "grid.png")
+
+    from export import TranslatorSession           # pix2pix / CycleGAN, from export.export_translator
+    translated = TranslatorSession("edges2shoes.onnx").translate(pixels)  # uint8 in, uint8 out
 
 A serving machine needs `pip install "gan-zoo[serve]"` (numpy, pillow, onnxruntime) or `[serve-gpu]`.
 """
@@ -64,6 +67,28 @@ def _session_options(intra_op_threads):
     return options
 
 
+def _open_session(path, providers, intra_op_threads):
+    """An onnxruntime session on `path` with the first provider chain that loads; ValueError if none does."""
+    chains, explicit = _provider_chains(providers)
+    errors = []
+    for chain in chains:
+        try:
+            session = ort.InferenceSession(str(path), _session_options(intra_op_threads), providers=chain)
+        except Exception as error:
+            message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            if any(code in message for code in ("INVALID_PROTOBUF", "INVALID_GRAPH", "NO_MODEL")):
+                raise ValueError(f"{path} is not a valid ONNX model ({message}).") from None
+            errors.append(f"{chain[0]}: {message}")
+            continue
+        if explicit and session.get_providers()[0] != chain[0]:
+            raise ValueError(
+                f"onnxruntime could not load {chain[0]} here (got {session.get_providers()}); "
+                "check the CUDA / TensorRT libraries, or use providers='auto'."
+            )
+        return session
+    raise ValueError(f"onnxruntime could not open {path}: {'; '.join(errors)}")
+
+
 class GeneratorSession:
     """An exported GAN Zoo generator in an onnxruntime session.
 
@@ -119,26 +144,7 @@ class GeneratorSession:
         return cls(saved_models.path(name, "onnx"), providers=providers, intra_op_threads=intra_op_threads)
 
     def _create_session(self, providers, intra_op_threads):
-        chains, explicit = _provider_chains(providers)
-        errors = []
-        for chain in chains:
-            try:
-                session = ort.InferenceSession(
-                    str(self.path), _session_options(intra_op_threads), providers=chain
-                )
-            except Exception as error:
-                message = str(error).splitlines()[0] if str(error) else type(error).__name__
-                if any(code in message for code in ("INVALID_PROTOBUF", "INVALID_GRAPH", "NO_MODEL")):
-                    raise ValueError(f"{self.path} is not a valid ONNX model ({message}).") from None
-                errors.append(f"{chain[0]}: {message}")
-                continue
-            if explicit and session.get_providers()[0] != chain[0]:
-                raise ValueError(
-                    f"onnxruntime could not load {chain[0]} here (got {session.get_providers()}); "
-                    "check the CUDA / TensorRT libraries, or use providers='auto'."
-                )
-            return session
-        raise ValueError(f"onnxruntime could not open {self.path}: {'; '.join(errors)}")
+        return _open_session(self.path, providers, intra_op_threads)
 
     # ----------------------------------------------------------------- what the metadata says
 
@@ -252,6 +258,155 @@ class GeneratorSession:
     def _checked_labels(self, labels, n):
         labels = sampling.check_labels(labels, n, self.num_classes, self.class_names)
         return None if labels is None else labels.astype(self._label_dtype)
+
+
+# --------------------------------------------------------------------------- image-to-image translators
+
+# Images per onnxruntime call in `TranslatorSession.translate`: bounds the activations' memory at large sizes.
+TRANSLATE_CHUNK = 16
+# How far float images may stray outside the input range (rounding in the caller's own scaling) and still pass.
+RANGE_SLACK = 1e-3
+
+
+class TranslatorSession:
+    """An exported GAN Zoo image-to-image translator (a pix2pix or CycleGAN generator) in an onnxruntime session.
+
+    The graph takes `images`, float32 NHWC in `input_range` ([-1, 1]) of any batch, height and width that are
+    multiples of `size_multiple`, and returns `translated`, the same batch and size with `channels_out`
+    channels, in inference mode (dropout off; see `metadata["test_time_dropout"]`). `translate` also takes
+    uint8 pixels and one HWC image, and gives back the same kind.
+
+    Providers as `GeneratorSession`: "auto" (the default, also None) tries TensorRT, then CUDA, then the CPU,
+    keeping the first that loads; `.provider` names the one in use and `.providers` the session's whole list.
+
+    Attributes from the metadata: `metadata` (all of it), `model_name` ("pix2pix" or "cyclegan"), `direction`
+    ("ab" or "ba"), `channels_in`, `channels_out`, `size_multiple`, `training_image_shape` ((H, W, C) or None),
+    `input_range` and `value_range` ((low, high) of the input and the output).
+
+    Args:
+        path: the .onnx file `export.export_translator` wrote.
+        providers: None or "auto", "cpu", "cuda", "tensorrt", or a list of onnxruntime provider names.
+        intra_op_threads: onnxruntime's intra-op thread count; None for its default.
+    """
+
+    def __init__(self, path, providers=None, intra_op_threads=None):
+        self.path = pathlib.Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"no ONNX model at {self.path}")
+        self.session = _open_session(self.path, "auto" if providers is None else providers, intra_op_threads)
+        props = self.session.get_modelmeta().custom_metadata_map
+        self.metadata = metadata_lib.decode_translator(props, source=str(self.path))
+        self.providers = self.session.get_providers()
+        self.provider = self.providers[0]
+        names = [value.name for value in self.session.get_inputs()]
+        if names != ["images"]:
+            raise ValueError(f"{self.path} has inputs {names}, expected ['images'].")
+        self._output_name = self.session.get_outputs()[0].name
+
+    @property
+    def model_name(self):
+        return self.metadata["model"]
+
+    @property
+    def direction(self):
+        return self.metadata["direction"]
+
+    @property
+    def channels_in(self):
+        return int(self.metadata["channels_in"])
+
+    @property
+    def channels_out(self):
+        return int(self.metadata["channels_out"])
+
+    @property
+    def size_multiple(self):
+        return int(self.metadata["size_multiple"])
+
+    @property
+    def training_image_shape(self):
+        shape = self.metadata.get("training_image_shape")
+        return None if shape is None else tuple(int(side) for side in shape)
+
+    @property
+    def input_range(self):
+        return float(self.metadata["input_range"]["min"]), float(self.metadata["input_range"]["max"])
+
+    @property
+    def value_range(self):
+        value = self.metadata["value_range"]
+        return None if value is None else (float(value["min"]), float(value["max"]))
+
+    def __repr__(self):
+        return (
+            f"TranslatorSession({str(self.path)!r}, model={self.model_name!r}, direction={self.direction!r}, "
+            f"channels {self.channels_in} -> {self.channels_out}, size_multiple={self.size_multiple}, "
+            f"provider={self.provider!r})"
+        )
+
+    def translate(self, images, batch_size=TRANSLATE_CHUNK):
+        """Translated images, of the kind given: float32 in `value_range` for float32 input, uint8 for uint8.
+
+        Args:
+            images: (N, H, W, C) or one (H, W, C) image, channels last; float32 in `input_range` ([-1, 1]) or
+                uint8 pixels in [0, 255]. H and W must be multiples of `size_multiple`; C must be `channels_in`.
+            batch_size: images per onnxruntime call (bounds memory; the result does not depend on it).
+        """
+        images = np.asarray(images)
+        single = images.ndim == 3
+        batch = self._checked(images[None] if single else images, images.shape)
+        pixels = batch.dtype == np.uint8
+        if pixels:
+            low, high = self.input_range
+            batch = batch.astype(np.float32) * np.float32((high - low) / 255.0) + np.float32(low)
+        batch = np.ascontiguousarray(batch)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+        step = int(batch_size)
+        outputs = np.concatenate([
+            self.session.run([self._output_name], {"images": batch[i : i + step]})[0]
+            for i in range(0, len(batch), step)
+        ])
+        if pixels:
+            outputs = to_uint8(outputs, self.value_range)
+        return outputs[0] if single else outputs
+
+    def _checked(self, images, given):
+        """`images` (N, H, W, C) as given (of shape `given`), or the one ValueError that says what is wrong."""
+        if images.dtype not in (np.float32, np.uint8):
+            raise ValueError(
+                f"images must be float32 in [{self.input_range[0]:g}, {self.input_range[1]:g}] or uint8 pixels in "
+                f"[0, 255], got {images.dtype}; convert with images.astype('float32')."
+            )
+        if images.ndim != 4 or images.shape[0] == 0:
+            hint = " (a grayscale image needs its channel axis: images[..., None])" if images.ndim == 2 else ""
+            raise ValueError(
+                f"images must be a batch (N >= 1, H, W, {self.channels_in}) or one (H, W, {self.channels_in}) image, "
+                f"channels last; got shape {given}{hint}."
+            )
+        _, height, width, channels = images.shape
+        if channels != self.channels_in:
+            raise ValueError(
+                f"{self.path} takes {self.channels_in}-channel images, channels last (NHWC); got {channels} channels "
+                f"in shape {given}."
+            )
+        m = self.size_multiple
+        if height % m or width % m:
+            raise ValueError(
+                f"{self.path} takes heights and widths that are multiples of {m}; got height {height} and width "
+                f"{width}: crop, pad or resize the images (e.g. to height {-(-height // m) * m} and width "
+                f"{-(-width // m) * m})."
+            )
+        if images.dtype == np.float32:
+            low, high = self.input_range
+            finite = np.isfinite(images).all()
+            if not finite or images.min() < low - RANGE_SLACK or images.max() > high + RANGE_SLACK:
+                found = "NaN or Inf values" if not finite else f"values in [{images.min():g}, {images.max():g}]"
+                raise ValueError(
+                    f"float32 images must lie in [{low:g}, {high:g}], got {found}; pass uint8 pixels as they are "
+                    "(they are scaled for you)."
+                )
+        return images
 
 
 def save_grid(images, path, nrow=None, padding=2, scale=None):

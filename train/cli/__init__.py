@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "train.cli.training",  # list, train, demo
     "train.cli.export",  # export, sample
     "train.cli.evaluate",  # evaluate
+    "train.cli.translate",  # translate (pix2pix / CycleGAN from an .onnx file, without TensorFlow)
 )
 
 __all__ = ["UsageError", "build_parser", "main"]
