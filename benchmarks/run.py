@@ -11,6 +11,7 @@ BENCHMARKS = {
     "training": "benchmarks.training",  # train-step throughput vs a plain Keras DCGAN
     "backends": "benchmarks.backends",  # GAN.fit vs each backend's plain step, TensorFlow / JAX / PyTorch
     "quality": "benchmarks.quality",  # mode coverage and image metrics per preset
+    "translation": "benchmarks.translation",  # pix2pix / CycleGAN task figures, exported generators' speed
 }
 
 

@@ -57,6 +57,12 @@ def test_pix2pix_run_folder_is_complete(tmp_path, capsys):
     assert report["protocol"]["count"] == 64 and report["real"]["l1"] == 0.0
     assert set(report["model"]) == {"l1", "class_accuracy"} and report["identity"]["l1"] > 0.1
 
+    # `ganzoo export RUN` of a translator run: its generator, checked against Keras, with the run's data recorded.
+    assert cli.main(["export", str(out), "--out", str(tmp_path / "p2p.onnx")]) == 0
+    metadata = json.loads((tmp_path / "p2p.metadata.json").read_text())
+    assert metadata["model"] == "pix2pix" and metadata["dataset"] == "edges2digits"
+    assert cli.main(["export", str(out), "--triton", str(tmp_path / "triton")]) == 2
+
 
 def test_cyclegan_resumes_after_sigkill_to_the_uninterrupted_weights(tmp_path):
     assert cli.main([*CYCLEGAN, "--out", str(tmp_path / "through")]) == 0

@@ -31,6 +31,8 @@ def register(subparsers):
                         help="type of the label input (int32 for onnxruntime-web's WebGL; default %(default)s)")
     export.add_argument("--model-card", default=None, help="model card location to record (path or URL)")
     export.add_argument("--license", default=None, help="licence of the weights to record (SPDX id)")
+    export.add_argument("--direction", choices=("ab", "ba"), default=None,
+                        help="a CycleGAN run's generator: ab (A -> B, the default) or ba")
     export.add_argument("--triton", default=None, metavar="DIR",
                         help="also write a Triton model repository: DIR/<name>/config.pbtxt and DIR/<name>/1/model.onnx")
     export.add_argument("--triton-name", default=None, help="Triton model name (default: the --out or SOURCE file name)")
@@ -60,7 +62,11 @@ def run_export(args):
     if args.out is None and args.triton is None:
         raise UsageError("give --out FILE.onnx, --triton DIR, or both.")
     with usage_errors(FileNotFoundError, run_folder.RunFolderError):
-        run_folder.model_file(args.source)
+        _, folder = run_folder.model_file(args.source)
+        translator = run_folder.read_config(folder).get("kind") == "translation"
+    if translator and args.triton:
+        # Its config.pbtxt would need -1 height and width dims and TensorRT profiles over image sizes: not written yet.
+        raise UsageError("--triton writes noise generators' model repositories; a translator exports with --out only.")
     name = args.triton_name or triton.model_name(args.out or args.source)
     out = args.out or triton.model_path(args.triton, name)
     files.check_writable(out)  # before the conversion, not after it
@@ -72,7 +78,8 @@ def run_export(args):
     metadata = {key: value for key, value in given.items() if value} or None
     with usage_errors(FileNotFoundError, run_folder.RunFolderError):
         report = run_folder.export(
-            args.source, out, opset=args.opset, fp16=args.fp16, metadata=metadata, label_dtype=args.label_dtype
+            args.source, out, opset=args.opset, fp16=args.fp16, metadata=metadata, label_dtype=args.label_dtype,
+            direction=args.direction,
         )
     print(report)
     if args.triton:
