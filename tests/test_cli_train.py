@@ -32,12 +32,15 @@ def test_list_names_presets_datasets_and_recipes(capsys):
     for name in (*zoo.available(), "digits", "ring8", "grid25", "gaussian1d",
                  "example1-gaussian1d", "dcgan-mnist", "conditional-mnist", "minibatch-ring8", "demo"):
         assert name in out
-    presets = out[:out.index("\nDatasets")]
+    presets = out[:out.index("\nImage-to-image")]
     # One line per preset (two where the paper published a number): name, paper, what it builds, budget.
     assert "  vanilla                Goodfellow et al. 2014: MLP G, maxout D with dropout, SGD; 25,000 steps of 100" in presets
     assert "paper: Parzen log-likelihood 225 ± 2 on the MNIST test set (Table 1); ours: 165.9 ± 1.5" in presets
     assert len(presets.splitlines()) == 1 + len(zoo.available()) + sum(
         1 for name in zoo.available() if zoo.describe(name)["paper_result"])
+    translators = out[out.index("\nImage-to-image"):out.index("\nDatasets")]
+    for name in ("pix2pix", "cyclegan", "edges2fashion", "thin2thick", "edges2digits", "thin2thick_digits"):
+        assert f"\n  {name} " in translators
     code, verbose, _ = _run(capsys, "list", "--verbose")
     assert "default_optimizer={'name': 'sgd', 'learning_rate': 0.1" in verbose
 
