@@ -7,11 +7,10 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from zoo import augment, checks, distribute, gradients, layers, losses, optimizers
+from zoo import augment, checks, distribute, gradients, layers, losses, optimizers, random_states
 from zoo.networks import checked_conditioning
 
 PRIORS = ("uniform", "normal")
-TORCH_RNG_KEY = "torch_rng_state"  # in a .keras file saved on torch: its global generator (see save_own_variables)
 
 
 @contextlib.contextmanager
@@ -446,40 +445,18 @@ class GAN(keras.Model):
         return cls(**config)
 
     def save_own_variables(self, store):
-        # Keras saves layer variables but not seed-generator state (the GAN's noise, its networks'
-        # dropout masks); without it a resumed run would replay randomness it has already drawn
-        # instead of continuing the stream, and end elsewhere than an uninterrupted run.
         super().save_own_variables(store)
-        for key, generator in self._random_states().items():
-            store[key] = generator.state
-        if keras.backend.backend() == "torch":
-            # Keras's torch Dropout without a seed of its own draws from torch's global generator, not from its
-            # SeedGenerator: that state is the masks' stream there.
-            import torch
-
-            store[TORCH_RNG_KEY] = torch.get_rng_state().numpy()
+        random_states.save_random_states(store, self._random_states())  # see zoo.random_states: Keras does not
 
     def load_own_variables(self, store):
-        generators = self._random_states()
-        for key in store.keys():
-            if key in generators:
-                generators[key].state.assign(store[key])
-        if TORCH_RNG_KEY in store.keys() and keras.backend.backend() == "torch":
-            import torch
-
-            torch.set_rng_state(torch.from_numpy(np.asarray(store[TORCH_RNG_KEY], dtype="uint8")))
-        own = [key for key in store.keys() if not key.startswith("seed_state") and key != TORCH_RNG_KEY]
-        super().load_own_variables({key: store[key] for key in own})
+        super().load_own_variables(random_states.load_random_states(store, self._random_states()))
 
     def _random_states(self):
         """{store key: SeedGenerator}: the GAN's own, then those of its networks' layers (Dropout's)."""
-        found = {"seed_state": self.seed_generator}
-        for network in (self.generator, self.discriminator):
-            for layer in network.layers:
-                generator = getattr(layer, "seed_generator", None)
-                if isinstance(generator, keras.random.SeedGenerator):
-                    found[f"seed_state_{network.name}_{layer.name}"] = generator
-        return found
+        return {
+            random_states.KEY_PREFIX: self.seed_generator,
+            **random_states.seed_generators_of([self.generator, self.discriminator]),
+        }
 
     # ----------------------------------------------------------------- sampling
 

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from zoo.gan import TORCH_RNG_KEY
+from zoo import random_states
 
 NORMALIZATIONS = ("batch", "instance")
 
@@ -443,39 +443,17 @@ class TranslationGAN(keras.Model):
 
     def _random_states(self):
         """{store key: SeedGenerator} of every layer that draws (Dropout, the image histories)."""
-        found = {}
-        for network in [*self.generators, *self.discriminators, *self._histories()]:
-            for layer in getattr(network, "layers", [network]):
-                generator = getattr(layer, "seed_generator", None)
-                if isinstance(generator, keras.random.SeedGenerator):
-                    found[f"seed_state_{network.name}_{layer.name}"] = generator
-        return found
+        return random_states.seed_generators_of([*self.generators, *self.discriminators, *self._histories()])
 
     def _histories(self):
         return []
 
     def save_own_variables(self, store):
-        # As zoo.GAN: Keras does not save seed generators' states, which a resumed run needs to continue its
-        # dropout masks and history draws rather than replay them.
         super().save_own_variables(store)
-        for key, generator in self._random_states().items():
-            store[key] = generator.state
-        if keras.backend.backend() == "torch":
-            import torch
-
-            store[TORCH_RNG_KEY] = torch.get_rng_state().numpy()
+        random_states.save_random_states(store, self._random_states())  # see zoo.random_states: Keras does not
 
     def load_own_variables(self, store):
-        generators = self._random_states()
-        for key in store.keys():
-            if key in generators:
-                generators[key].state.assign(store[key])
-        if TORCH_RNG_KEY in store.keys() and keras.backend.backend() == "torch":
-            import torch
-
-            torch.set_rng_state(torch.from_numpy(np.asarray(store[TORCH_RNG_KEY], dtype="uint8")))
-        own = [key for key in store.keys() if not key.startswith("seed_state") and key != TORCH_RNG_KEY]
-        super().load_own_variables({key: store[key] for key in own})
+        super().load_own_variables(random_states.load_random_states(store, self._random_states()))
 
 
 def paper_optimizer(learning_rate=2e-4):
