@@ -62,7 +62,7 @@ def run_quality(run_dir):
     step_seconds = statistics.median(seconds) / config["steps_per_epoch"] if seconds else None
     return {
         "run": run_dir.name,
-        "model": config["preset"],
+        "translator": config["preset"],
         "task": data.name,
         "description": data.description,
         "options": config["options"],
@@ -140,7 +140,8 @@ def markdown(report):
         "L1: mean absolute difference to the target (paired) or to the known answer (unpaired), images in [-1, 1]. "
         "Class kept: the task's evaluation classifier puts the output in the input's class. Ink: the share of "
         "pixels above 0 (the stroke statistic of the thickening task). Each model row sits beside the identity "
-        "(output = input) and the real data (output = the right answer).",
+        "(output = input) and the real data (output = the right answer). s/step: the run's median epoch time over "
+        "its steps, as the run recorded it (runs trained while other work shared the cores give upper bounds).",
         "",
         "| run | model (options) | budget | row | L1 | class kept | ink (real B) |",
         "|---|---|---|---|---:|---:|---:|",
@@ -158,7 +159,7 @@ def markdown(report):
             ink = "-" if "ink_fraction" not in figures else f"{figures['ink_fraction']:.3f} ({figures['ink_fraction_real_b']:.3f})"
             first = row == "model"
             lines.append(
-                f"| {run['run'] if first else ''} | {run['model'] + ' (' + options + ')' if first else ''} | "
+                f"| {run['run'] if first else ''} | {run['translator'] + ' (' + options + ')' if first else ''} | "
                 f"{text if first else ''} | {row} | {cell('l1', '{:.4f}')} | {cell('class_accuracy', '{:.1%}')} | {ink} |"
             )
     if report["quality"]:

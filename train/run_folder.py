@@ -194,6 +194,8 @@ def load_keras(path, **kwargs):
 
     import keras
 
+    import zoo  # noqa: F401  registers the zoo's models, layers and schedules for deserialisation
+
     path = pathlib.Path(path)
     if not zipfile.is_zipfile(path):
         size = path.stat().st_size
