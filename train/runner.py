@@ -426,15 +426,67 @@ def train_run(spec, out=None, runs_dir=RUNS_DIR, callbacks=(), verbose=1, log=pr
         log: where the one-line progress messages go.
     """
     started = time.perf_counter()
+    return run_in_folder(
+        out,
+        lambda: _request(spec, out, runs_dir),
+        lambda config, arrays, folder, with_seed: _train_locked(
+            config, arrays, folder, with_seed, callbacks, verbose, log, started
+        ),
+    )
+
+
+def run_in_folder(out, request, train_locked):
+    """`train_locked(config, data, run_dir, with_seed)` on what `request()` returns, holding the run folder's
+    lock; a folder this call created and left empty (bad input, nothing written) is removed. Shared by the noise
+    GANs' runs and `train.translation_runner`'s."""
     folder = None if out is None else pathlib.Path(out)
     existed = folder is not None and folder.exists()
     try:
-        config, arrays, folder, with_seed = _request(spec, out, runs_dir)
+        config, data, folder, with_seed = request()
         with run_folder.lock(folder):
-            return _train_locked(config, arrays, folder, with_seed, callbacks, verbose, log, started)
+            return train_locked(config, data, folder, with_seed)
     finally:
         if folder is not None and not existed and folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()  # nothing was written: leave no empty folder behind
+
+
+def open_run_folder(run_dir, config, with_seed):
+    """(config, resuming): the folder claimed for `config` (see `_claim`), cleared of the half-written files of a
+    killed process and with a half-done epoch commit finished or undone."""
+    config, resuming = _claim(run_dir, config, with_seed)
+    for leftover in run_dir.rglob(".*.tmp-*"):  # half-written files of a killed process (never renamed)
+        if files.is_temporary(leftover):
+            leftover.unlink(missing_ok=True)
+    if resuming:
+        run_folder.recover_checkpoint(run_dir)
+    return config, resuming
+
+
+def history_before(run_dir, resuming, initial_epoch):
+    """The per-epoch history a resumed run continues: state.json's, cut to the epochs its checkpoint holds."""
+    if resuming and (run_dir / STATE_FILE).exists():
+        return {k: v[:initial_epoch] for k, v in run_folder.read_history(run_dir).items()}
+    return {}
+
+
+def finish_run(run_dir, model, history, divergence, initial_epoch, started):
+    """Record how `fit` ended in state.json ("diverged", with the message the CLI prints, or "finished") and return
+    the `RunResult`."""
+    seconds = time.perf_counter() - started
+    epochs_done = max(len(values) for values in history.values()) if history else initial_epoch
+    if divergence.diverged_at is not None:
+        epoch, batch, logs = divergence.diverged_at
+        bad = ", ".join(f"{k}={v:g}" for k, v in logs.items() if not math.isfinite(v))
+        where = f"epoch {epoch + 1}" + (f", batch {batch + 1}" if batch is not None else "")
+        if (run_dir / GAN_FILE).exists():
+            kept = f"the last good checkpoint, epoch {epochs_done}, is kept at {run_dir / GAN_FILE}"
+        else:
+            kept = "no checkpoint was kept: it diverged before the first epoch ended"
+        message = f"training diverged at {where} ({bad}); {kept}. Try a lower --lr or another --seed."
+        run_folder.write_state(run_dir, "diverged", epochs_done, history, message)
+        return RunResult(run_dir, "diverged", initial_epoch, epochs_done, history, seconds, message, model)
+    run_folder.write_state(run_dir, "finished", epochs_done, history)
+    return RunResult(run_dir, "finished", initial_epoch, epochs_done, history, seconds, "", model)
 
 
 def _train_locked(config, arrays, run_dir, with_seed, callbacks, verbose, log, started):
@@ -443,12 +495,7 @@ def _train_locked(config, arrays, run_dir, with_seed, callbacks, verbose, log, s
     from train import callbacks as run_callbacks
     from train import datasets
 
-    config, resuming = _claim(run_dir, config, with_seed)
-    for leftover in run_dir.rglob(".*.tmp-*"):  # half-written files of a killed process (never renamed)
-        if files.is_temporary(leftover):
-            leftover.unlink(missing_ok=True)
-    if resuming:
-        run_folder.recover_checkpoint(run_dir)
+    config, resuming = open_run_folder(run_dir, config, with_seed)
     try:
         gan, restored, strategy = _build_or_load(config, run_dir)
     except (TypeError, ValueError) as error:
@@ -461,9 +508,7 @@ def _train_locked(config, arrays, run_dir, with_seed, callbacks, verbose, log, s
         gan.set_output_bias_from(arrays.x)  # the whole training split, as pylearn2 did
     steps = int(config["steps_per_epoch"])
     initial_epoch = int(keras.ops.convert_to_numpy(gan.g_optimizer.iterations)) // steps if restored else 0
-    history = {}
-    if resuming and (run_dir / STATE_FILE).exists():
-        history = {k: v[:initial_epoch] for k, v in run_folder.read_history(run_dir).items()}
+    history = history_before(run_dir, resuming, initial_epoch)
     if restored:
         log(f"Resuming {run_dir} from epoch {initial_epoch}/{config['epochs']} (seed {config['seed']}).")
     else:
@@ -488,18 +533,4 @@ def _train_locked(config, arrays, run_dir, with_seed, callbacks, verbose, log, s
                 verbose=verbose,
                 shuffle=False,  # each epoch's order is already fixed by (seed, epoch)
             )
-    seconds = time.perf_counter() - started
-    epochs_done = len(history.get("d_loss", [])) if history else initial_epoch
-    if divergence.diverged_at is not None:
-        epoch, batch, logs = divergence.diverged_at
-        bad = ", ".join(f"{k}={v:g}" for k, v in logs.items() if not math.isfinite(v))
-        where = f"epoch {epoch + 1}" + (f", batch {batch + 1}" if batch is not None else "")
-        if (run_dir / GAN_FILE).exists():
-            kept = f"the last good checkpoint, epoch {epochs_done}, is kept at {run_dir / GAN_FILE}"
-        else:
-            kept = "no checkpoint was kept: it diverged before the first epoch ended"
-        message = f"training diverged at {where} ({bad}); {kept}. Try a lower --lr or another --seed."
-        run_folder.write_state(run_dir, "diverged", epochs_done, history, message)
-        return RunResult(run_dir, "diverged", initial_epoch, epochs_done, history, seconds, message, gan)
-    run_folder.write_state(run_dir, "finished", epochs_done, history)
-    return RunResult(run_dir, "finished", initial_epoch, epochs_done, history, seconds, "", gan)
+    return finish_run(run_dir, gan, history, divergence, initial_epoch, started)

@@ -18,8 +18,8 @@ import secrets
 import time
 
 from train import files, run_folder, runner
-from train.run_folder import GAN_FILE, STATE_FILE
-from train.runner import RunError, RunResult
+from train.run_folder import GAN_FILE
+from train.runner import RunError
 
 MODELS = ("pix2pix", "cyclegan")
 PAPER_BUDGET = {"epochs": 200, "batch_size": 1}  # both papers: 200 epochs (100 + 100 decaying) of batch 1
@@ -100,7 +100,7 @@ def _request(spec, out, runs_dir):
         "paired": bool(data.paired),
         "data_shape": list(data.train_a.shape[1:]),
         "output_shape": list(data.train_b.shape[1:]),
-        "num_samples": int(len(data.train_a)),
+        "num_samples": len(data.train_a),
         "dataset_fingerprint": translation_data.fingerprint(data),
         "epochs": epochs,
         "batch_size": batch_size,
@@ -156,15 +156,13 @@ def train_translation(spec, out=None, runs_dir=run_folder.RUNS_DIR, callbacks=()
         log: where the one-line progress messages go.
     """
     started = time.perf_counter()
-    folder = None if out is None else pathlib.Path(out)
-    existed = folder is not None and folder.exists()
-    try:
-        config, data, folder, with_seed = _request(spec, out, runs_dir)
-        with run_folder.lock(folder):
-            return _train_locked(config, data, folder, with_seed, callbacks, verbose, log, started)
-    finally:
-        if folder is not None and not existed and folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
+    return runner.run_in_folder(
+        out,
+        lambda: _request(spec, out, runs_dir),
+        lambda config, data, folder, with_seed: _train_locked(
+            config, data, folder, with_seed, callbacks, verbose, log, started
+        ),
+    )
 
 
 def _train_locked(config, data, run_dir, with_seed, callbacks, verbose, log, started):
@@ -173,12 +171,7 @@ def _train_locked(config, data, run_dir, with_seed, callbacks, verbose, log, sta
     from train import callbacks as run_callbacks
     from train import translation_data
 
-    config, resuming = runner._claim(run_dir, config, with_seed)
-    for leftover in run_dir.rglob(".*.tmp-*"):
-        if files.is_temporary(leftover):
-            leftover.unlink(missing_ok=True)
-    if resuming:
-        run_folder.recover_checkpoint(run_dir)
+    config, resuming = runner.open_run_folder(run_dir, config, with_seed)
     try:
         model, restored = _build_or_load(config, run_dir)
     except (TypeError, ValueError) as error:
@@ -189,9 +182,7 @@ def _train_locked(config, data, run_dir, with_seed, callbacks, verbose, log, sta
         run_folder.write_config(run_dir, config)
     steps = int(config["steps_per_epoch"])
     initial_epoch = int(keras.ops.convert_to_numpy(model.g_optimizer.iterations)) // steps if restored else 0
-    history = {}
-    if resuming and (run_dir / STATE_FILE).exists():
-        history = {k: v[:initial_epoch] for k, v in run_folder.read_history(run_dir).items()}
+    history = runner.history_before(run_dir, resuming, initial_epoch)
     if restored:
         log(f"Resuming {run_dir} from epoch {initial_epoch}/{config['epochs']} (seed {config['seed']}).")
     else:
@@ -220,14 +211,4 @@ def _train_locked(config, data, run_dir, with_seed, callbacks, verbose, log, sta
             batches, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps,
             callbacks=[*items, *callbacks], verbose=verbose, shuffle=False,
         )
-    seconds = time.perf_counter() - started
-    epochs_done = len(history.get("g_loss", [])) if history else initial_epoch
-    if divergence.diverged_at is not None:
-        epoch, batch, logs = divergence.diverged_at
-        bad = ", ".join(f"{k}={v:g}" for k, v in logs.items() if not math.isfinite(v))
-        message = (f"training diverged at epoch {epoch + 1} ({bad}); the last good checkpoint (epoch {epochs_done}) "
-                   f"is kept. Try a lower --lr or another --seed.")
-        run_folder.write_state(run_dir, "diverged", epochs_done, history, message)
-        return RunResult(run_dir, "diverged", initial_epoch, epochs_done, history, seconds, message, model)
-    run_folder.write_state(run_dir, "finished", epochs_done, history)
-    return RunResult(run_dir, "finished", initial_epoch, epochs_done, history, seconds, "", model)
+    return runner.finish_run(run_dir, model, history, divergence, initial_epoch, started)

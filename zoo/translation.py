@@ -15,7 +15,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from zoo import random_states
+from zoo import gradients, random_states
 
 NORMALIZATIONS = ("batch", "instance")
 
@@ -360,8 +360,6 @@ class TranslationGAN(keras.Model):
         self.d_optimizer = self._prepared(d_optimizer, self._variables_of(self.discriminators))
         self.g_optimizer = self._prepared(g_optimizer, self._variables_of(self.generators))
         if backend == "jax":
-            from zoo import gradients
-
             self.optimizer = gradients.OptimizerPair(self.d_optimizer, self.g_optimizer)
 
     @staticmethod
@@ -405,8 +403,6 @@ class TranslationGAN(keras.Model):
     def train_step(self, *args):
         """One step, the same on every backend (JAX's trainer passes the state too: see `zoo.GAN.train_step`)."""
         if keras.backend.backend() == "jax":
-            from zoo import gradients
-
             state, data = args
             return gradients.jax_train_step(self, state, self._train_step, data)
         (data,) = args
