@@ -16,22 +16,21 @@ sidecar) carry what a consumer needs to sample without TensorFlow (see `export.m
 
 Conversion goes through `tf2onnx.convert.from_function` on a `tf.function` with a named input
 signature (`tf2onnx.convert.from_keras` fails on Keras 3 models). The converted graph is then
-rewritten for onnxruntime's fast kernels (see `optimize_graph`) and verified against Keras.
+rewritten for onnxruntime's fast kernels (`export.onnx_rewrites`) and verified against Keras.
 """
 
 import dataclasses
-import math
 import os
 import pathlib
-import tempfile
 import warnings
 
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper
+from onnx import helper
 
 from export import files
 from export import metadata as metadata_lib
+from export.onnx_rewrites import drop_unused_opset_imports, optimize_graph, sort_topologically
 
 DEFAULT_OPSET = 17
 # The opsets tf2onnx 1.17 converts to (it knows IR versions up to opset 18; below 13 it lacks ops we use).
@@ -155,7 +154,7 @@ def _export(source, path, opset, fp16, metadata, label_dtype):
     props = build_metadata(generator, info, opset=opset, precision="fp16" if fp16 else "fp32", label_dtype=label_dtype)
     if fp16:
         model = to_float16(model)
-    _drop_unused_opset_imports(model)
+    drop_unused_opset_imports(model)
     model.producer_name = "gan-zoo"
     model.producer_version = props["versions"]["gan-zoo"]
     model.doc_string = f"GAN Zoo generator ({props.get('preset') or 'custom'}), exported with tf2onnx {tf2onnx.__version__}"
@@ -433,227 +432,8 @@ def to_float16(model):
     from onnxruntime.transformers.float16 import convert_float_to_float16
 
     model = convert_float_to_float16(model, keep_io_types=True)
-    _sort_topologically(model.graph)  # the converter appends its input Casts at the end
+    sort_topologically(model.graph)  # the converter appends its input Casts at the end
     return model
-
-
-def _sort_topologically(graph):
-    """Order graph.node so every input is produced before it is used (as onnx.checker requires)."""
-    available = {value.name for value in graph.input} | {init.name for init in graph.initializer} | {""}
-    pending = list(graph.node)
-    ordered = []
-    while pending:
-        ready = [node for node in pending if all(name in available for name in node.input)]
-        if not ready:
-            raise RuntimeError("the graph has a cycle or an undefined input")
-        for node in ready:
-            ordered.append(node)
-            available.update(node.output)
-        pending = [node for node in pending if node not in ready]
-    copies = [onnx.NodeProto.FromString(node.SerializeToString()) for node in ordered]
-    del graph.node[:]
-    graph.node.extend(copies)
-
-
-# --------------------------------------------------------------------------- graph optimisation
-#
-# tf2onnx emits Keras's Conv2DTranspose as ONNX ConvTranspose, then BatchNorm as a separate Mul
-# (and Add). onnxruntime's CPU ConvTranspose is a per-image GEMM plus a single-threaded col2im,
-# while its Conv has blocked (NCHWc) kernels that fuse bias and ReLU. So each ConvTranspose is
-# rewritten as the equivalent Conv: stride 1 is a Conv with the kernel flipped; stride s is the
-# sub-pixel form, one Conv producing s*s phases of the output followed by DepthToSpace. The
-# per-channel BatchNorm scale/shift is folded into the weights and bias first.
-
-
-def _initializers(model):
-    return {init.name: init for init in model.graph.initializer}
-
-
-def _consumers(model, name):
-    return [node for node in model.graph.node if name in node.input]
-
-
-def _is_output(model, name):
-    return any(value.name == name for value in model.graph.output)
-
-
-def _channel_vector(array, channels):
-    """A per-channel constant broadcast over NCHW (shape (C,1,1) or (1,C,1,1)) as a (C,) vector, else None."""
-    if array.ndim in (3, 4) and array.shape[-3] == channels and math.prod(array.shape) == channels:
-        return array.reshape(channels)
-    if array.size == 1:
-        return np.full((channels,), array.reshape(()), array.dtype)
-    return None
-
-
-def _fold_channel_affine(model, node, weights, bias):
-    """Fold a following per-channel Mul and Add into (weights, bias); returns the new output name."""
-    inits = _initializers(model)
-    output = node.output[0]
-    channels = weights.shape[1]
-    for op in ("Mul", "Add"):
-        consumers = _consumers(model, output)
-        if len(consumers) != 1 or consumers[0].op_type != op or _is_output(model, output):
-            continue
-        follower = consumers[0]
-        other = follower.input[1] if follower.input[0] == output else follower.input[0]
-        if other not in inits or _is_output(model, follower.output[0]):
-            continue
-        vector = _channel_vector(numpy_helper.to_array(inits[other]), channels)
-        if vector is None:
-            continue
-        if op == "Mul":
-            weights = weights * vector[None, :, None, None]
-            bias = bias * vector
-        else:
-            bias = bias + vector
-        model.graph.node.remove(follower)
-        _rename_input(model, follower.output[0], output)
-    return weights, bias
-
-
-def _rename_input(model, old, new):
-    for node in model.graph.node:
-        for i, name in enumerate(node.input):
-            if name == old:
-                node.input[i] = new
-
-
-def _phase_taps(kernel, stride, pad_begin, pad_end):
-    """For one spatial axis of a ConvTranspose: per output phase a, {conv tap j: kernel index}.
-
-    Output o = s*q + a receives x[i] * w[k] where o = s*i + k - pad_begin. Fixing the phase, the
-    taps are k = r + s*m (r = (a + pad_begin) mod s) reading x[q + c - m], c = (a + pad_begin - r) / s:
-    a correlation over offsets d = c - m, which one Conv covers for all phases. Returns
-    (taps, conv_pad_begin, conv_pad_end, conv_kernel_size) or None if it needs negative padding.
-    """
-    if (kernel - pad_begin - pad_end) % stride:
-        return None  # the phases would differ in length
-    phases = []
-    for a in range(stride):
-        r = (a + pad_begin) % stride
-        c = (a + pad_begin - r) // stride
-        taps = {c - m: r + stride * m for m in range(math.ceil((kernel - r) / stride))}
-        phases.append(taps)
-    d_min = min(min(taps) for taps in phases)
-    d_max = max(max(taps) for taps in phases)
-    size = d_max - d_min + 1
-    conv_pad_begin = -d_min
-    conv_pad_end = (kernel - pad_begin - pad_end) // stride - 1 + size - 1 - conv_pad_begin
-    if conv_pad_begin < 0 or conv_pad_end < 0:
-        return None
-    return [{d - d_min: k for d, k in taps.items()} for taps in phases], conv_pad_begin, conv_pad_end, size
-
-
-def _attributes(node):
-    return {attr.name: helper.get_attribute_value(attr) for attr in node.attribute}
-
-
-def _rewrite_conv_transpose(model, node):
-    """Replace one 2-D ConvTranspose by Conv (+ DepthToSpace); False if its form is not handled."""
-    inits = _initializers(model)
-    attrs = _attributes(node)
-    if node.input[1] not in inits or _is_output(model, node.output[0]):
-        return False
-    weights = numpy_helper.to_array(inits[node.input[1]]).astype(np.float32)  # (Cin, Cout, kh, kw)
-    if weights.ndim != 4 or attrs.get("group", 1) != 1 or "output_shape" in attrs:
-        return False
-    if attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
-        return False
-    if any(d != 1 for d in attrs.get("dilations", [1, 1])) or any(attrs.get("output_padding", [0, 0])):
-        return False
-    strides = list(attrs.get("strides", [1, 1]))
-    if strides[0] != strides[1]:
-        return False
-    stride = strides[0]
-    pads = list(attrs.get("pads", [0, 0, 0, 0]))
-    in_channels, out_channels, kh, kw = weights.shape
-    rows = _phase_taps(kh, stride, pads[0], pads[2])
-    cols = _phase_taps(kw, stride, pads[1], pads[3])
-    if rows is None or cols is None:
-        return False
-    bias = (
-        numpy_helper.to_array(inits[node.input[2]]).astype(np.float32)
-        if len(node.input) > 2 and node.input[2]
-        else np.zeros(out_channels, np.float32)
-    )
-    if len(node.input) > 2 and node.input[2] and node.input[2] not in inits:
-        return False
-    weights, bias = _fold_channel_affine(model, node, weights, bias)
-
-    row_taps, pad_top, pad_bottom, size_h = rows
-    col_taps, pad_left, pad_right, size_w = cols
-    conv_weights = np.zeros((stride * stride, out_channels, in_channels, size_h, size_w), np.float32)
-    for a, taps_a in enumerate(row_taps):
-        for b, taps_b in enumerate(col_taps):
-            for j, ky in taps_a.items():
-                for i, kx in taps_b.items():
-                    conv_weights[a * stride + b, :, :, j, i] = weights[:, :, ky, kx].T
-    conv_weights = conv_weights.reshape(stride * stride * out_channels, in_channels, size_h, size_w)
-    conv_bias = np.tile(bias, stride * stride)
-
-    base = node.name or node.output[0]
-    w_name, b_name = f"{base}/conv_weights", f"{base}/conv_bias"
-    model.graph.initializer.extend(
-        [numpy_helper.from_array(conv_weights, w_name), numpy_helper.from_array(conv_bias, b_name)]
-    )
-    output = node.output[0]
-    index = list(model.graph.node).index(node)
-    new_nodes = []
-    conv_out = output if stride == 1 else f"{base}/phases"
-    new_nodes.append(
-        helper.make_node(
-            "Conv",
-            [node.input[0], w_name, b_name],
-            [conv_out],
-            name=f"{base}/conv",
-            kernel_shape=[size_h, size_w],
-            pads=[pad_top, pad_left, pad_bottom, pad_right],
-            strides=[1, 1],
-        )
-    )
-    if stride > 1:
-        # An elementwise activation commutes with DepthToSpace: apply it first so it fuses into Conv.
-        consumers = _consumers(model, output)
-        activation = consumers[0] if len(consumers) == 1 and consumers[0].op_type in ("Relu", "Tanh", "Sigmoid", "LeakyRelu") else None
-        if activation is not None and not _is_output(model, output):
-            model.graph.node.remove(activation)
-            activated = f"{base}/activated_phases"
-            new_nodes.append(helper.make_node(activation.op_type, [conv_out], [activated], name=activation.name, **_attributes(activation)))
-            new_nodes.append(helper.make_node("DepthToSpace", [activated], [activation.output[0]], name=f"{base}/depth_to_space", blocksize=stride, mode="DCR"))
-        else:
-            new_nodes.append(helper.make_node("DepthToSpace", [conv_out], [output], name=f"{base}/depth_to_space", blocksize=stride, mode="DCR"))
-    index = list(model.graph.node).index(node)
-    model.graph.node.remove(node)
-    for offset, new_node in enumerate(new_nodes):
-        model.graph.node.insert(index + offset, new_node)
-    return True
-
-
-def _drop_unused_opset_imports(model):
-    """tf2onnx always imports ai.onnx.ml; keep only the domains some node uses (and the default one)."""
-    used = {node.domain for node in model.graph.node} | {""}
-    keep = [opset for opset in model.opset_import if opset.domain in used]
-    del model.opset_import[:]
-    model.opset_import.extend(keep)
-
-
-def _drop_unused_initializers(model):
-    used = {name for node in model.graph.node for name in node.input}
-    keep = [init for init in model.graph.initializer if init.name in used]
-    del model.graph.initializer[:]
-    model.graph.initializer.extend(keep)
-
-
-def optimize_graph(model):
-    """Rewrite ConvTranspose (+ BatchNorm Mul/Add) as Conv (+ DepthToSpace); see the note above."""
-    model = onnx.ModelProto.FromString(model.SerializeToString())
-    for node in [n for n in model.graph.node if n.op_type == "ConvTranspose"]:
-        _rewrite_conv_transpose(model, node)
-    _drop_unused_initializers(model)
-    # value_info from tf2onnx describes tensors that no longer exist; shape inference redoes it.
-    del model.graph.value_info[:]
-    return onnx.shape_inference.infer_shapes(model)
 
 
 # --------------------------------------------------------------------------- parity

@@ -38,7 +38,7 @@ import pathlib
 import numpy as np
 import onnx
 
-from export import exporter, files
+from export import exporter, files, onnx_rewrites
 from export import metadata as metadata_lib
 
 DIRECTIONS = ("ab", "ba")
@@ -165,7 +165,7 @@ def _export(source, path, direction, opset, metadata):
     onnx_model, split = split_reductions(onnx_model)
     rewrites = {"conv_transpose": before - _count(onnx_model, "ConvTranspose"), "reduce_mean": split}
     props = build_metadata(model, network, name, direction, opset, metadata)
-    exporter._drop_unused_opset_imports(onnx_model)
+    onnx_rewrites.drop_unused_opset_imports(onnx_model)
     onnx_model.producer_name = "gan-zoo"
     onnx_model.producer_version = props["versions"]["gan-zoo"]
     onnx_model.doc_string = f"GAN Zoo {name} translator ({direction}), exported with tf2onnx {tf2onnx.__version__}"
@@ -378,7 +378,7 @@ def split_reductions(model):
         count += 1
     del model.graph.node[:]
     model.graph.node.extend(nodes)
-    exporter._drop_unused_initializers(model)
+    onnx_rewrites.drop_unused_initializers(model)
     return model, count
 
 
