@@ -130,18 +130,20 @@ class GeneratorSession:
 
     @classmethod
     def from_pretrained(cls, name, providers="auto", intra_op_threads=None):
-        """A shipped generator by name (see `saved_models.names()`), from the files installed with the package.
+        """A shipped generator by name (see `saved_models.names("generator")`), from the files installed with the package.
 
         Args:
             name: e.g. "conditional_mnist".
             providers, intra_op_threads: as for the constructor.
 
         Raises:
-            ValueError: no model has that name (the message lists the names).
+            ValueError: no model has that name (the message lists the names), or it names a translator (the
+                message says to use `TranslatorSession.from_pretrained`).
         """
         import saved_models
 
-        return cls(saved_models.path(name, "onnx"), providers=providers, intra_op_threads=intra_op_threads)
+        path = saved_models.path(name, "onnx", model_kind=saved_models.GENERATOR)
+        return cls(path, providers=providers, intra_op_threads=intra_op_threads)
 
     def _create_session(self, providers, intra_op_threads):
         return _open_session(self.path, providers, intra_op_threads)
@@ -302,6 +304,27 @@ class TranslatorSession:
         if names != ["images"]:
             raise ValueError(f"{self.path} has inputs {names}, expected ['images'].")
         self._output_name = self.session.get_outputs()[0].name
+
+    @classmethod
+    def from_pretrained(cls, name, providers=None, intra_op_threads=None):
+        """A shipped translator by name (see `saved_models.names("translator")`), from the files installed with
+        the package.
+
+            session = TranslatorSession.from_pretrained("pix2pix_edges2fashion")
+            items = session.translate(edge_maps)    # uint8 (N, 32, 32, 1) in, uint8 out
+
+        Args:
+            name: e.g. "pix2pix_edges2fashion" or "cyclegan_thin2thick".
+            providers, intra_op_threads: as for the constructor.
+
+        Raises:
+            ValueError: no model has that name (the message lists the translators), or it names a noise-to-image
+                generator (the message says to use `GeneratorSession.from_pretrained`).
+        """
+        import saved_models
+
+        path = saved_models.path(name, "onnx", model_kind=saved_models.TRANSLATOR)
+        return cls(path, providers=providers, intra_op_threads=intra_op_threads)
 
     @property
     def model_name(self):

@@ -1,4 +1,5 @@
-"""The generators shipped in saved_models/: they load, match their Keras originals, and draw digits."""
+"""The models shipped in saved_models/: the digits generators load, match their Keras originals and draw digits;
+the translators run in raw onnxruntime as their metadata says."""
 
 import pathlib
 
@@ -94,3 +95,43 @@ def test_conditional_model_draws_the_asked_digit(digit_classifier):
     predicted = digit_classifier.predict(samples)
     per_class = [(predicted[labels == c] == c).mean() for c in range(10)]
     assert np.mean(per_class) > 0.9 and min(per_class) > 0.7, np.round(per_class, 2)
+
+
+TRANSLATORS = {
+    # name: (model, task, what the .keras file holds)
+    "pix2pix_edges2fashion": ("pix2pix", "edges2fashion", "gan"),
+    "cyclegan_thin2thick": ("cyclegan", "thin2thick", "generator"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRANSLATORS))
+def test_shipped_translator_runs_in_raw_onnxruntime(name):
+    """As Node, the browser or Triton run it: the metadata in the file equals its sidecar, the graph takes any
+    batch and any size of its multiple, deterministically, and the .keras file holds what the index says."""
+    import json
+    import zipfile
+
+    import onnx
+    import onnxruntime as ort
+
+    model_name, task, holds = TRANSLATORS[name]
+    for suffix in (".onnx", ".keras", "_samples.png"):
+        path = SAVED / f"{name}{suffix}"
+        assert path.is_file(), f"missing {path}"
+        assert path.stat().st_size < 5e6  # small enough for the repository
+    props = {prop.key: json.loads(prop.value) for prop in onnx.load(str(SAVED / f"{name}.onnx")).metadata_props}
+    assert props == json.loads((SAVED / f"{name}.metadata.json").read_text())
+    assert props["ganzoo.format"] == "gan-zoo-translator/1" and props["license"] == "Apache-2.0"
+    assert props["model"] == model_name and props["dataset"] == task and props["training_image_shape"] == [32, 32, 1]
+    assert (SAVED.parent / props["model_card"]).is_file()
+    session = ort.InferenceSession(str(SAVED / f"{name}.onnx"), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    for shape in ((3, 32, 32, 1), (1, 64, 96, 1)):  # training size, and another multiple of 32 (and of 4)
+        images = rng.uniform(-1, 1, shape).astype(np.float32)
+        first, again = (session.run(["translated"], {"images": images})[0] for _ in range(2))
+        assert first.shape == shape and np.array_equal(first, again)  # dropout off: deterministic
+        assert np.isfinite(first).all() and np.abs(first).max() <= 1.0 + 1e-6  # tanh, float32 rounding
+    with zipfile.ZipFile(SAVED / f"{name}.keras") as archive:  # the class saved, without loading TensorFlow
+        config = json.loads(archive.read("config.json"))
+    assert config["class_name"] == ("Pix2Pix" if holds == "gan" else "Functional")
+    assert not config.get("compile_config")  # saved uncompiled: no optimizer state in the weights

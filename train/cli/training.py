@@ -133,10 +133,27 @@ def list_command(args):
         print(f"  {name:<20} {recipe['description']}")
         print(f"  {'':<20} = {recipes.recipe_command(name)}")
     print("\nPretrained models (ganzoo sample NAME; zoo.load_pretrained(NAME); GeneratorSession.from_pretrained(NAME)):")
-    for model in saved_models.index():
+    for model in saved_models.index(saved_models.GENERATOR):
         print(f"  {model['name']:<26} {model['description']}")
         print(f"  {'':<26} {_metrics_line(model['metrics'])}")
+    print("Pretrained translators (ganzoo translate NAME IMAGE... --out DIR; zoo.load_pretrained(NAME), its Keras "
+          "generator; TranslatorSession.from_pretrained(NAME)):")
+    for model in saved_models.index(saved_models.TRANSLATOR):
+        print(f"  {model['name']:<26} {_translator_line(model)}")
     return 0
+
+
+def _translator_line(model):
+    """A shipped translator on one line: what it does, its task figures beside the identity's and the real data's."""
+    metrics = model["metrics"]
+    figures = []
+    for key, title, fmt in (("l1", "L1", "{:.4f}"), ("class_accuracy", "class kept", "{:.1%}"),
+                            ("ink_fraction", "ink share", "{:.3f}")):
+        if metrics["model"].get(key) is not None:
+            others = ", ".join(f"{row} {fmt.format(metrics[row][key])}" for row in ("identity", "real")
+                               if metrics.get(row, {}).get(key) is not None)
+            figures.append(f"{title} {fmt.format(metrics['model'][key])}" + (f" ({others})" if others else ""))
+    return f"{model['model']} on {model['dataset']}: {model['task']}; " + ", ".join(figures)
 
 
 def _metrics_line(metrics):

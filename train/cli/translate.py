@@ -8,6 +8,9 @@ An image of another size is refused, with a suggestion, rather than padded or cr
 (either would change what the model sees and what comes out); `--resize N` resizes every image to N x N first
 (bicubic), as the papers' data loaders do, and the outputs are then N x N. Every input is read and checked
 before anything is written, so a bad file leaves no partial output.
+
+MODEL is an .onnx file or the name of a pretrained translator shipped with the package (`ganzoo list`,
+`saved_models.names("translator")`), e.g. `ganzoo translate pix2pix_edges2fashion edges/*.png --out items/`.
 """
 
 import pathlib
@@ -28,7 +31,8 @@ def register(subparsers):
         "model's channels (gray or RGB); their sides must be multiples of the model's size multiple, or "
         "--resize N resizes them all to N x N first.",
     )
-    translate.add_argument("model", help="an .onnx file written by export.export_translator")
+    translate.add_argument("model", help="an .onnx file written by export.export_translator, or a pretrained "
+                           "translator's name (see `ganzoo list`)")
     translate.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, ...), gray or RGB")
     translate.add_argument("--out", required=True, metavar="DIR", help="folder for the translated <name>.png files")
     translate.add_argument("--resize", type=values.integer(1), default=None, metavar="N",
@@ -41,9 +45,7 @@ def run_translate(args):
     from export import files
     from export.runtime import TranslatorSession
 
-    model = pathlib.Path(args.model)
-    if not model.is_file():
-        raise UsageError(f"no model at {model}; give the .onnx file export.export_translator wrote.")
+    model = _model_path(args.model)
     with usage_errors(ValueError):  # not an ONNX file, not a translator, or a provider that is not there
         session = TranslatorSession(model, providers=args.providers)
     for side, channels in (("takes", session.channels_in), ("gives", session.channels_out)):
@@ -69,6 +71,21 @@ def run_translate(args):
         print(f"wrote {target} ({translated.shape[1]}x{translated.shape[0]}) from {source}")
     print(f"translated {len(pixels)} image{'s' if len(pixels) > 1 else ''} with {model} "
           f"({session.model_name}, {session.direction}) on {session.provider}")
+
+
+def _model_path(model):
+    """An existing file as given, else a pretrained translator's name resolved to its shipped .onnx file."""
+    import saved_models
+
+    path = pathlib.Path(model)
+    if path.is_file():
+        return path
+    if model in saved_models.names():
+        with usage_errors(ValueError):  # a pretrained generator's name: says to use `ganzoo sample`
+            return saved_models.path(model, "onnx", model_kind=saved_models.TRANSLATOR)
+    names = ", ".join(saved_models.names(saved_models.TRANSLATOR))
+    raise UsageError(f"no model at {path}; give the .onnx file export.export_translator wrote, or a pretrained "
+                     f"translator's name ({names}).")
 
 
 def _targets(images, out):
