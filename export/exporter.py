@@ -56,10 +56,11 @@ class ExportReport:
 
     Attributes:
         path: the .onnx file written (str).
-        precision: "fp32" or "fp16".
+        precision: "fp32", "fp16" or "int8".
         opset: the ONNX opset the model uses (int).
         provider: the onnxruntime execution provider the parity checks ran on.
-        tolerance: the largest max abs difference from Keras accepted (1e-4 fp32, 1e-2 fp16).
+        tolerance: the largest max abs difference from Keras accepted (1e-4 fp32, 1e-2 fp16, 0.5 int8).
+        mean_tolerance: the largest mean abs difference accepted (int8 only: 0.02), else None.
         checks: the parity rows, one dict per run, as above.
         metadata: the metadata recorded in the model and its sidecar JSON (dict).
         size_bytes: the .onnx file's size in bytes.
@@ -77,6 +78,7 @@ class ExportReport:
     checks: list
     metadata: dict
     size_bytes: int
+    mean_tolerance: float = None
 
     @property
     def max_abs_diff(self):
@@ -88,7 +90,8 @@ class ExportReport:
     def __str__(self):
         lines = [
             f"wrote {self.path} ({self.size_bytes / 1e6:.2f} MB, {self.precision}, opset {self.opset})",
-            f"parity vs Keras on {self.provider} (tolerance {self.tolerance:g}):",
+            f"parity vs Keras on {self.provider} (tolerance {self.tolerance:g}"
+            + ("" if self.mean_tolerance is None else f", mean {self.mean_tolerance:g}") + "):",
         ]
         by_batch = {}
         for row in self.checks:
@@ -97,18 +100,20 @@ class ExportReport:
             worst = max(rows, key=lambda r: r["max_abs_diff"])
             detail = "" if rows[0]["label"] is None else f" over {len(rows)} label runs (worst label {worst['label']})"
             lines.append(f"  batch {batch}: max |onnx - keras| = {worst['max_abs_diff']:.3g}{detail}")
-        lines.append(f"  overall max abs diff {self.max_abs_diff:.3g}: OK")
+        mean = "" if self.mean_tolerance is None else f", mean {max(row['mean_abs_diff'] for row in self.checks):.3g}"
+        lines.append(f"  overall max abs diff {self.max_abs_diff:.3g}{mean}: OK")
         return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- public entry point
 
 
-def export_generator(source, path, opset=None, fp16=False, metadata=None, label_dtype="int64"):
+def export_generator(source, path, opset=None, fp16=False, metadata=None, label_dtype="int64", int8=False):
     """Write `source`'s generator to the ONNX file `path`, check it, and return an `ExportReport`.
 
     Raises `ParityError` if onnxruntime's output differs from Keras by more than 1e-4 (fp32) or
-    1e-2 (fp16) at batch sizes 1 and 7 (every class, for conditional models).
+    1e-2 (fp16) at batch sizes 1 and 7 (every class, for conditional models); int8 files are held to
+    `export.quantize.INT8_TOLERANCE` instead (their quality is measured in benchmarks/inference.md).
 
     Args:
         source: a `zoo.GAN`, a generator `keras.Model`, or a `.keras` file (GAN or generator).
@@ -119,20 +124,24 @@ def export_generator(source, path, opset=None, fp16=False, metadata=None, label_
             "prior": "normal"} for a bare generator, or what a run folder recorded).
         label_dtype: the label input's type, "int64" (default) or "int32" (for runtimes without
             int64, such as WebGL).
+        int8: quantize the Convs, MatMuls and Gemms to int8 (QDQ, calibrated on the prior; see
+            `export.quantize`), for CPUs with VNNI. Not with fp16.
 
     Writes `<stem>.metadata.json` beside `path`, with the same values as the ONNX metadata.
     """
     require_tensorflow_backend()
     opset = check_opset(opset)
+    if fp16 and int8:
+        raise ValueError("choose fp16 or int8, not both.")
     if label_dtype not in LABEL_DTYPES:
         raise ValueError(f"label_dtype must be one of {LABEL_DTYPES}, got {label_dtype!r}.")
     path = files.check_writable(path)  # a target that cannot be written fails now, not after the conversion
     files.check_writable(metadata_lib.sidecar_path(path))
     with files.exclusive(lock_path(path), f"export target {path}"):
-        return _export(source, path, opset, fp16, metadata, label_dtype)
+        return _export(source, path, opset, fp16, metadata, label_dtype, int8)
 
 
-def _export(source, path, opset, fp16, metadata, label_dtype):
+def _export(source, path, opset, fp16, metadata, label_dtype, int8=False):
     import tf2onnx
 
     generator, info = resolve_source(source)
@@ -151,9 +160,14 @@ def _export(source, path, opset, fp16, metadata, label_dtype):
     model = convert(generator, opset, label_dtype)
     model = optimize_graph(model)
     info.update(metadata or {})
-    props = build_metadata(generator, info, opset=opset, precision="fp16" if fp16 else "fp32", label_dtype=label_dtype)
+    precision = "fp16" if fp16 else "int8" if int8 else "fp32"
+    props = build_metadata(generator, info, opset=opset, precision=precision, label_dtype=label_dtype)
     if fp16:
         model = to_float16(model)
+    if int8:
+        from export.quantize import quantize_int8
+
+        model = quantize_int8(model, props)
     drop_unused_opset_imports(model)
     model.producer_name = "gan-zoo"
     model.producer_version = props["versions"]["gan-zoo"]
@@ -163,14 +177,18 @@ def _export(source, path, opset, fp16, metadata, label_dtype):
     check_metadata(model, props)
 
     path = pathlib.Path(path)
-    tolerance = FP16_TOLERANCE if fp16 else FP32_TOLERANCE
+    tolerance, mean_tolerance = (FP16_TOLERANCE if fp16 else FP32_TOLERANCE), None
+    if int8:
+        from export.quantize import INT8_TOLERANCE
+
+        tolerance, mean_tolerance = INT8_TOLERANCE["max_abs_diff"], INT8_TOLERANCE["mean_abs_diff"]
     # The files appear only once parity has passed: a server watching `path` never sees a
     # half-written model, or one that disagrees with Keras (the previous files stay). The model
     # is renamed into place first, then its sidecar (the metadata inside the model is the authority).
     sidecar = metadata_lib.sidecar_path(path)
     with files.atomic_target(sidecar) as sidecar_temporary, files.atomic_target(path) as temporary:
         onnx.save(model, str(temporary))
-        provider, checks = parity_check(generator, temporary, tolerance, name=path)
+        provider, checks = parity_check(generator, temporary, tolerance, name=path, mean_tolerance=mean_tolerance)
         size_bytes = temporary.stat().st_size
         sidecar_temporary.write_text(metadata_lib.as_json(props))
     return ExportReport(
@@ -182,6 +200,7 @@ def _export(source, path, opset, fp16, metadata, label_dtype):
         checks=checks,
         metadata=props,
         size_bytes=size_bytes,
+        mean_tolerance=mean_tolerance,
     )
 
 
@@ -439,11 +458,12 @@ def to_float16(model):
 # --------------------------------------------------------------------------- parity
 
 
-def parity_check(generator, path, tolerance, batch_sizes=PARITY_BATCH_SIZES, seed=None, name=None):
+def parity_check(generator, path, tolerance, batch_sizes=PARITY_BATCH_SIZES, seed=None, name=None, mean_tolerance=None):
     """Run `path` in onnxruntime and the Keras generator on the same fresh random inputs.
 
     Returns (provider, rows); raises ParityError when any max abs difference exceeds `tolerance`.
     `name` is the path the errors give (the target, while `path` is still a temporary file).
+    `mean_tolerance`, where given, also bounds each run's mean abs difference (int8 files).
     """
     from export.runtime import GeneratorSession
 
@@ -464,13 +484,15 @@ def parity_check(generator, path, tolerance, batch_sizes=PARITY_BATCH_SIZES, see
         actual = session(z, labels)
         if actual.shape != expected.shape:
             raise ParityError(f"{path}: ONNX output shape {actual.shape} != Keras {expected.shape}.")
-        diff = float(np.max(np.abs(actual.astype(np.float64) - expected)))
-        rows.append({"batch": batch, "label": label, "max_abs_diff": diff})
+        gap = np.abs(actual.astype(np.float64) - expected)
+        diff, mean = float(np.max(gap)), float(np.mean(gap))
+        rows.append({"batch": batch, "label": label, "max_abs_diff": diff, "mean_abs_diff": mean})
+        where = f" at batch {batch}{'' if label is None else f', label {label}'}"
         if not diff <= tolerance:
-            raise ParityError(
-                f"{path}: ONNX differs from Keras by {diff:.3g} at batch {batch}"
-                f"{'' if label is None else f', label {label}'} (tolerance {tolerance:g})."
-            )
+            raise ParityError(f"{path}: ONNX differs from Keras by {diff:.3g}{where} (tolerance {tolerance:g}).")
+        if mean_tolerance is not None and not mean <= mean_tolerance:
+            raise ParityError(f"{path}: ONNX differs from Keras by {mean:.3g} on average{where} "
+                              f"(tolerance {mean_tolerance:g}).")
     return session.provider, rows
 
 

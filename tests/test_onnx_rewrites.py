@@ -12,7 +12,13 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from export import onnx_rewrites
-from export.onnx_rewrites import convolve_phases, crop_phase_kernels, fold_dense_layout, optimize_graph
+from export.onnx_rewrites import (
+    convolve_phases,
+    crop_phase_kernels,
+    fold_dense_layout,
+    optimize_graph,
+    small_maps_as_matmul,
+)
 
 
 def _model(nodes, inputs, constants, output="out"):
@@ -158,6 +164,27 @@ def test_small_convs_are_not_split():
     model = _model(nodes, {"x": ["batch", 16, 4, 4]}, constants)
     rewritten = optimize_graph(model)
     assert crop_phase_kernels(rewritten) == 0 and _ops(rewritten) == ["Conv", "Relu", "DepthToSpace"]
+
+
+@pytest.mark.parametrize("size, kernel, pads, as_matmul", [
+    (4, 5, [2, 2, 2, 2], True),  # the digits generators' middle layer: 77% of the unrolled matrix is taps
+    (4, 3, [1, 1, 1, 1], False),  # 39%: most of it would be zeros
+    (8, 3, [1, 1, 1, 1], False),  # a matrix of 2^19 entries, 455 times the kernel's
+    (2, 3, [1, 1, 1, 1], True),  # every output reads every pixel
+])
+def test_a_conv_on_a_tiny_map_is_one_matrix_product(size, kernel, pads, as_matmul):
+    rng = np.random.default_rng(size + kernel)
+    channels, out_channels = 16, 8
+    constants = {"w": rng.normal(size=(out_channels, channels, kernel, kernel)), "b": rng.normal(size=out_channels)}
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], kernel_shape=[kernel, kernel], pads=pads),
+        helper.make_node("Relu", ["c"], ["out"]),
+    ]
+    model = _model(nodes, {"x": ["batch", channels, size, size]}, constants)
+    rewritten = onnx.ModelProto.FromString(model.SerializeToString())
+    assert small_maps_as_matmul(rewritten) == int(as_matmul)
+    assert ("Conv" in _ops(rewritten)) != as_matmul
+    _same_outputs(model, rewritten, {"x": rng.normal(size=(3, channels, size, size)).astype(np.float32)})
 
 
 def test_the_papers_dcgan_becomes_gemm_convs_and_one_depth_to_space():

@@ -230,14 +230,14 @@ def export_metadata(config):
     return info
 
 
-def export(source, path, opset=None, fp16=False, metadata=None, label_dtype="int64", direction=None):
+def export(source, path, opset=None, fp16=False, metadata=None, label_dtype="int64", direction=None, int8=False):
     """`export.export_generator` for a run folder or .keras file, with the run's config as metadata; for a
     pix2pix or CycleGAN run, `export.export_translator`.
 
     Args:
         source: a run folder or a .keras file.
         path: the .onnx file to write.
-        opset, fp16, label_dtype: as for `export_generator` (fp16 and label_dtype: noise GANs only).
+        opset, fp16, label_dtype, int8: as for `export_generator` (fp16, int8 and label_dtype: noise GANs only).
         metadata: entries that override the run's (e.g. {"dataset": "digits"}).
         direction: a CycleGAN's generator to export, "ab" (default) or "ba".
     """
@@ -247,8 +247,9 @@ def export(source, path, opset=None, fp16=False, metadata=None, label_dtype="int
 
     model, config = load(source)
     if isinstance(model, zoo.TranslationGAN):
-        if fp16:
-            raise RunFolderError("--fp16 exports noise GANs' generators; a translator exports in float32.")
+        if fp16 or int8:
+            raise RunFolderError(f"--{'fp16' if fp16 else 'int8'} exports noise GANs' generators; a translator exports "
+                                 "in float32.")
         recorded = {key: config[key] for key in ("dataset",) if isinstance(config.get(key), str)}
         if config.get("data_shape"):
             recorded["training_image_shape"] = list(config["data_shape"])
@@ -256,7 +257,8 @@ def export(source, path, opset=None, fp16=False, metadata=None, label_dtype="int
     if direction is not None:
         raise RunFolderError("--direction picks a CycleGAN's generator; this is a noise GAN's.")
     return export_generator(
-        model, path, opset=opset, fp16=fp16, metadata={**export_metadata(config), **(metadata or {})}, label_dtype=label_dtype
+        model, path, opset=opset, fp16=fp16, metadata={**export_metadata(config), **(metadata or {})}, label_dtype=label_dtype,
+        int8=int8,
     )
 
 

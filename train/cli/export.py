@@ -24,7 +24,11 @@ def register(subparsers):
     )
     export.add_argument("source", help="run folder or .keras file")
     export.add_argument("--out", default=None, help="the .onnx file to write (optional with --triton)")
-    export.add_argument("--fp16", action="store_true", help="float16 weights and compute (float32 inputs/outputs)")
+    precision = export.add_mutually_exclusive_group()
+    precision.add_argument("--fp16", action="store_true", help="float16 weights and compute (float32 inputs/outputs)")
+    precision.add_argument("--int8", action="store_true",
+                           help="int8 Convs and MatMuls (QDQ, calibrated on the prior) for CPUs with VNNI; "
+                                "float32 inputs/outputs")
     export.add_argument("--opset", type=values.integer(13, 18), default=None, help="ONNX opset, 13..18 (default 17)")
     export.add_argument("--dataset", default=None, help="training dataset name to record, if the source lacks it")
     export.add_argument("--label-dtype", choices=("int64", "int32"), default="int64",
@@ -79,7 +83,7 @@ def run_export(args):
     with usage_errors(FileNotFoundError, run_folder.RunFolderError):
         report = run_folder.export(
             args.source, out, opset=args.opset, fp16=args.fp16, metadata=metadata, label_dtype=args.label_dtype,
-            direction=args.direction,
+            direction=args.direction, int8=args.int8,
         )
     print(report)
     if args.triton:
@@ -116,8 +120,10 @@ def _model_path(model):
     if pathlib.Path(model).is_file():
         return pathlib.Path(model)
     if model in saved_models.names():
-        return saved_models.path(model, "onnx")
-    raise UsageError(f"{model} is neither an ONNX file nor a pretrained model ({', '.join(saved_models.names())}).")
+        with usage_errors(ValueError):  # a translator's name: the message says `ganzoo translate NAME ...`
+            return saved_models.path(model, "onnx", model_kind=saved_models.GENERATOR)
+    raise UsageError(f"{model} is neither an ONNX file nor a pretrained generator "
+                     f"({', '.join(saved_models.names(saved_models.GENERATOR))}).")
 
 
 def run_sample(args):
