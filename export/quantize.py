@@ -20,6 +20,8 @@ difference on the output), which catches a broken quantization; whether its samp
 quality, which benchmarks/inference.py answers with `ganzoo evaluate`'s classifier score and Frechet distance.
 """
 
+import contextlib
+import logging
 import pathlib
 import tempfile
 
@@ -86,7 +88,7 @@ def quantize_int8(model, metadata):
             return next(self.feeds, None)
 
     float_layers = {node.name for node in first_layers(model) + cheap_last_layers(model)}
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, _without_preprocessing_advice():
         target = pathlib.Path(folder) / "int8.onnx"
         quantize_static(
             model,
@@ -102,6 +104,22 @@ def quantize_int8(model, metadata):
             calibrate_method=CalibrationMethod.MinMax,
         )
         return onnx.load(str(target))
+
+
+@contextlib.contextmanager
+def _without_preprocessing_advice():
+    """quantize_static logs "Please consider pre-processing before quantization" on the root logger; the graph
+    given to it is already shape-inferred and optimised (export.onnx_rewrites), so the advice would only mislead."""
+
+    def advice(record):
+        return "pre-processing before quantization" not in record.getMessage()
+
+    root = logging.getLogger()
+    root.addFilter(advice)
+    try:
+        yield
+    finally:
+        root.removeFilter(advice)
 
 
 def _layer_order(model):
