@@ -162,6 +162,7 @@ def markdown(report):
                 f"| {run['run'] if first else ''} | {run['translator'] + ' (' + options + ')' if first else ''} | "
                 f"{text if first else ''} | {row} | {cell('l1', '{:.4f}')} | {cell('class_accuracy', '{:.1%}')} | {ink} |"
             )
+    lines += seed_spread(report["quality"])
     if report["quality"]:
         lines += ["", "Protocol per run: " + "; ".join(
             f"{run['run']}: {json.dumps(run['protocol'])}" for run in report["quality"])]
@@ -186,6 +187,35 @@ def markdown(report):
                 f"{row['images_per_second'] / keras_row['images_per_second']:.2f}x |"
             )
     return "\n".join(lines) + "\n"
+
+
+def seed_spread(quality):
+    """Markdown rows: mean +- standard deviation over the runs that differ only in their seed (2 or more)."""
+    groups = {}
+    for run in quality:
+        options = {k: v for k, v in run["options"].items() if k != "seed"}
+        key = json.dumps([run["translator"], run["task"], options, run["budget"]], sort_keys=True)
+        groups.setdefault(key, []).append(run)
+    lines = []
+    for runs in groups.values():
+        if len(runs) < 2:
+            continue
+        if not lines:
+            lines = ["", "### Over seeds (runs that differ only in their seed; mean +- standard deviation)", "",
+                     "| model (options) | task | seeds | L1 | class kept | ink |", "|---|---|---|---:|---:|---:|"]
+        first = runs[0]
+        options = ", ".join(f"{k}={v}" for k, v in first["options"].items() if k != "seed")
+
+        def spread(key, fmt):
+            values = [run["model"][key] for run in runs if key in run["model"]]
+            if len(values) < len(runs):
+                return "-"
+            return f"{fmt.format(statistics.mean(values))} +- {fmt.format(statistics.stdev(values))}"
+
+        seeds = ", ".join(str(run["options"].get("seed")) for run in runs)
+        lines.append(f"| {first['translator']} ({options}) | {first['task']} | {seeds} | {spread('l1', '{:.4f}')} | "
+                     f"{spread('class_accuracy', '{:.1%}')} | {spread('ink_fraction', '{:.3f}')} |")
+    return lines
 
 
 def train_offline_digits(folder, seed=0, log=print):
