@@ -266,6 +266,9 @@ def measure_quality(paths, dataset):
     from train.evaluation import evaluate
 
     source = dataset if dataset == "digits" else str(DATA / dataset)  # the MNIST IDX files beside the checkout
+    if dataset != "digits" and not (DATA / dataset).is_dir():
+        print(f"  no {DATA / dataset}: the quality of {dataset} models is not measured", flush=True)
+        return None
     quality = {}
     for precision in ("fp32", "int8"):
         report = evaluate(str(paths[precision]), dataset=source, n=QUALITY_SAMPLES, seed=0, verbose=False, baseline=False)
