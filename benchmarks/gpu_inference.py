@@ -68,20 +68,9 @@ def useful_flops(path):
     """2 x the multiply-adds of the file's Conv, MatMul and Gemm nodes per sample (shapes from shape inference)."""
     import onnx
 
-    from export.onnx_rewrites import spatial_sizes
+    from export.onnx_rewrites import layer_macs
 
-    model = onnx.load(str(path))
-    sizes = spatial_sizes(model)
-    weights = {init.name: int(np.prod(init.dims)) for init in model.graph.initializer}
-    dequantized = {node.output[0]: node.input[0] for node in model.graph.node if node.op_type == "DequantizeLinear"}
-    macs = 0
-    for node in model.graph.node:
-        if node.op_type in ("Conv", "MatMul", "Gemm") and len(node.input) > 1:
-            weight = dequantized.get(node.input[1], node.input[1])
-            if weight in weights:
-                height, width = sizes.get(node.output[0], (1, 1)) if node.op_type == "Conv" else (1, 1)
-                macs += weights[weight] * height * width
-    return 2 * macs
+    return 2 * sum(layer_macs(onnx.load(str(path))).values())
 
 
 def fp16_peak(provider, size=PEAK_SIZE):

@@ -30,11 +30,12 @@ import onnx
 
 from export import metadata as metadata_lib
 from export import sampling
+from export.onnx_rewrites import LAYER_OPS, consumers, layer_macs
 
 CALIBRATION_SAMPLES = 1024
 CALIBRATION_BATCH = 128
 CALIBRATION_SEED = 0
-QUANTIZED_OPS = ("Conv", "MatMul", "Gemm")
+QUANTIZED_OPS = LAYER_OPS
 # The last layers stay float when they do at most this share of the multiply-adds.
 CHEAP_LAST_LAYERS = 0.1
 # Where an output activation is flat to within 7e-4: tanh(4) = 0.99933, sigmoid(8) = 0.99966.
@@ -154,20 +155,6 @@ def first_layers(model):
     return [node for node in layers if not reaches(node, "up")]
 
 
-def layer_macs(model):
-    """{node name: multiply-adds per sample} of each Conv / MatMul / Gemm with a constant weight."""
-    from export.onnx_rewrites import spatial_sizes
-
-    sizes = spatial_sizes(model)
-    weights = {init.name: int(np.prod(init.dims)) for init in model.graph.initializer}
-    macs = {}
-    for node in model.graph.node:
-        if node.op_type in QUANTIZED_OPS and len(node.input) > 1 and node.input[1] in weights:
-            height, width = sizes.get(node.output[0], (1, 1)) if node.op_type == "Conv" else (1, 1)
-            macs[node.name] = weights[node.input[1]] * height * width
-    return macs
-
-
 def cheap_last_layers(model):
     """The last layers (no Conv / MatMul / Gemm after them), if they do at most CHEAP_LAST_LAYERS of the work."""
     layers, reaches = _layer_order(model)
@@ -185,9 +172,9 @@ def saturated_ranges(model, metadata, float_layers=()):
     layers, reaches = _layer_order(model)
     capped = {}
     for node in layers:
-        users = [user for user in model.graph.node if node.output[0] in user.input]
         if node.name in float_layers:
             continue
+        users = consumers(model, node.output[0])
         if not reaches(node, "down") and len(users) == 1 and users[0].op_type in SATURATED:
             capped[node.output[0]] = SATURATED[users[0].op_type]
     if not capped:

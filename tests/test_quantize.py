@@ -3,7 +3,7 @@
 import numpy as np
 from onnx import TensorProto, helper, numpy_helper
 
-from export import quantize
+from export import onnx_rewrites, quantize
 
 METADATA = {"latent_dim": 4, "prior": "uniform", "prior_params": {"low": -1.0, "high": 1.0}, "num_classes": None,
             "inputs": [{"name": "z", "dtype": "float32", "shape": ["batch", 4]}]}
@@ -30,7 +30,7 @@ def _generator(hidden, last_scale, middle=False):
 def test_the_first_layer_stays_float_and_a_cheap_last_one_too():
     two = _generator(hidden=64, last_scale=1.0)
     assert [node.name for node in quantize.first_layers(two)] == ["first"]
-    assert quantize.layer_macs(two) == {"first": 256, "last": 128}
+    assert onnx_rewrites.layer_macs(two) == {"first": 256, "last": 128}
     assert quantize.cheap_last_layers(two) == []  # 128 of 384 multiply-adds: quantized, its range capped instead
     three = _generator(hidden=64, last_scale=1.0, middle=True)
     assert [node.name for node in quantize.cheap_last_layers(three)] == ["last"]  # 128 of 4,480
