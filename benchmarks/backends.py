@@ -30,6 +30,8 @@ import subprocess
 import sys
 import time
 
+from benchmarks.machine import cpu
+
 ROOT = pathlib.Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "backends.json"
 TABLE = ROOT / "backends.md"
@@ -282,14 +284,8 @@ def worker(backend, batch_size, presets=()):
 
 
 def cpu_flags():
-    try:
-        text = pathlib.Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return ""
-    flags = next((line.split(":", 1)[1] for line in text.splitlines() if line.startswith("flags")), "").split()
-    model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "")
-    wanted = [flag for flag in flags if flag in ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile")]
-    return f"{model}, {os.cpu_count()} cores, {' '.join(wanted)}"
+    info = cpu(("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile"))
+    return "" if info is None else f"{info['cpu']}, {info['logical_cores']} cores, {' '.join(info['flags'])}"
 
 
 def measure(backends, batch_size, steps, rounds, presets=()):

@@ -29,6 +29,7 @@ import statistics
 import tempfile
 import time
 
+from benchmarks.machine import cpu
 from export import files
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -45,27 +46,15 @@ TENSORFLOW_METHODS = ("tf.function", "tf.function XLA")
 ORT_METHODS = ("ORT fp32, tf2onnx graph", "ORT fp32", "ORT int8")
 QUALITY_SAMPLES = 5000
 GEMM_SIZE = 2048
-CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16")
 
 
 # --------------------------------------------------------------------------- the machine
 
 
 def machine():
-    """The CPU's name, core count and the flags that matter for fp32, bf16 and int8 kernels."""
-    try:
-        text = pathlib.Path("/proc/cpuinfo").read_text()
-    except OSError:
-        text = ""
-    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-    fields = {key.strip(): value.strip() for key, value in fields.items()}
-    flags = set(fields.get("flags", "").split())
-    return {
-        "cpu": fields.get("model name", platform.processor()),
-        "logical_cores": os.cpu_count(),
-        "flags": [flag for flag in CPU_FLAGS if flag in flags],
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-    }
+    """The CPU's name, core count and the flags that matter for fp32, bf16 and int8 kernels, and the load."""
+    info = cpu() or {"cpu": platform.processor(), "logical_cores": os.cpu_count(), "flags": []}
+    return {**info, "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 
 def gemm_peaks(size=GEMM_SIZE, rounds=5):
