@@ -68,6 +68,16 @@ def save_uncompiled_gan(run, path):
     return gan
 
 
+def save_generator_checkpoint(checkpoint, path):
+    """A generator checkpoint of a run (a .keras file holding the generator alone), saved as shipped."""
+    from train import files as train_files
+    from train import run_folder
+
+    generator = run_folder.load_keras(checkpoint, compile=False)
+    train_files.save_model(generator, path)
+    return generator
+
+
 def draw_samples(onnx_path, png_path):
     from export import GeneratorSession, save_grid
 
@@ -421,11 +431,15 @@ def _generator_card(models):
     if parzen:
         lines += ["", "Goodfellow et al.'s Parzen-window log-likelihood (`ganzoo evaluate --parzen` on the ONNX file; "
                   f"{parzen[0]['metrics']['parzen']['protocol']}):", "",
-                  "| name | Parzen log-likelihood | sigma | real train images as the samples |", "|---|---:|---:|---:|"]
+                  "| name | Parzen log-likelihood | sigma | real train images as the samples | the paper's model |",
+                  "|---|---:|---:|---:|---|"]
+        from zoo import presets
+
         for model in parzen:
             gen, real = model["metrics"]["parzen"]["generated"], model["metrics"]["parzen"]["real"]
+            published = presets.PRESETS.get(model["preset"], {}).get("paper_result") or "-"
             lines.append(f"| `{model['name']}` | {gen['mean']:.1f} ± {gen['std_error']:.1f} | {gen['sigma']:.3f} "
-                         f"| {real['mean']:.1f} ± {real['std_error']:.1f} |")
+                         f"| {real['mean']:.1f} ± {real['std_error']:.1f} | {published} |")
     lines.append("")
     for dataset in dict.fromkeys(model["dataset"] for model in models):
         model = next(m for m in models if m["dataset"] == dataset)
@@ -584,19 +598,25 @@ def ship_generator(args):
     else:
         from train import run_folder
 
-        model = save_uncompiled_gan(args.run, keras_path)
         config = run_folder.read_config(args.run)
-        # A run stopped before its planned epochs ships the epoch its gan.keras holds.
-        state = pathlib.Path(args.run) / run_folder.STATE_FILE
-        if state.exists():
-            config["epochs"] = json.loads(state.read_text()).get("epochs_done", config["epochs"])
-        report = run_folder.export(keras_path, onnx_path, fp16=args.fp16, metadata={
+        if args.checkpoint:
+            # A generator checkpoint of the run (the papers' rows keep the best one on validation): shipped alone.
+            model = save_generator_checkpoint(pathlib.Path(args.run) / args.checkpoint, keras_path)
+            config["epochs"], holds = args.checkpoint_epoch, "generator"
+        else:
+            model, holds = save_uncompiled_gan(args.run, keras_path), "gan"
+            # A run stopped before its planned epochs ships the epoch its gan.keras holds.
+            state = pathlib.Path(args.run) / run_folder.STATE_FILE
+            if state.exists():
+                config["epochs"] = json.loads(state.read_text()).get("epochs_done", config["epochs"])
+        # Exported from the run's own file, so that its config.json supplies the metadata.
+        source = pathlib.Path(args.run) / args.checkpoint if args.checkpoint else keras_path
+        report = run_folder.export(source, onnx_path, fp16=args.fp16, metadata={
             **run_folder.export_metadata(config),
             "dataset": dataset_name, "model_card": MODEL_CARD, "license": LICENSE,
         })
         print(report)
         metadata = report.metadata
-        holds = "gan"
         train_seconds = round(sum(run_folder.read_history(args.run).get("seconds", []))) or None
         steps = config["epochs"] * config["steps_per_epoch"]
     draw_samples(onnx_path, png_path)
@@ -636,6 +656,9 @@ def main(argv=None):
     parser.add_argument("--preset", help="preset (default: the run's)")
     parser.add_argument("--options", default="{}", help="JSON: create() options that rebuild a generator-only model")
     parser.add_argument("--fp16", action="store_true", help="ship the ONNX in float16")
+    parser.add_argument("--checkpoint", help="ship this generator file of the run (e.g. best_generator.keras) alone, "
+                        "instead of its whole GAN")
+    parser.add_argument("--checkpoint-epoch", type=int, help="with --checkpoint: the epoch it holds")
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--existing", action="store_true")
     parser.add_argument("--parzen", action="store_true", help="also Goodfellow et al.'s Parzen figure (MNIST)")
@@ -651,6 +674,8 @@ def main(argv=None):
                 ("--recreate", args.recreate)]
     if not translator:
         required.append(("--data", args.data))
+    if args.checkpoint:
+        required.append(("--checkpoint-epoch", args.checkpoint_epoch))
     missing = [flag for flag, value in required if not value]
     if missing:
         parser.error(f"shipping a model needs {', '.join(missing)}")
