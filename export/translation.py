@@ -120,7 +120,7 @@ class TranslatorExportReport:
 # --------------------------------------------------------------------------- public entry point
 
 
-def export_translator(source, path, generator=None, opset=None, metadata=None):
+def export_translator(source, path, generator=None, opset=None, metadata=None, verbose=False):
     """Write one generator of a pix2pix or CycleGAN model to the ONNX file `path`; returns a `TranslatorExportReport`.
 
     The file appears (with `<stem>.metadata.json` beside it) only once onnxruntime matches Keras's
@@ -136,6 +136,7 @@ def export_translator(source, path, generator=None, opset=None, metadata=None):
         opset: the ONNX opset, one of `exporter.OPSETS` (13..18; default 17).
         metadata: entries that add to or override the recorded metadata (e.g. {"dataset": "facades",
             "license": "CC-BY-4.0"}, or "training_image_shape" where the model does not record it).
+        verbose: print a line as each phase starts (conversion, parity check).
     """
     exporter.require_tensorflow_backend()
     opset = exporter.check_opset(opset)
@@ -145,12 +146,13 @@ def export_translator(source, path, generator=None, opset=None, metadata=None):
     path = files.check_writable(path)  # a target that cannot be written fails now, not after the conversion
     files.check_writable(metadata_lib.sidecar_path(path))
     with files.exclusive(exporter.lock_path(path), f"export target {path}"):
-        return _export(source, path, direction, opset, metadata)
+        return _export(source, path, direction, opset, metadata, exporter.phase_printer(verbose))
 
 
-def _export(source, path, direction, opset, metadata):
+def _export(source, path, direction, opset, metadata, phase=None):
     import tf2onnx
 
+    phase = phase or exporter.phase_printer(False)
     model = resolve_source(source)
     name = model_name(model)
     network = pick_generator(model, direction)
@@ -159,6 +161,7 @@ def _export(source, path, direction, opset, metadata):
 
         # Trained under mixed precision: export (and check parity against) a float32 copy of its float32 variables.
         network = float32_copy(network)
+    phase(f"Converting the {direction} generator to ONNX (tf2onnx, opset {opset})")
     onnx_model = convert(network, opset)
     before = _count(onnx_model, "ConvTranspose")
     onnx_model = exporter.optimize_graph(onnx_model)
@@ -182,6 +185,7 @@ def _export(source, path, direction, opset, metadata):
     # As export_generator: both files appear only after parity has passed, the model first, then its sidecar.
     with files.atomic_target(sidecar) as sidecar_temporary, files.atomic_target(path) as temporary:
         onnx.save(onnx_model, str(temporary))
+        phase("Checking onnxruntime against Keras at the training image size and twice it")
         provider, checks = parity_check(network, temporary, parity_sizes(props), name=path)
         size_bytes = temporary.stat().st_size
         sidecar_temporary.write_text(metadata_lib.as_json(props, format=metadata_lib.TRANSLATOR_FORMAT))

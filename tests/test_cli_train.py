@@ -1,4 +1,6 @@
-"""`ganzoo list / train / demo`: bad input, the run folder, seeded reproducibility, divergence, recipes."""
+"""`ganzoo train / demo`: bad input, the run folder, seeded reproducibility, divergence, recipes, progress.
+
+`ganzoo list` and `ganzoo show`: tests/test_cli_catalog.py."""
 
 import argparse
 import json
@@ -22,27 +24,6 @@ def _run(capsys, *argv):
         code = exit.code
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def test_list_names_presets_datasets_and_recipes(capsys):
-    code, out, _ = _run(capsys, "list")
-    assert code == 0
-    import zoo
-
-    for name in (*zoo.available(), "digits", "ring8", "grid25", "gaussian1d",
-                 "example1-gaussian1d", "dcgan-mnist", "conditional-mnist", "minibatch-ring8", "demo"):
-        assert name in out
-    presets = out[:out.index("\nImage-to-image")]
-    # One line per preset (two where the paper published a number): name, paper, what it builds, budget.
-    assert "  vanilla                Goodfellow et al. 2014: MLP G, maxout D with dropout, SGD; 25,000 steps of 100" in presets
-    assert "paper: Parzen log-likelihood 225 ± 2 on the MNIST test set (Table 1); ours: 165.9 ± 1.5" in presets
-    assert len(presets.splitlines()) == 1 + len(zoo.available()) + sum(
-        1 for name in zoo.available() if zoo.describe(name)["paper_result"])
-    translators = out[out.index("\nImage-to-image"):out.index("\nDatasets")]
-    for name in ("pix2pix", "cyclegan", "edges2fashion", "thin2thick", "edges2digits", "thin2thick_digits"):
-        assert f"\n  {name} " in translators
-    code, verbose, _ = _run(capsys, "list", "--verbose")
-    assert "default_optimizer={'name': 'sgd', 'learning_rate': 0.1" in verbose
 
 
 @pytest.mark.parametrize(
@@ -122,6 +103,7 @@ def test_train_writes_a_complete_run_folder_and_same_seed_repeats_exactly(tmp_pa
     (run_dir,) = (tmp_path / "saved_models").iterdir()
     assert run_dir.name.startswith("dcgan-digits-")
     assert "Run finished: 2 epoch(s)" in out and "wall time" in out and str(run_dir.name) in out
+    assert "Epoch" not in out and "d_loss:" not in out  # --quiet: no progress
     config = json.loads((run_dir / "config.json").read_text())
     for key in ("preset", "options", "dataset", "class_names", "data_shape", "epochs", "batch_size", "seed",
                 "learning_rate", "versions"):
@@ -143,9 +125,15 @@ def test_train_writes_a_complete_run_folder_and_same_seed_repeats_exactly(tmp_pa
     code, _, err = _run(capsys, *argv, "--out", str(run_dir))
     assert code == 2 and "already holds a finished run" in err
 
-    # Same seed, second run: identical generator weights and sample grids.
-    code, _, _ = _run(capsys, *argv, "--out", str(tmp_path / "again"))
+    # Same seed, second run, with Keras's progress bar: identical generator weights and sample grids.
+    loud = [arg for arg in argv if arg != "--quiet"]
+    code, out, _ = _run(capsys, *loud, "--progress", "bar", "--out", str(tmp_path / "again"))
     assert code == 0
+    assert "d_real = D(x), d_fake = D(G(z))" in out and "Epoch 1/2\n" in out and " left in the run\n" in out
+    bars = [line for line in out.replace("\b", "").split("\r") if "━" in line]  # redrawn in place
+    assert bars and all(line.index("d_loss:") < line.index("g_loss:") < line.index("d_real:") < line.index("d_fake:")
+                        for line in bars)
+    assert out.rstrip().endswith(f"Latest samples: {tmp_path / 'again' / 'samples' / 'epoch_002.png'}")
     first = keras.models.load_model(run_dir / "generator.keras").get_weights()
     second = keras.models.load_model(tmp_path / "again" / "generator.keras").get_weights()
     for a, b in zip(first, second, strict=True):
@@ -203,6 +191,11 @@ def test_demo_trains_exports_and_says_where_everything_is(tmp_path, monkeypatch,
     monkeypatch.chdir(tmp_path)
     code, out, err = _run(capsys, "demo", "--epochs", "1", "--out", "demo")
     assert code == 0, out + err
+    # Not a terminal: one line per epoch, no bar redrawn with carriage returns.
+    (epoch_line,) = [line for line in out.splitlines() if line.startswith("Epoch ")]
+    assert epoch_line.startswith("Epoch 1/1 - ") and "\r" not in out and "\b" not in out
+    assert " - d_loss: " in epoch_line and " - g_loss: " in epoch_line and " - d_real: " in epoch_line
+    assert " - d_fake: " in epoch_line
     assert "Run folder: demo" in out and "samples/epoch_001.png" in out
     assert "ONNX" in out
     try:

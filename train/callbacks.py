@@ -12,7 +12,7 @@ import keras
 import numpy as np
 
 from export import sampling
-from train import files, latent, plots, run_folder
+from train import files, latent, plots, progress, run_folder
 
 MIN_CELL = 32  # pixels: grids of small images (digits are 8x8) are enlarged to at least this per image
 
@@ -215,6 +215,90 @@ class RunCheckpoint(keras.callbacks.Callback):
             self.history.setdefault(name, []).append(float(value))
         self.history.setdefault("seconds", []).append(round(time.perf_counter() - self._started, 3))
         run_folder.commit_epoch(self.run_dir, self.model, epoch + 1, self.history)
+
+
+class TrainingProgress(keras.callbacks.Callback):
+    """What `ganzoo train` shows while it trains: the epoch, the losses, D(x) and D(G(z)), and the time left.
+
+    verbose=1: Keras's progress bar (`keras.utils.Progbar`, the time left in the epoch), redrawn after every batch
+    under an "Epoch 3/25" line that says the time left in the run; verbose=2: one line per epoch when it ends,
+    which a log file reads well (no carriage returns). Run `fit` with verbose=0 beside it. The metrics come in the
+    order d_loss, g_loss, d_real, d_fake, then the model's others (Keras's own bar sorts them by name).
+
+    Args:
+        verbose: 1 (a bar) or 2 (a line per epoch); "auto" for `train.progress.bar_verbosity`'s choice.
+    """
+
+    FIRST = ("d_loss", "g_loss", "d_real", "d_fake")
+    MEANINGS = (("d_real", "D(x)"), ("d_fake", "D(G(z))"))
+
+    def __init__(self, verbose=progress.AUTO):
+        super().__init__()
+        self.verbose = progress.bar_verbosity(verbose)
+        if not self.verbose:
+            raise ValueError("TrainingProgress shows progress: verbose must be 1, 2 or 'auto'; leave it out for 0.")
+        self.epoch_seconds = []
+        self._bar = None
+
+    def on_train_begin(self, logs=None):
+        names = {metric.name for metric in self.model.metrics}
+        meanings = [f"{name} = {meaning}" for name, meaning in self.MEANINGS if name in names]
+        if meanings:  # the bar's names are history's and TensorBoard's; say once what they measure
+            print(f"({', '.join(meanings)}: the discriminator's mean output, 0 to 1, on real and generated batches)",
+                  flush=True)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started, self._batches = time.perf_counter(), 0
+        if self.verbose == 1:
+            left = self.time_left(self.params["epochs"] - epoch)
+            print(f"Epoch {epoch + 1}/{self.params['epochs']}" + (f" - {left} left in the run" if left else ""),
+                  flush=True)
+            self._bar = keras.utils.Progbar(self.params.get("steps"), verbose=1, stateless_metrics=set())
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._batches = batch + 1
+        if self._bar is not None:
+            self._bar.update(self._batches, self.ordered(logs), finalize=False)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch_seconds.append(time.perf_counter() - self._started)
+        if self.verbose == 1:
+            self._bar.update(self.params.get("steps") or self._batches, self.ordered(logs), finalize=True)
+            self._bar = None
+            return
+        epochs = self.params["epochs"]
+        left = self.time_left(epochs - epoch - 1)
+        metrics = "".join(f" - {name}: {value:.4f}" for name, value in self.ordered(logs))
+        seconds = self.epoch_seconds[-1]
+        took = f"{seconds:.1f}s" if seconds < 60 else progress.duration(seconds)
+        print(f"Epoch {epoch + 1}/{epochs} - {took}{metrics}"
+              + (f" - {left} left" if left else ""), flush=True)
+
+    def ordered(self, logs):
+        """[(name, value)] of the scalar logs, `FIRST` first."""
+        logs = {name: float(value) for name, value in (logs or {}).items() if np.ndim(value) == 0}
+        names = [name for name in self.FIRST if name in logs] + [name for name in logs if name not in self.FIRST]
+        return [(name, logs[name]) for name in names]
+
+    def time_left(self, epochs):
+        """The time `epochs` more epochs take at this run's pace ("" before an epoch has ended, or with none left).
+
+        The first epoch also traces and compiles the train step: later epochs are the pace once there are any.
+        """
+        if not self.epoch_seconds or epochs <= 0:
+            return ""
+        timed = self.epoch_seconds[1:] or self.epoch_seconds
+        return progress.duration(epochs * sum(timed) / len(timed))
+
+
+def progress_callbacks(verbose=progress.AUTO):
+    """[TrainingProgress] for a run that shows progress (`verbose` 1, 2 or "auto"), [] for verbose=0.
+
+    Args:
+        verbose: "auto" (a bar on a terminal, else a line per epoch), 0, 1 or 2, as `fit`'s.
+    """
+    verbosity = progress.bar_verbosity(verbose)
+    return [TrainingProgress(verbosity)] if verbosity else []
 
 
 def tensorboard_callback(log_dir):

@@ -34,6 +34,12 @@ TOY_SAMPLES = 100_000
 SPLITS = ("train", "test", "all")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 TFDS_EXAMPLES = ("mnist", "fashion_mnist", "cifar10")
+DIGITS_DESCRIPTION = "scikit-learn's 8x8 digits, 1,797 images, 10 classes (offline; train split 1,437)"
+# The tensorflow-datasets names whose files also load from a folder of IDX files: (title, where to download them).
+IDX_SOURCES = {
+    "mnist": ("MNIST", "https://ossci-datasets.s3.amazonaws.com/mnist/"),
+    "fashion_mnist": ("Fashion-MNIST", "https://github.com/zalandoresearch/fashion-mnist"),
+}
 DIGIT_NAMES = [str(i) for i in range(10)]
 FASHION_NAMES = [
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"
@@ -415,13 +421,28 @@ def _is_gray(rgb):
 # ---------------------------------------------------------------------------------------------- tfds
 
 
-def _offline_message(name, reason):
+def idx_folder_advice(name):
+    """How to train on the IDX files of `name` (a key of `IDX_SOURCES`) without tensorflow-datasets, in one sentence."""
+    title, url = IDX_SOURCES[name]
     return (
-        f"cannot load tensorflow-datasets dataset {name!r}: {reason}. It is not prepared in the data directory "
-        "and this machine cannot download it. Local alternatives that work offline: 'digits' (scikit-learn's "
-        "8x8 digits), a folder of MNIST IDX files such as '../shared/data/mnist' or '../shared/data/fashion_mnist', "
-        "a folder of PNG/JPEG images, or the toy sets 'gaussian1d', 'ring8', 'grid25'; or pass --data-dir to "
-        "a tensorflow-datasets folder where it is already prepared."
+        f"a folder of {title} IDX files works offline: --dataset /path/to/{name}, a folder holding "
+        "train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] (t10k-* for the test split), for example "
+        f"downloaded from {url}"
+    )
+
+
+def _offline_message(name, reason):
+    """The one-line error for a tensorflow-datasets dataset that is neither prepared nor downloadable here."""
+    folder = (
+        f"{idx_folder_advice(name)}; "
+        if name in IDX_SOURCES
+        else "a folder of PNG/JPEG images (class subfolders become labels) works offline: --dataset /path/to/images; "
+    )
+    return (
+        f"dataset {name!r} could not be downloaded ({reason}) and is not prepared in the tensorflow-datasets data "
+        f"directory. {folder[0].upper()}{folder[1:]}'digits' (scikit-learn's 8x8 digits, bundled) trains offline: "
+        "--dataset digits; so do the toy sets 'gaussian1d', 'ring8' and 'grid25'; or pass --data-dir to a "
+        "tensorflow-datasets folder where it is already prepared."
     )
 
 

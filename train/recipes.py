@@ -1,7 +1,8 @@
 """Named training recipes: the lecture example's experiments and the demo, runnable as `ganzoo train --recipe NAME`.
 
 A recipe fixes a preset, a dataset and hyper-parameters; flags given on the command line override
-them (e.g. `--dataset ../shared/data/mnist` where tensorflow-datasets cannot download MNIST).
+them (e.g. `--dataset /path/to/mnist`, a folder of MNIST IDX files, where tensorflow-datasets cannot download
+MNIST).
 """
 
 import math

@@ -117,7 +117,7 @@ def versions():
 
 
 def dataset_slug(dataset):
-    """A folder-name fragment for a dataset name or path ('../shared/data/mnist' -> 'mnist')."""
+    """A folder-name fragment for a dataset name or path ('/data/mnist/' -> 'mnist')."""
     name = pathlib.Path(str(dataset).rstrip("/\\")).name or "data"
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
@@ -411,7 +411,7 @@ def _run_callbacks(config, arrays, run_dir, gan, history, divergence):
     return items
 
 
-def train_run(spec, out=None, runs_dir=RUNS_DIR, callbacks=(), verbose=1, log=print):
+def train_run(spec, out=None, runs_dir=RUNS_DIR, callbacks=(), verbose="auto", log=print):
     """Train `spec` in a run folder (new, or the unfinished one it matches) and return a `RunResult`.
 
     A NaN/Inf loss stops the run with status "diverged", keeping the last good epoch's gan.keras;
@@ -422,7 +422,8 @@ def train_run(spec, out=None, runs_dir=RUNS_DIR, callbacks=(), verbose=1, log=pr
         out: the run folder; default a new one under `runs_dir`, or the unfinished run of `spec`.
         runs_dir: where new run folders go.
         callbacks: extra Keras callbacks.
-        verbose: `fit`'s verbosity.
+        verbose: as `fit`'s: 0 (silent), 1 (a progress bar per epoch) or 2 (one line per epoch), shown by
+            `train.callbacks.TrainingProgress`; "auto": 1 on a terminal, else 2.
         log: where the one-line progress messages go.
     """
     started = time.perf_counter()
@@ -529,8 +530,9 @@ def _train_locked(config, arrays, run_dir, with_seed, callbacks, verbose, log, s
                 epochs=epochs,
                 initial_epoch=initial_epoch,
                 steps_per_epoch=steps,
-                callbacks=[*_run_callbacks(config, arrays, run_dir, gan, history, divergence), *callbacks],
-                verbose=verbose,
+                callbacks=[*_run_callbacks(config, arrays, run_dir, gan, history, divergence),
+                           *run_callbacks.progress_callbacks(verbose), *callbacks],
+                verbose=0,  # TrainingProgress shows the epochs: metrics in a fixed order, one line each in a log
                 shuffle=False,  # each epoch's order is already fixed by (seed, epoch)
             )
     return finish_run(run_dir, gan, history, divergence, initial_epoch, started)

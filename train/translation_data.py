@@ -50,10 +50,6 @@ TEST_ORDER_SEED = 0  # the order of an offline unpaired task's test B
 # Mean pixel (0-255) of the train images: MNIST 33.3, Fashion-MNIST 72.9. Between them lies the check that a
 # folder holds the dataset its task needs (both use the same file names).
 _MEAN_PIXEL_BETWEEN = 50.0
-_IDX_DATASETS = {
-    "fashion_mnist": ("Fashion-MNIST", "https://github.com/zalandoresearch/fashion-mnist"),
-    "mnist": ("MNIST", "https://ossci-datasets.s3.amazonaws.com/mnist/"),
-}
 OFFLINE_TASKS = {
     # name: (source, paired)
     "edges2fashion": ("fashion_mnist", True),
@@ -67,6 +63,7 @@ _DESCRIPTIONS = {
     ("thicken", "AtoB"): "thicken the {item}'s strokes (a 3x3 grey dilation) and keep the digit",
     ("thicken", "BtoA"): "thin the {item}'s strokes (undo a 3x3 grey dilation) and keep the digit",
 }
+_ITEMS = {"digits": "digit", "mnist": "MNIST digit", "fashion_mnist": "Fashion-MNIST item"}  # by source
 
 
 @dataclasses.dataclass
@@ -114,6 +111,18 @@ class TranslationData:
 def translation_task_names():
     """The built-in tasks (folders and ``cycle_gan/<name>`` are accepted too)."""
     return list(OFFLINE_TASKS)
+
+
+def task_description(name, direction="AtoB"):
+    """What a correct model does on the built-in task `name`, in one line, without loading its data.
+
+    Args:
+        name: one of `OFFLINE_TASKS`.
+        direction: "AtoB" or "BtoA" (the domains swapped).
+    """
+    source, paired = OFFLINE_TASKS[name]
+    kind = "edges" if paired else "thicken"
+    return _DESCRIPTIONS[(kind, direction)].format(item=_ITEMS[source], threshold=EDGE_THRESHOLD)
 
 
 def load_translation_data(name, data_dir=None, image_size=None, direction="AtoB", max_train=None):
@@ -193,25 +202,24 @@ def _offline_task(name, data_dir, image_size, direction, max_train):
     source, paired = OFFLINE_TASKS[name]
     if source == "digits":
         (train, _), (test, test_labels) = _digits("train"), _digits("test")
-        classifier_data_dir, item = None, "digit"
+        classifier_data_dir = None
     else:
         folder = _idx_folder(name, source, data_dir)
         train = _read_idx_images(folder, "train", source)
         test, test_labels = _read_idx_images(folder, "t10k", source), _read_idx_labels(folder, "t10k")
         train, test = _padded(train), _padded(test)
         classifier_data_dir = str(folder)
-        item = "Fashion-MNIST item" if source == "fashion_mnist" else "MNIST digit"
     if paired:
         train = train[:max_train]
         a, b = (edge_map(train), train), (edge_map(test), test)
-        answers, kind, binary = None, "edges", (True, False)
+        answers, binary = None, (True, False)
     else:
         # Disjoint halves of the train split: the thin digits and the thick ones are different digits.
         half = len(train) // 2
         thin, thick = train[:half][:max_train], thicken(train[half:][:max_train])
         test_thick = thicken(test)
         a, b = (thin, thick), (test, test_thick)
-        kind, binary = "thicken", (False, False)
+        binary = (False, False)
     if image_size is not None:
         a, b = ([_resized_grey(x, int(image_size), on) for x, on in zip(pair, binary)] for pair in (a, b))
     if direction == "BtoA":
@@ -233,7 +241,7 @@ def _offline_task(name, data_dir, image_size, direction, max_train):
         test_labels=np.asarray(test_labels, dtype="int32"),
         classifier_dataset=source,
         classifier_data_dir=classifier_data_dir,
-        description=_DESCRIPTIONS[(kind, direction)].format(item=item, threshold=EDGE_THRESHOLD),
+        description=task_description(name, direction),
     )
 
 
@@ -262,7 +270,7 @@ def _padded(images):
 
 def _idx_folder(task, dataset, data_dir):
     """The folder of `dataset`'s IDX files: `data_dir` itself or its `dataset` subfolder."""
-    title, url = _IDX_DATASETS[dataset]
+    title, url = datasets.IDX_SOURCES[dataset]
     needs = (
         f"{task!r} is built from the {title} IDX files (train-images-idx3-ubyte[.gz], t10k-images-idx3-ubyte[.gz], "
         f"t10k-labels-idx1-ubyte[.gz]): pass a folder holding them as data_dir (--data-dir), e.g. the .gz files "
@@ -290,9 +298,10 @@ def _read_idx_images(folder, prefix, dataset):
     mean = float(pixels[:1000].mean())
     looks_like = "fashion_mnist" if mean > _MEAN_PIXEL_BETWEEN else "mnist"
     if looks_like != dataset:
+        titles = {name: title for name, (title, _) in datasets.IDX_SOURCES.items()}
         raise DatasetError(
-            f"{folder} looks like {_IDX_DATASETS[looks_like][0]} (mean pixel {mean:.0f}), not {_IDX_DATASETS[dataset][0]}: "
-            f"the two use the same file names; give the {_IDX_DATASETS[dataset][0]} folder."
+            f"{folder} looks like {titles[looks_like]} (mean pixel {mean:.0f}), not {titles[dataset]}: "
+            f"the two use the same file names; give the {titles[dataset]} folder."
         )
     return pixels.astype("float32") / 255.0
 

@@ -144,7 +144,7 @@ def _build_or_load(config, run_dir):
     return model, False
 
 
-def train_translation(spec, out=None, runs_dir=run_folder.RUNS_DIR, callbacks=(), verbose=1, log=print):
+def train_translation(spec, out=None, runs_dir=run_folder.RUNS_DIR, callbacks=(), verbose="auto", log=print):
     """Train `spec` in a run folder (new, or the unfinished one it matches) and return a `train.runner.RunResult`.
 
     Args:
@@ -152,7 +152,8 @@ def train_translation(spec, out=None, runs_dir=run_folder.RUNS_DIR, callbacks=()
         out: the run folder; default a new one under `runs_dir`, or the unfinished run of `spec`.
         runs_dir: where new run folders go.
         callbacks: extra Keras callbacks.
-        verbose: `fit`'s verbosity.
+        verbose: 0 (silent), 1 (a progress bar per epoch), 2 (one line per epoch) or "auto" (1 on a terminal,
+            else 2), as `train.runner.train_run`.
         log: where the one-line progress messages go.
     """
     started = time.perf_counter()
@@ -209,6 +210,6 @@ def _train_locked(config, data, run_dir, with_seed, callbacks, verbose, log, sta
         ]
         model.fit(
             batches, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps,
-            callbacks=[*items, *callbacks], verbose=verbose, shuffle=False,
+            callbacks=[*items, *run_callbacks.progress_callbacks(verbose), *callbacks], verbose=0, shuffle=False,
         )
     return runner.finish_run(run_dir, model, history, divergence, initial_epoch, started)

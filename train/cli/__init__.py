@@ -1,6 +1,7 @@
 """The `ganzoo` command: one entry point, one module per group of subcommands.
 
-- `training`: list, train, demo;
+- `catalog`: list, show;
+- `training`: train, demo;
 - `export`: export (a run folder to ONNX), sample (from an .onnx file, without TensorFlow);
 - `evaluate`: evaluate.
 
@@ -19,7 +20,8 @@ import sys
 from train.cli.errors import UsageError
 
 COMMAND_MODULES = (
-    "train.cli.training",  # list, train, demo
+    "train.cli.catalog",  # list, show
+    "train.cli.training",  # train, demo
     "train.cli.export",  # export, sample
     "train.cli.evaluate",  # evaluate
     "train.cli.translate",  # translate (pix2pix / CycleGAN from an .onnx file, without TensorFlow)

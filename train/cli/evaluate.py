@@ -123,7 +123,7 @@ def evaluate_translator(model, config, args):
     """The task figures of a translator (`train.evaluation.translation`) beside the identity's and the real data's."""
     import dataclasses
 
-    from train import translation_data
+    from train import progress, translation_data
     from train.evaluation.translation import evaluate_translation
 
     if args.parzen or args.inception:
@@ -131,6 +131,7 @@ def evaluate_translator(model, config, args):
     dataset = args.dataset or config.get("dataset")
     if dataset is None:
         raise UsageError("give --dataset TASK (a .keras file does not say which task it learned).")
+    progress.phase(f"Loading {dataset}")
     data = translation_data.load_translation_data(
         dataset, data_dir=args.data_dir or config.get("data_dir"), image_size=config.get("image_size"),
         direction=config.get("direction", "AtoB"),
@@ -142,6 +143,7 @@ def evaluate_translator(model, config, args):
             answers=None if data.answers is None else data.answers[rows],
             test_labels=None if data.test_labels is None else data.test_labels[rows],
         )
+    progress.phase(f"Translating the {len(data.test_a):,} test images and measuring the task figures")
     report = evaluate_translation(model.translate, data, baseline=not args.no_baseline)
     protocol = report["protocol"]
     print(f"{type(model).__name__} on {data.name}: {protocol['count']} test images; {data.description}")

@@ -83,7 +83,7 @@ def run_export(args):
     with usage_errors(FileNotFoundError, run_folder.RunFolderError):
         report = run_folder.export(
             args.source, out, opset=args.opset, fp16=args.fp16, metadata=metadata, label_dtype=args.label_dtype,
-            direction=args.direction, int8=args.int8,
+            direction=args.direction, int8=args.int8, verbose=True,
         )
     print(report)
     if args.triton:

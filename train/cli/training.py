@@ -1,4 +1,4 @@
-"""`ganzoo list`, `ganzoo train` and `ganzoo demo`.
+"""`ganzoo train` and `ganzoo demo` (`ganzoo list` and `ganzoo show` are `train.cli.catalog`'s).
 
 No TensorFlow at import time: the handlers import the training code when they run.
 """
@@ -16,6 +16,8 @@ PRIORS = ("uniform", "normal")
 STRATEGIES = ("default", "mirrored", "multiworker", "data_parallel")  # train.distribute.STRATEGIES
 SEQUENCE_OPTIONS = ("g_units", "d_units")  # `--option g_units=64` means one layer: [64]
 DEFAULTS = dict(dataset="digits")
+# --progress: what `train.runner.train_run`'s verbose means by it (Keras's fit verbosity, shown by TrainingProgress).
+PROGRESS = {"auto": "auto", "bar": 1, "line": 2, "none": 0}
 TRANSLATION_MODELS = ("pix2pix", "cyclegan")  # train.translation_runner.MODELS, kept TF-free
 TRANSLATION_DEFAULT_DATASET = {"pix2pix": "edges2digits", "cyclegan": "thin2thick_digits"}  # offline everywhere  # epochs, batch size and optimizer: the preset's (zoo.describe, recipes)
 
@@ -30,10 +32,6 @@ def _boolean_options():
 
 
 def register(subparsers):
-    listing = subparsers.add_parser("list", help="list presets, datasets, recipes and pretrained models")
-    listing.add_argument("--verbose", action="store_true", help="also each preset's networks and default options")
-    listing.set_defaults(func=list_command)
-
     train = subparsers.add_parser(
         "train",
         help="train a preset (or a recipe) with model.fit, in a resumable run folder",
@@ -86,85 +84,12 @@ def _add_training_flags(parser):
         "(keras.distribution.DataParallel, jax backend)")
     add("--mixed-precision", metavar="POLICY", help="Keras dtype policy, e.g. mixed_bfloat16 or mixed_float16")
     add("--jit", action="store_true", default=None, help="XLA-compile the train step (tensorflow; jax always compiles)")
-    add("--quiet", action="store_true", help="no progress bar")
-
-
-# ---------------------------------------------------------------------------------------------- list
-
-
-def list_command(args):
-    import_tensorflow()  # the presets are Keras code; keep TensorFlow's start-up logging out of the listing
-    import saved_models
-
-    from train import datasets, recipes
-    from zoo.presets import describe, preset_defaults
-    import zoo
-
-    print("Presets (ganzoo train PRESET): paper, what it builds, budget; the paper's number; `zoo.describe(NAME)` for all")
-    text = lambda defaults: ", ".join(f"{key}={value}" for key, value in defaults.items())
-    for name in zoo.available():
-        info = describe(name)
-        steps = recipes.PRESET_BUDGETS.get(name, recipes.DEFAULT_BUDGET)
-        print(f"  {name:<22} {info['paper']}: {info['summary']}; {steps['steps']:,} steps of {steps['batch_size']}")
-        if info["paper_result"]:
-            print(f"  {'':<22} paper: {info['paper_result']}; ours: {info['our_result'] or 'not measured yet'}")
-        if getattr(args, "verbose", False):
-            print(f"  {'':<22} {info['builds']}")
-            print(f"  {'':<22} {text(preset_defaults(name))}")
-    from train import translation_data, translation_runner
-
-    print("\nImage-to-image (ganzoo train pix2pix|cyclegan --dataset TASK): zoo.create_translator(NAME, image_shape)")
-    print(f"  {'pix2pix':<22} Isola et al. 2017: U-Net G, PatchGAN D on pairs, GAN + 100 L1; paired tasks and folders")
-    print(f"  {'cyclegan':<22} Zhu et al. 2017: ResNet Gs, PatchGAN Ds, LSGAN + 10 cycle + 5 identity, history of 50")
-    for task, (source, paired) in translation_data.OFFLINE_TASKS.items():
-        model = "pix2pix" if paired else "cyclegan"
-        epochs, batch_size, options = translation_runner.budget(model, task)
-        print(f"  {task:<22} {'paired' if paired else 'unpaired'}, from {source}; {model}: {epochs} epochs of "
-              f"{batch_size}" + "".join(f", {k}={v}" for k, v in options.items()))
-    print(f"  {'<folder>':<22} pix2pix's A|B images, A/ and B/ folders, or CycleGAN's trainA/ trainB/; cycle_gan/<name>")
-    print("\nDatasets (--dataset):")
-    print(f"  {'digits':<14} scikit-learn 8x8 digits, 1,797 images, 10 classes (offline; train split 1,437)")
-    for name, toy in datasets.TOY_SETS.items():
-        print(f"  {name:<14} {toy.description}, {datasets.TOY_SAMPLES:,} samples")
-    print(f"  {'<tfds name>':<14} a tensorflow-datasets image dataset: {', '.join(datasets.TFDS_EXAMPLES)}, ... (downloads)")
-    print(f"  {'<folder>':<14} MNIST IDX files (e.g. ../shared/data/mnist) or PNG/JPEG images, class subfolders = labels")
-    print("\nRecipes (ganzoo train --recipe NAME):")
-    for name, recipe in recipes.RECIPES.items():
-        print(f"  {name:<20} {recipe['description']}")
-        print(f"  {'':<20} = {recipes.recipe_command(name)}")
-    print("\nPretrained models (ganzoo sample NAME; zoo.load_pretrained(NAME); GeneratorSession.from_pretrained(NAME)):")
-    for model in saved_models.index(saved_models.GENERATOR):
-        print(f"  {model['name']:<26} {model['description']}")
-        print(f"  {'':<26} {_metrics_line(model['metrics'])}")
-    print("Pretrained translators (ganzoo translate NAME IMAGE... --out DIR; zoo.load_pretrained(NAME), its Keras "
-          "generator; TranslatorSession.from_pretrained(NAME)):")
-    for model in saved_models.index(saved_models.TRANSLATOR):
-        print(f"  {model['name']:<26} {_translator_line(model)}")
-    return 0
-
-
-def _translator_line(model):
-    """A shipped translator on one line: what it does, its task figures beside the identity's and the real data's."""
-    metrics = model["metrics"]
-    figures = []
-    for key, title, fmt in (("l1", "L1", "{:.4f}"), ("class_accuracy", "class kept", "{:.1%}"),
-                            ("ink_fraction", "ink share", "{:.3f}")):
-        if metrics["model"].get(key) is not None:
-            others = ", ".join(f"{row} {fmt.format(metrics[row][key])}" for row in ("identity", "real")
-                               if metrics.get(row, {}).get(key) is not None)
-            figures.append(f"{title} {fmt.format(metrics['model'][key])}" + (f" ({others})" if others else ""))
-    return f"{model['model']} on {model['dataset']}: {model['task']}; " + ", ".join(figures)
-
-
-def _metrics_line(metrics):
-    """The `ganzoo evaluate` figures of a shipped model beside the real data's, on one line."""
-    model, real = metrics["generated"], metrics["real"]
-    line = (f"classifier score {model['classifier_score']:.2f} (real {real['classifier_score']:.2f}), "
-            f"Frechet distance {model['frechet_distance']:.2f}, class KL {model['class_kl']:.4f}, "
-            f"{model['classes_covered']}/{metrics['num_classes']} classes")
-    if model.get("conditional_accuracy") is not None:
-        line += f", conditional accuracy {100 * model['conditional_accuracy']:.1f}%"
-    return line
+    shown = parser.add_mutually_exclusive_group()
+    shown.add_argument("--progress", choices=tuple(PROGRESS), default="auto",
+                       help="bar: Keras's progress bar, redrawn after each batch; line: one line per epoch, for logs; "
+                       "none; auto (default): bar on a terminal, else line. Each shows the epoch, d_loss, g_loss, "
+                       "d_real = D(x), d_fake = D(G(z)) and the time left")
+    shown.add_argument("--quiet", action="store_true", help="no progress, as --progress none")
 
 
 # ---------------------------------------------------------------------------------------------- train
@@ -245,6 +170,11 @@ def spec_from_args(args):
     )
 
 
+def progress_verbosity(args):
+    """`train_run`'s verbose for --progress and --quiet: "auto", 0, 1 or 2."""
+    return 0 if args.quiet else PROGRESS[args.progress]
+
+
 def train_command(args):
     started = time.perf_counter()
     select_backend(args.backend)
@@ -256,7 +186,7 @@ def train_command(args):
     from train.runner import RunError, train_run
 
     with usage_errors(RunError, DatasetError):
-        result = train_run(spec, out=args.out, runs_dir=args.runs_dir, verbose=0 if args.quiet else 1)
+        result = train_run(spec, out=args.out, runs_dir=args.runs_dir, verbose=progress_verbosity(args))
     print_summary(result, time.perf_counter() - started)
     return 0 if result.status == "finished" else 1
 
@@ -301,7 +231,7 @@ def translation_train_command(args, started):
     from train.translation_runner import train_translation
 
     with usage_errors(RunError, DatasetError):
-        result = train_translation(spec, out=args.out, runs_dir=args.runs_dir, verbose=0 if args.quiet else 1)
+        result = train_translation(spec, out=args.out, runs_dir=args.runs_dir, verbose=progress_verbosity(args))
     print_summary(result, time.perf_counter() - started)
     return 0 if result.status == "finished" else 1
 
@@ -355,7 +285,7 @@ def demo_command(args):
     )
     print(f"ganzoo demo: {recipe['description']}", flush=True)
     with usage_errors(RunError, DatasetError):
-        result = train_run(spec, out=args.out, verbose=1)
+        result = train_run(spec, out=args.out, verbose="auto")
     if result.status != "finished":
         print_summary(result, time.perf_counter() - started)
         return 1

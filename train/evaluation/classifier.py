@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from train import files
+from train import files, progress
 
 ARCHITECTURE_VERSION = 1  # bump when build_classifier changes, so old cache entries are not reused
 FEATURES_LAYER = "features"
@@ -143,7 +143,7 @@ def load_or_train(
 
     `epochs` / `min_steps`: the training budget (see `train_classifier`) when it is not cached yet.
     `train` / `test` may be pre-loaded `train.datasets.load_arrays` results; otherwise they are loaded.
-    Prints the classifier's test accuracy when `verbose`.
+    Prints the classifier's test accuracy when `verbose`, and Keras's progress bar while it trains one.
     """
     import keras
 
@@ -164,8 +164,11 @@ def load_or_train(
         source = f"cached at {path}"
     else:
         num_classes = len(train.class_names) if getattr(train, "class_names", None) else None
+        progress.phase(f"Training the evaluation classifier for {dataset} on {len(train.x):,} images (once: it is "
+                       "cached)", verbose)
         classifier = train_classifier(
-            train.x, train.y, test.x, test.y, num_classes=num_classes, epochs=epochs, min_steps=min_steps
+            train.x, train.y, test.x, test.y, num_classes=num_classes, epochs=epochs, min_steps=min_steps,
+            verbose=progress.bar_verbosity(verbose),
         )
         classifier.info.update(dataset=str(dataset), class_names=list(getattr(train, "class_names", None) or []))
         files.save_model(classifier.model, path)

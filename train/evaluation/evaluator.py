@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+from train import progress
 from train.evaluation import inception as inception_lib
 from train.evaluation import metrics, report as report_lib, sources
 
@@ -74,7 +75,7 @@ def evaluate(
         baseline: also measure real data the same way.
         inception: also compute FID / KID with InceptionV3 (needs ImageNet weights).
         classifier_epochs: the evaluation classifier's training budget when it is not cached yet.
-        verbose: print the classifier's provenance and the report.
+        verbose: print each phase of an image evaluation, the classifier's provenance and the report.
         description: how the report names the source; default from the source.
     """
     source, dataset, data_dir = resolve_source(source, dataset, data_dir, description)
@@ -136,6 +137,7 @@ def _evaluate_images(sampler, dataset, n, seed, data_dir, baseline, inception, c
         raise EvaluationError(f"{dataset} holds images; the generator makes samples of shape {sampler.data_shape}.")
     height, width = sampler.data_shape[:2]
     image_size = height if height == width else None  # the data is resized to square generators' size
+    progress.phase(f"Loading {dataset} (train and test splits)", verbose)
     train = datasets.load_arrays(dataset, split="train", image_size=image_size, data_dir=data_dir)
     test = datasets.load_arrays(dataset, split="test", image_size=image_size, data_dir=data_dir)
     if train.x.shape[1:] != tuple(sampler.data_shape):
@@ -145,6 +147,7 @@ def _evaluate_images(sampler, dataset, n, seed, data_dir, baseline, inception, c
         train=train, test=test,
     )
     num_classes = classifier.num_classes
+    progress.phase(f"Classifying the {len(test.x):,} real test images (the Frechet distance's reference)", verbose)
     test_features, _ = classifier.outputs(test.x)
     test_stats = metrics.statistics(test_features)
     reference = metrics.class_histogram(test.y, num_classes)
@@ -168,7 +171,9 @@ def _evaluate_images(sampler, dataset, n, seed, data_dir, baseline, inception, c
         if sampler.num_classes != num_classes:
             raise EvaluationError(f"the generator has {sampler.num_classes} classes, {dataset} has {num_classes}.")
         labels = (np.arange(n) % num_classes).astype("int32")  # balanced requests
+    progress.phase(f"Generating {n:,} images (noise seed {seed})", verbose)
     generated_images = sampler.generate(n, labels=labels, seed=seed)
+    progress.phase(f"Classifying the {n:,} generated images", verbose)
     report = {
         "kind": "images",
         "protocol": (
@@ -186,10 +191,12 @@ def _evaluate_images(sampler, dataset, n, seed, data_dir, baseline, inception, c
     if baseline:
         rng = np.random.default_rng(seed)
         subset = rng.choice(len(train.x), size=min(n, len(train.x)), replace=False)
+        progress.phase(f"Classifying {len(subset):,} real train images (the real-data baseline)", verbose)
         real = measure(train.x[subset], train.y[subset])
         real["description"] = f"{len(subset)} real train images against the test split"
         real["conditional_accuracy_description"] = "classifier accuracy on these train images"
         report["baseline"] = real
+    progress.phase("FID and KID with InceptionV3", verbose and inception)
     report["inception"] = (
         inception_lib.inception_metrics(train.x[: min(n, len(train.x))], generated_images, test.x)
         if inception

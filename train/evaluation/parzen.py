@@ -31,6 +31,7 @@ import time
 
 import numpy as np
 
+from train import progress
 from train.evaluation.evaluator import EvaluationError, resolve_source
 
 DEFAULT_SAMPLES = 10_000
@@ -48,7 +49,7 @@ def default_sigmas():
 # ------------------------------------------------------------------------------------------ estimation
 
 
-def parzen_log_likelihood(samples, points, sigma, batch_size=DEFAULT_BATCH_SIZE):
+def parzen_log_likelihood(samples, points, sigma, batch_size=DEFAULT_BATCH_SIZE, bar=None):
     """The Parzen-window log-likelihood of each of `points` under Gaussians of width `sigma` at `samples`.
 
     Args:
@@ -56,13 +57,14 @@ def parzen_log_likelihood(samples, points, sigma, batch_size=DEFAULT_BATCH_SIZE)
         points: the points x to score, (M, ...) flattened to (M, D).
         sigma: the kernels' standard deviation (> 0).
         batch_size: points per block of squared distances (memory: batch_size x N float64).
+        bar: None, or a progress bar (`train.progress.progress_bar`) whose `add(n)` counts the points done.
 
     Returns float64 (M,): log mean_i exp(-||x - mu_i||^2 / (2 sigma^2)) - D log(sigma sqrt(2 pi)).
     """
-    return _log_likelihoods(samples, points, [sigma], batch_size)[0]
+    return _log_likelihoods(samples, points, [sigma], batch_size, bar)[0]
 
 
-def cross_validate_sigma(samples, validation, sigmas=None, batch_size=DEFAULT_BATCH_SIZE):
+def cross_validate_sigma(samples, validation, sigmas=None, batch_size=DEFAULT_BATCH_SIZE, bar=None):
     """(best sigma, {sigma: mean validation log-likelihood}): the bandwidth that fits `validation` best.
 
     Args:
@@ -70,10 +72,10 @@ def cross_validate_sigma(samples, validation, sigmas=None, batch_size=DEFAULT_BA
         validation: the points that choose sigma, (M, ...).
         sigmas: the candidates (default `default_sigmas()`); the first of equal best scores wins
             (numpy.argmax, as parzen_ll.py).
-        batch_size: as `parzen_log_likelihood`.
+        batch_size, bar: as `parzen_log_likelihood`.
     """
     sigmas = _sigmas(sigmas)
-    scores = _log_likelihoods(samples, validation, sigmas, batch_size).mean(axis=1)
+    scores = _log_likelihoods(samples, validation, sigmas, batch_size, bar).mean(axis=1)
     best = float(sigmas[int(np.argmax(scores))])
     return best, {float(s): float(score) for s, score in zip(sigmas, scores)}
 
@@ -84,7 +86,7 @@ def standard_error(log_likelihoods):
     return float(values.std() / math.sqrt(len(values)))
 
 
-def parzen_evaluation(samples, validation, test, sigmas=None, batch_size=DEFAULT_BATCH_SIZE):
+def parzen_evaluation(samples, validation, test, sigmas=None, batch_size=DEFAULT_BATCH_SIZE, verbose=False):
     """Cross-validate sigma on `validation`, then the mean test log-likelihood and its standard error.
 
     Args:
@@ -93,13 +95,15 @@ def parzen_evaluation(samples, validation, test, sigmas=None, batch_size=DEFAULT
         test: the points whose mean log-likelihood is reported.
         sigmas: the candidate bandwidths (default `default_sigmas()`).
         batch_size: as `parzen_log_likelihood`.
+        verbose: show a progress bar over the validation and test points (`train.progress.progress_bar`).
 
     Returns a dict: mean, std_error, sigma, sigma_scores ({sigma: mean validation log-likelihood}),
     num_samples, num_test, protocol (one line).
     """
     sigmas = _sigmas(sigmas)
-    sigma, scores = cross_validate_sigma(samples, validation, sigmas, batch_size)
-    values = parzen_log_likelihood(samples, test, sigma, batch_size)
+    bar = progress.progress_bar(len(validation) + len(test), verbose, unit_name="point") if verbose else None
+    sigma, scores = cross_validate_sigma(samples, validation, sigmas, batch_size, bar)
+    values = parzen_log_likelihood(samples, test, sigma, batch_size, bar)
     return {
         "mean": float(values.mean()),
         "std_error": standard_error(values),
@@ -130,7 +134,7 @@ def _flat(name, values):
     return values.reshape(len(values), -1)
 
 
-def _log_likelihoods(samples, points, sigmas, batch_size):
+def _log_likelihoods(samples, points, sigmas, batch_size, bar=None):
     """float64 (len(sigmas), M): every point's log-likelihood under each sigma, distances computed once per block."""
     mu, x = _flat("samples", samples), _flat("points", points)
     if mu.shape[1] != x.shape[1]:
@@ -161,6 +165,8 @@ def _log_likelihoods(samples, points, sigmas, batch_size):
             np.multiply(distances, scale, out=work)
             np.exp(work, out=work)
             result[k, start : start + len(block)] = nearest * scale + np.log(work.sum(axis=1)) + offsets[k]
+        if bar is not None:
+            bar.add(len(block))
     return result
 
 
@@ -208,7 +214,7 @@ def evaluate_parzen(
         n: generated samples (None: 10,000); a conditional generator's are balanced over the classes.
         seed: the noise seed.
         baseline: also measure real data: the first 10,000 train images as the samples.
-        verbose: print the report.
+        verbose: print each phase, a progress bar over the Parzen window's points, and the report.
         data_dir: tensorflow-datasets data directory; default the run's.
         description: how the report names the source.
 
@@ -235,6 +241,7 @@ def evaluate_parzen(
             "the Parzen-window log-likelihood is MNIST's protocol (28x28 grey images); the generator makes "
             f"samples of shape {tuple(sampler.data_shape)}."
         )
+    progress.phase(f"Loading {dataset} (train and test splits)", verbose)
     train = datasets.load_arrays(dataset, split="train", data_dir=data_dir)
     if train.x.shape[1:] != IMAGE_SHAPE:
         raise EvaluationError(
@@ -258,6 +265,7 @@ def evaluate_parzen(
             raise EvaluationError(f"the generator has {sampler.num_classes} classes, {dataset} has {num_classes}.")
         labels = (np.arange(n) % sampler.num_classes).astype("int32")  # balanced requests, pooled
     value_range = sampler_value_range(sampler)
+    progress.phase(f"Generating {n:,} images (noise seed {seed})", verbose)
     generated = to_unit_range(sampler.generate(n, labels=labels, seed=seed), value_range)
     range_text = "[-1, 1] (unbounded output: assumed)" if value_range is None else "[{:g}, {:g}]".format(*value_range)
     report = {
@@ -273,10 +281,15 @@ def evaluate_parzen(
         ),
         "num_samples": n,
         "seed": int(seed),
-        "generated": parzen_evaluation(generated, validation, test_x),
+        "generated": None,
     }
+    steps = f"sigma on {len(validation):,} validation images, then the {len(test_x):,} test images"
+    progress.phase(f"Parzen window on the {n:,} generated images: {steps}", verbose)
+    report["generated"] = parzen_evaluation(generated, validation, test_x, verbose=verbose)
     if baseline:
-        real = parzen_evaluation(to_unit_range(train.x[:BASELINE_SAMPLES]), validation, test_x)
+        real_x = to_unit_range(train.x[:BASELINE_SAMPLES])
+        progress.phase(f"Parzen window on {len(real_x):,} real train images (the baseline): {steps}", verbose)
+        real = parzen_evaluation(real_x, validation, test_x, verbose=verbose)
         real["description"] = f"the first {min(BASELINE_SAMPLES, len(train.x))} real train images as the samples"
         report["baseline"] = real
     report["seconds"] = round(time.time() - start, 1)
