@@ -108,7 +108,7 @@ class ExportReport:
 # --------------------------------------------------------------------------- public entry point
 
 
-def export_generator(source, path, opset=None, fp16=False, metadata=None, label_dtype="int64", int8=False):
+def export_generator(source, path, opset=None, fp16=False, metadata=None, label_dtype="int64", int8=False, verbose=False):
     """Write `source`'s generator to the ONNX file `path`, check it, and return an `ExportReport`.
 
     Raises `ParityError` if onnxruntime's output differs from Keras by more than 1e-4 (fp32) or
@@ -121,11 +121,14 @@ def export_generator(source, path, opset=None, fp16=False, metadata=None, label_
         opset: the ONNX opset, one of `OPSETS` (13..18; default 17).
         fp16: store float16 weights and compute, keeping float32 inputs and outputs.
         metadata: entries that add to or override the recorded metadata (e.g. {"dataset": "digits",
-            "prior": "normal"} for a bare generator, or what a run folder recorded).
+            "prior": "normal"} for a bare generator, or what a run folder recorded). `"sampling_dropout": True`
+            (for a bare generator; a GAN says it itself) exports a generator that samples with its dropout on
+            with the masks drawn as extra columns of z (`dropout_masks_from_noise`), not written as metadata.
         label_dtype: the label input's type, "int64" (default) or "int32" (for runtimes without
             int64, such as WebGL).
         int8: quantize the Convs, MatMuls and Gemms to int8 (QDQ, calibrated on the prior; see
             `export.quantize`), for CPUs with VNNI. Not with fp16.
+        verbose: print a line as each phase starts (conversion, quantization, parity check).
 
     Writes `<stem>.metadata.json` beside `path`, with the same values as the ONNX metadata.
     """
@@ -138,25 +141,47 @@ def export_generator(source, path, opset=None, fp16=False, metadata=None, label_
     path = files.check_writable(path)  # a target that cannot be written fails now, not after the conversion
     files.check_writable(metadata_lib.sidecar_path(path))
     with files.exclusive(lock_path(path), f"export target {path}"):
-        return _export(source, path, opset, fp16, metadata, label_dtype, int8)
+        return _export(source, path, opset, fp16, metadata, label_dtype, int8, phase_printer(verbose))
 
 
-def _export(source, path, opset, fp16, metadata, label_dtype, int8=False):
+def phase_printer(verbose):
+    """A function that says, in one flushed line, which phase of an export starts ("Converting ...").
+
+    Args:
+        verbose: print; else the function does nothing.
+    """
+
+    def phase(text):
+        if verbose:
+            print(f"{text}...", flush=True)
+
+    return phase
+
+
+def _export(source, path, opset, fp16, metadata, label_dtype, int8=False, phase=None):
     import tf2onnx
 
+    phase = phase or phase_printer(False)
     generator, info = resolve_source(source)
     import keras
 
-    if any(isinstance(layer, keras.layers.Dropout) for layer in generator.layers):
-        # Mirza & Osindero's G (the conditional preset) samples with its dropout on; the graph cannot seed masks.
-        warnings.warn("the generator has Dropout layers: the ONNX file computes it in inference mode, dropout off "
-                      "(a model that samples with its dropout on, `sampling_dropout`, loses that variety).", stacklevel=2)
+    # Whether G samples with its dropout on: the GAN says so; for a bare generator, the caller's metadata (a run's).
+    metadata = dict(metadata or {})
+    sampling_dropout = bool(metadata.pop("sampling_dropout", info.pop("sampling_dropout", False)))
+    has_dropout = any(isinstance(layer, keras.layers.Dropout) for layer in generator.layers)
+    if has_dropout and sampling_dropout:
+        # Mirza & Osindero's G (the conditional preset) samples with its dropout on: its variety comes from the masks.
+        generator, info["dropout_masks_in_z"] = dropout_masks_from_noise(generator)
+    elif has_dropout:
+        warnings.warn("the generator has Dropout layers: the ONNX file computes it in inference mode, dropout off.",
+                      stacklevel=2)
     if generator.compute_dtype != "float32":
         from zoo.distribute import float32_copy
 
         # Trained under mixed precision: its variables are float32 already; export (and check
         # parity against) a float32 copy, so the graph is float32 unless fp16 is asked for.
         generator = float32_copy(generator)
+    phase(f"Converting the generator to ONNX (tf2onnx, opset {opset})")
     model = convert(generator, opset, label_dtype)
     model = optimize_graph(model)
     info.update(metadata or {})
@@ -165,8 +190,9 @@ def _export(source, path, opset, fp16, metadata, label_dtype, int8=False):
     if fp16:
         model = to_float16(model)
     if int8:
-        from export.quantize import quantize_int8
+        from export.quantize import CALIBRATION_SAMPLES, quantize_int8
 
+        phase(f"Quantizing to int8, calibrated on {CALIBRATION_SAMPLES:,} inputs drawn from the prior")
         model = quantize_int8(model, props)
     drop_unused_opset_imports(model)
     model.producer_name = "gan-zoo"
@@ -188,6 +214,9 @@ def _export(source, path, opset, fp16, metadata, label_dtype, int8=False):
     sidecar = metadata_lib.sidecar_path(path)
     with files.atomic_target(sidecar) as sidecar_temporary, files.atomic_target(path) as temporary:
         onnx.save(model, str(temporary))
+        every_class = ", each class and mixed labels" if props.get("num_classes") else ""
+        batches = " and ".join(map(str, PARITY_BATCH_SIZES))
+        phase(f"Checking onnxruntime against Keras at batch sizes {batches}{every_class}")
         provider, checks = parity_check(generator, temporary, tolerance, name=path, mean_tolerance=mean_tolerance)
         size_bytes = temporary.stat().st_size
         sidecar_temporary.write_text(metadata_lib.as_json(props))
@@ -265,6 +294,7 @@ def resolve_source(source):
     if isinstance(source, zoo.GAN):
         info.setdefault("preset", source.preset)
         info["prior"] = source.prior
+        info["sampling_dropout"] = source.sampling_dropout
         return source.sampling_generator, info  # the averaged generator when the GAN keeps one (EMA)
     if isinstance(source, keras.Model):
         names = [tensor.name for tensor in source.inputs]
@@ -272,6 +302,48 @@ def resolve_source(source):
             raise ValueError(f"expected a generator with inputs z (and label); this model's inputs are {names}.")
         return source, info
     raise ValueError(f"cannot export {type(source).__name__}: pass a GAN, a generator or a .keras file.")
+
+
+def dropout_masks_from_noise(generator):
+    """`generator` with each Dropout layer's mask read from extra columns of z, for a generator that samples with
+    its dropout on (`GAN(sampling_dropout=True)`, Mirza & Osindero's): an ONNX graph cannot seed random masks, so
+    the runtime draws them as noise, from the prior it draws z from (U(-1, 1)): a unit is kept where its column is
+    at least 2 * rate - 1 (probability 1 - rate) and scaled by 1 / (1 - rate), as Keras's Dropout does.
+
+    Returns:
+        (the new generator, {"latent_dim": z's own width, "mask_columns": the columns added after it}); the new
+        generator shares `generator`'s layers (and so its weights) and takes z of width latent_dim + mask_columns.
+    """
+    import keras
+    from keras import ops
+
+    dropouts = [layer for layer in generator.layers if isinstance(layer, keras.layers.Dropout)]
+    widths = {id(layer): int(np.prod(layer.input.shape[1:])) for layer in dropouts}
+    latent_dim = int(generator.inputs[0].shape[-1])
+    columns = sum(widths.values())
+    z = keras.Input((latent_dim + columns,), name="z")
+    inputs = [z, *(keras.Input(t.shape[1:], dtype=t.dtype, name=t.name) for t in generator.inputs[1:])]
+    offset = [latent_dim]
+
+    def masked(layer):
+        if not isinstance(layer, keras.layers.Dropout):
+            return layer
+        start, width = offset[0], widths[id(layer)]
+        offset[0] += width
+        rate = float(layer.rate)
+
+        def apply(h, **kwargs):
+            u = z[:, start : start + width]
+            if len(h.shape) > 2:
+                u = keras.layers.Reshape(h.shape[1:], name=f"{layer.name}_mask")(u)
+            return h * ops.cast(u >= 2.0 * rate - 1.0, h.dtype) / (1.0 - rate)
+
+        return apply
+
+    own = [z[:, :latent_dim], *inputs[1:]]
+    outputs = generator._run_through_graph(own if len(own) > 1 else own[0], operation_fn=masked)
+    model = keras.Model(inputs if len(inputs) > 1 else z, outputs, name=f"{generator.name}_masks_in_z")
+    return model, {"latent_dim": latent_dim, "mask_columns": columns}
 
 
 def _num_classes(generator):

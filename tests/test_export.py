@@ -341,3 +341,42 @@ def test_conv_transpose_rewrite_is_exact(kernel, stride, pads, rewritten):
         assert "Mul" not in ops and "Add" not in ops  # BatchNorm folded into the Conv
     x = np.random.default_rng(0).normal(size=(2, 3, 5, 5)).astype(np.float32)
     np.testing.assert_allclose(_run(optimized, x), _run(model, x), atol=1e-5)
+
+
+def test_dropout_masks_from_noise_is_the_hand_worked_dropout(tmp_path):
+    """A generator that samples with its dropout on exports with its masks read from extra columns of z: a unit is
+    kept where its column u >= 2 * rate - 1 and scaled by 1 / (1 - rate), worked here by hand in numpy."""
+    z = keras.Input((3,), name="z")
+    hidden = keras.layers.Dense(4, activation="relu", name="hidden")(z)
+    out = keras.layers.Dense(2, name="out")(keras.layers.Dropout(0.25, name="drop")(hidden))
+    generator = keras.Model(z, out)
+    masked, info = exporter.dropout_masks_from_noise(generator)
+    assert info == {"latent_dim": 3, "mask_columns": 4} and [t.shape[-1] for t in masked.inputs] == [7]
+    rng = np.random.default_rng(0)
+    noise = rng.uniform(-1, 1, (6, 7)).astype("float32")
+    (w1, b1), (w2, b2) = (generator.get_layer(name).get_weights() for name in ("hidden", "out"))
+    keep = (noise[:, 3:] >= 2 * 0.25 - 1) / 0.75
+    expected = (np.maximum(noise[:, :3] @ w1 + b1, 0) * keep) @ w2 + b2
+    np.testing.assert_allclose(np.asarray(masked(noise)), expected, rtol=1e-5, atol=1e-6)
+    # Exported with "sampling_dropout": the file computes the same, and records where its masks are.
+    export_generator(generator, tmp_path / "g.onnx", metadata={"sampling_dropout": True})
+    session = GeneratorSession(tmp_path / "g.onnx", providers="cpu")
+    assert session.metadata["latent_dim"] == 7 and session.metadata["dropout_masks_in_z"] == info
+    assert "sampling_dropout" not in session.metadata
+    np.testing.assert_allclose(session(noise), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_mirza_osindero_generator_exports_with_its_dropout_masks(tmp_path):
+    """The conditional preset's G samples with its dropout on: its ONNX file varies with the mask columns alone."""
+    gan = zoo.create("conditional", data_shape=(8, 8, 1), num_classes=3, g_units=(16,), g_branch_units=(8, 4),
+                     d_units=(8,), d_pieces=(2,), d_branch_units=(8, 4), d_branch_pieces=(2, 2))
+    export_generator(gan, tmp_path / "c.onnx")
+    session = GeneratorSession(tmp_path / "c.onnx", providers="cpu")
+    assert session.metadata["dropout_masks_in_z"] == {"latent_dim": 100, "mask_columns": 8 + 4 + 16}
+    z = session.sample_noise(16, seed=0)
+    z[:, :100] = z[:1, :100]  # one z, sixteen sets of masks
+    assert session(z, np.ones(16, "int64")).std(axis=0).mean() > 0
+    # A bare generator exports with its dropout off (and says so) unless asked.
+    with pytest.warns(UserWarning, match="dropout off"):
+        export_generator(gan.generator, tmp_path / "bare.onnx")
+    assert GeneratorSession(tmp_path / "bare.onnx", providers="cpu").metadata["latent_dim"] == 100

@@ -206,6 +206,18 @@ def load_keras(path, **kwargs):
         raise RunFolderError(f"{path} is corrupt: {type(error).__name__}: {error}") from None
 
 
+def _samples_with_dropout(config, options):
+    """Whether the run's G samples with its dropout on (its options, else its preset's defaults)."""
+    if "sampling_dropout" in options:
+        return bool(options["sampling_dropout"])
+    from zoo import presets
+
+    preset = config.get("preset")
+    if preset not in presets.PRESETS or not isinstance(config.get("backbone"), str):
+        return False
+    return bool(presets.preset_defaults(preset, backbone=config["backbone"]).get("sampling_dropout", False))
+
+
 def export_metadata(config):
     """The ONNX metadata a run's config supplies (only the keys it actually has), for `export_generator`."""
     from export.metadata import PRIOR_PARAMS
@@ -224,13 +236,16 @@ def export_metadata(config):
         info["class_names"] = [str(name) for name in config["class_names"]]
     if options.get("prior") in PRIOR_PARAMS:
         info["prior"] = options["prior"]
+    if _samples_with_dropout(config, options):
+        info["sampling_dropout"] = True  # read by the exporter for a generator saved alone
     training = {key: config[key] for key in ("epochs", "seed", "batch_size") if key in config}
     if training:
         info["training"] = training
     return info
 
 
-def export(source, path, opset=None, fp16=False, metadata=None, label_dtype="int64", direction=None, int8=False):
+def export(source, path, opset=None, fp16=False, metadata=None, label_dtype="int64", direction=None, int8=False,
+           verbose=False):
     """`export.export_generator` for a run folder or .keras file, with the run's config as metadata; for a
     pix2pix or CycleGAN run, `export.export_translator`.
 
@@ -240,6 +255,7 @@ def export(source, path, opset=None, fp16=False, metadata=None, label_dtype="int
         opset, fp16, label_dtype, int8: as for `export_generator` (fp16, int8 and label_dtype: noise GANs only).
         metadata: entries that override the run's (e.g. {"dataset": "digits"}).
         direction: a CycleGAN's generator to export, "ab" (default) or "ba".
+        verbose: print a line as each phase of the export starts.
     """
     from export import export_generator, export_translator
 
@@ -253,12 +269,13 @@ def export(source, path, opset=None, fp16=False, metadata=None, label_dtype="int
         recorded = {key: config[key] for key in ("dataset",) if isinstance(config.get(key), str)}
         if config.get("data_shape"):
             recorded["training_image_shape"] = list(config["data_shape"])
-        return export_translator(model, path, generator=direction, opset=opset, metadata={**recorded, **(metadata or {})})
+        return export_translator(model, path, generator=direction, opset=opset, metadata={**recorded, **(metadata or {})},
+                                 verbose=verbose)
     if direction is not None:
         raise RunFolderError("--direction picks a CycleGAN's generator; this is a noise GAN's.")
     return export_generator(
         model, path, opset=opset, fp16=fp16, metadata={**export_metadata(config), **(metadata or {})}, label_dtype=label_dtype,
-        int8=int8,
+        int8=int8, verbose=verbose,
     )
 
 
