@@ -368,7 +368,7 @@ and as ONNX (`.onnx` plus a `.metadata.json` sidecar, needs only numpy and onnxr
 
     ganzoo sample conditional_mnist --label 7 --out sevens.png
     ganzoo translate pix2pix_edges2fashion edges/*.png --out items/
-    ganzoo list                                        # the names, with their figures
+    ganzoo show conditional_mnist                      # its figures, files and how it was made
 
     import saved_models
     saved_models.names("translator")                   # or "generator"; names() gives both kinds
