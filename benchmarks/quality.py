@@ -696,8 +696,8 @@ TARGETS_TEXT = (
 
 
 # Why a preset row stays short of its target, printed under its table when it does (a row that misses with no
-# reason here says so). The evidence behind each is in the README's preset section.
-SHORT_OF_TARGET_REASONS = {}  # variant -> why; none misses at present (the MLP `vanilla` did, see the README)
+# reason here says so). The evidence behind each is in benchmarks/quality.md.
+SHORT_OF_TARGET_REASONS = {}  # variant -> why; none misses at present
 
 
 def image_target(row, real):
