@@ -37,22 +37,40 @@ ROWS = {
     "conditional": ("parzen", "132 ± 1.8", 250, 5),
     "infogan": ("code_error", "5%", None, None),
     "wgan": ("critic", "the estimate falls as the samples improve", None, 200),
+    "wgan_gp": ("critic", "the critic's negative loss falls as the samples improve", None, 200),
+    "dcgan": ("samples", "MNIST samples beside a baseline GAN's; no MNIST number", None, None),
+    "minibatch": ("samples", "MNIST samples hard to tell from data; no MNIST sample-quality number", None, None),
+    "acgan": ("samples", "samples of the class asked for; no MNIST number (ImageNet, CIFAR-10)", None, None),
     "lsgan": ("modes", "LSGAN covers the mixture's modes where the regular GAN collapses", None, None),
 }
 # Mao et al.'s mixture experiment (their stability_comparison code): 35,000 steps of batch 512.
 MIXTURE_STEPS, MIXTURE_BATCH, MIXTURE_SEEDS = 35_000, 512, (0, 1, 2)
 CODE_ERROR_SAMPLES = 10_000
+QUALITY_SAMPLES = 10_000
+# Which figure of its paper a critic row reproduces.
+CRITIC_FIGURES = {"wgan": "Arjovsky et al. 2017, Figures 3-4", "wgan_gp": "Gulrajani et al. 2017, 'meaningful loss curves'"}
+# The "samples" rows measure beside their preset the vanilla preset's best checkpoint: the paper's baseline GAN.
+BASELINE_GENERATOR = RUNS / "vanilla-seed0" / "best_generator.keras"
 # What a row's numbers cannot say by themselves.
 NOTES = {
     "conditional": "Measured with G's dropout on from epoch 30: the run started with it off (epochs 5-25: "
     "-289 to -56 on the test set, one image per class; kept in the run's parzen_dropout_off.jsonl), was stopped at epoch 28 and "
     "resumed exactly from its checkpoint with the preset's sampling. Stopped at epoch 62 of 250 for the session's "
     "time, past the paper's figure.",
-    "vanilla": "Stopped at epoch 159 of 250 for the session's time. The figure rose fast to 150 by epoch 70, then "
-    "slowly, and has stayed at 166-167 since epoch 130, with the learning rate still 0.073 (pylearn2's decay "
-    "reaches its floor only after about 5,756 epochs, and mnist.yaml has no stopping rule). Trained with the first "
-    "version of FlooredExponentialDecay, (1 / f) ** t in float32, whose rate is 0.24% off the committed "
-    "exp(-t ln f) at epoch 159.",
+    "minibatch": "At the preset's `ganzoo train` budget, 6,000 steps (10 epochs): their MNIST script "
+    "(train_mnist_feature_matching.py, the only MNIST one) trains 300 epochs at a constant Adam 3e-3, "
+    "semi-supervised with feature matching; the samples here are blurred strokes of every digit, where "
+    "the paper's MNIST samples are sharp.",
+    "vanilla": "Stopped at epoch 235 of 250 for the sessions' time (trained in three sittings, resumed exactly from its "
+    "checkpoints). The figure rose fast to 150 by epoch 70, then slowly: 166-167 at epochs 130-155, 171-175 at "
+    "205-235, with the learning rate still 0.062 (pylearn2's decay reaches its floor only after about 5,756 "
+    "epochs, and mnist.yaml has no stopping rule, so the paper's run length is not in its configuration). Epochs "
+    "1-159 trained with the first version of FlooredExponentialDecay, (1 / f) ** t in float32, whose rate is 0.24% "
+    "off the committed exp(-t ln f) at epoch 159. Shipped as `vanilla_mnist` (the epoch-210 checkpoint). A second "
+    "run with the decay 10x faster (factor 1.00004, `--option default_optimizer=...`; learning rate 0.020 at epoch "
+    "80) scored 122 at epoch 27, 156 at 67 and 160 at 80, against 114, 147 and 153 for the preset at epochs 30, 60 "
+    "and 80: a faster decay is worth about 7 points at epoch 80. Whether the far longer run the configuration "
+    "implies (it never stops by itself) reaches 225 is not measured here.",
 }
 
 
@@ -281,14 +299,14 @@ def collect_code_error_row(preset, run_dir, seed=0, dataset=MNIST):
 
 
 def run_critic_row(preset, every_steps, seed=0, dataset=MNIST, runs=RUNS, epochs=None):
-    """Arjovsky et al.'s Figures 3-4: the critic's Wasserstein estimate against sample quality over training.
+    """Arjovsky et al.'s Figures 3-4 (and Gulrajani et al.'s loss curves): the critic's Wasserstein estimate against
+    sample quality over training.
     Every `every_steps` generator steps: the estimate E D(x) - E D(G(z)) on 1,000 test images and 1,000 samples
     (the critic in inference mode), and the Frechet distance of 2,000 samples to the test set in the evaluation
     classifier's features. The row reports both curves and their Spearman correlation (the paper's claim: positive,
     the estimate falls as the samples improve)."""
     import keras
     import numpy as np
-    from scipy import stats
 
     from train import datasets
     from train.evaluation import classifier as classifier_lib
@@ -318,16 +336,60 @@ def run_critic_row(preset, every_steps, seed=0, dataset=MNIST, runs=RUNS, epochs
     started = time.perf_counter()
     spec = RunSpec(preset=preset, dataset=str(dataset), seed=seed, epochs=epochs, sample_every=1)
     train_run(spec, out=run_dir, callbacks=[CriticMonitor()], verbose=0)
-    history = _read_jsonl(log)
+    return save_row({**collect_critic_row(preset, run_dir, seed),
+                     "wall_seconds_this_call": round(time.perf_counter() - started, 1)})
+
+
+def collect_critic_row(preset, run_dir, seed=0):
+    """The critic row of `run_dir` as it stands: its curves up to the last completed epoch (a run stopped part-way
+    resumes from that epoch's checkpoint, so later points are dropped), and their Spearman correlation."""
+    from scipy import stats
+
+    facts = _run_facts(preset, "critic", seed, pathlib.Path(run_dir))
+    history = [h for h in _read_jsonl(pathlib.Path(run_dir) / "critic.jsonl") if h["step"] <= facts["steps"]]
     rho = stats.spearmanr([h["estimate"] for h in history], [h["frechet_distance"] for h in history])
-    return save_row({
-        **_run_facts(preset, "critic", seed, run_dir),
-        "d_steps": 5,
-        "wall_seconds_this_call": round(time.perf_counter() - started, 1),
-        "spearman": float(rho.statistic),
-        "spearman_p": float(rho.pvalue),
-        "history": history,
-    })
+    return {**facts, "d_steps": 5, "spearman": float(rho.statistic), "spearman_p": float(rho.pvalue),
+            "history": history}
+
+
+def run_samples_row(preset, seed=0, dataset=MNIST, runs=RUNS, epochs=None):
+    """For the papers with no MNIST number (DCGAN, minibatch discrimination, AC-GAN): train `preset` with its
+    defaults at its `ganzoo train` budget, then measure it with `ganzoo evaluate` (`collect_samples_row`)."""
+    from train.runner import RunSpec, train_run
+
+    run_dir = pathlib.Path(runs) / f"{preset}-seed{seed}"
+    started = time.perf_counter()
+    spec = RunSpec(preset=preset, dataset=str(dataset), seed=seed, epochs=epochs, sample_every=1)
+    train_run(spec, out=run_dir, verbose=0)
+    row = collect_samples_row(preset, run_dir, seed, dataset)
+    return save_row({**row, "wall_seconds_this_call": round(time.perf_counter() - started, 1)})
+
+
+def collect_samples_row(preset, run_dir, seed=0, dataset=MNIST, baseline=BASELINE_GENERATOR):
+    """`ganzoo evaluate`'s figures of the run in `run_dir` on 10,000 samples (noise seed `seed`; balanced labels for
+    a conditional model), the real data's beside them, and the same for `baseline` (the `vanilla` preset's best
+    checkpoint, the papers' baseline GAN) where it exists; a grid of 100 samples."""
+    from train.evaluation import evaluator
+
+    run_dir = pathlib.Path(run_dir)
+    keep = ("classifier_score", "frechet_distance", "class_kl", "classes_covered", "conditional_accuracy")
+
+    def figures(source):
+        report = evaluator.evaluate(str(source), dataset=str(dataset), n=QUALITY_SAMPLES, seed=seed, verbose=False)
+        return report, {k: v for k, v in report["generated"].items() if k in keep}
+
+    report, ours = figures(run_dir)
+    baseline_figures = figures(baseline)[1] if pathlib.Path(baseline).exists() else None
+    figure, _ = save_samples(preset, run_dir / "gan.keras", FIGURES / f"papers_{preset}.png", dataset)
+    return {
+        **_run_facts(preset, "samples", seed, run_dir),
+        "ours": ours,
+        "real": {k: v for k, v in report["baseline"].items() if k in keep},
+        "baseline": baseline_figures,
+        "baseline_source": str(baseline),
+        "protocol": report["protocol"],
+        "figure": figure.name,
+    }
 
 
 def run_modes_row(preset, seeds=MIXTURE_SEEDS, runs=RUNS, steps=MIXTURE_STEPS, batch_size=MIXTURE_BATCH):
@@ -438,9 +500,12 @@ def render():
         first, last = row["history"][0], row["history"][-1]
         lines += [
             "",
-            f"## {row['preset']}: the critic's estimate against sample quality (Arjovsky et al. 2017, Figures 3-4)",
+            f"## {row['preset']}: the critic's estimate against sample quality ({CRITIC_FIGURES[row['preset']]})",
             "",
-            f"The preset's defaults and `ganzoo train` budget: {row['steps']:,} generator steps of batch {row['batch_size']}, "
+            f"The preset's defaults: {row['steps']:,} generator steps of batch {row['batch_size']}"
+            + ("" if row["status"] == "finished" else
+               f" (stopped after epoch {row['epochs']} of the {row['epochs_planned']} of its `ganzoo train` budget, for the session's time)")
+            + ", "
             f"5 critic steps each, {row['train_seconds'] / 60:.0f} min ({row['machine']}). Every few hundred generator steps: the",
             "critic's estimate E D(x) - E D(G(z)) on 1,000 test images and 1,000 samples, and the Frechet distance of",
             "2,000 samples to the test set in the evaluation classifier's features.",
@@ -454,6 +519,41 @@ def render():
             "|---:|---:|---:|",
             *(f"| {h['step']:,} | {h['estimate']:.3g} | {h['frechet_distance']:.1f} |" for h in row["history"]),
         ]
+    samples_rows = [r for r in every if r["measure"] == "samples"]
+    if samples_rows:
+        protocol = samples_rows[0]["protocol"]
+        lines += [
+            "",
+            "## The papers without an MNIST number: `ganzoo evaluate` of each preset",
+            "",
+            "Radford et al., Salimans et al. and Odena et al. published no sample-quality number on MNIST (Salimans et",
+            "al.'s MNIST numbers are semi-supervised classification errors, which the zoo's GANs do not train for; the",
+            "others' numbers are on CIFAR-10, SVHN and ImageNet). Each preset here trains with its defaults for its `ganzoo train`",
+            "budget (seed 0) and is measured with `ganzoo evaluate`: " + protocol + ". Beside them, the same",
+            "figures of the `vanilla` preset's best checkpoint (Goodfellow et al.'s GAN, as a baseline)",
+            "and of 10,000 real training images.",
+            "",
+            "| preset | paper | classifier score | Frechet distance | class KL | classes | samples of the class asked for | "
+            "steps (batch) | training time | machine | samples |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+
+        def cells(figures):
+            accuracy = figures.get("conditional_accuracy")
+            return (f"{figures['classifier_score']:.2f} | {figures['frechet_distance']:.2f} | {figures['class_kl']:.3f} | "
+                    f"{figures['classes_covered']} / 10 | {'-' if accuracy is None else f'{100 * accuracy:.1f}%'}")
+
+        for row in samples_rows:
+            lines.append(
+                f"| `{row['preset']}` | {row['paper']} | {cells(row['ours'])} | {row['steps']:,} ({row['batch_size']}) | "
+                f"{row['train_seconds'] / 60:.0f} min | {row['machine']} | [grid](figures/{row['figure']}) |"
+            )
+        baseline = next((r["baseline"] for r in samples_rows if r.get("baseline")), None)
+        if baseline:
+            lines.append(f"| `vanilla` (best checkpoint, baseline) | - | {cells(baseline)} | - | - | - | "
+                         "[grid](figures/papers_vanilla.png) |")
+        lines.append(f"| real data (10,000 train images) | - | {cells(samples_rows[0]['real'])} | - | - | - | - |")
+        lines += [""] + [f"- `{row['preset']}`: {NOTES[row['preset']]}" for row in samples_rows if NOTES.get(row["preset"])]
     for row in (r for r in every if r["measure"] == "modes"):
         lines += [
             "",
@@ -514,6 +614,10 @@ def main(argv=None):
                 row = run_critic_row(preset, args.every or every, args.seed, args.dataset, args.runs, args.epochs)
                 print(f"{preset}: Spearman {row['spearman']:.2f} between the estimate and the FD", flush=True)
                 continue
+            if measure == "samples":
+                row = run_samples_row(preset, args.seed, args.dataset, args.runs, args.epochs)
+                print(f"{preset}: Frechet distance {row['ours']['frechet_distance']:.2f}", flush=True)
+                continue
             if measure == "code_error":
                 row = run_code_error_row(preset, args.seed, args.dataset, args.runs, args.epochs)
                 print(f"{preset}: code error {100 * row['test_code_error']:.1f}% on the test images", flush=True)
@@ -527,6 +631,10 @@ def main(argv=None):
                 save_row(collect_row(preset, run_dir, args.seed))
             elif ROWS[preset][0] == "code_error":
                 save_row(collect_code_error_row(preset, run_dir, args.seed, args.dataset))
+            elif ROWS[preset][0] == "critic":
+                save_row(collect_critic_row(preset, run_dir, args.seed))
+            elif ROWS[preset][0] == "samples":
+                save_row(collect_samples_row(preset, run_dir, args.seed, args.dataset))
     if args.part in ("all", "render", "collect"):
         print(f"wrote {render()}")
     return 0
