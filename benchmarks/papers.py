@@ -49,8 +49,9 @@ CODE_ERROR_SAMPLES = 10_000
 QUALITY_SAMPLES = 10_000
 # Which figure of its paper a critic row reproduces.
 CRITIC_FIGURES = {"wgan": "Arjovsky et al. 2017, Figures 3-4", "wgan_gp": "Gulrajani et al. 2017, 'meaningful loss curves'"}
-# The "samples" rows measure beside their preset the vanilla preset's best checkpoint: the paper's baseline GAN.
-BASELINE_GENERATOR = RUNS / "vanilla-seed0" / "best_generator.keras"
+# The "samples" rows measure beside their preset the vanilla preset's best checkpoint, the paper's baseline GAN:
+# shipped as vanilla_mnist (epoch 210 of the vanilla row's run), so a fresh checkout has it.
+BASELINE_GENERATOR = ROOT / "saved_models" / "vanilla_mnist.keras"
 # What a row's numbers cannot say by themselves.
 NOTES = {
     "conditional": "Measured with G's dropout on from epoch 30: the run started with it off (epochs 5-25: "

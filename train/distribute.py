@@ -80,7 +80,8 @@ def get_strategy(name="default", devices=None):
         if devices:
             raise ValueError("devices cannot be given with 'multiworker'; every worker uses its local devices.")
         if "TF_CONFIG" not in os.environ:
-            raise ValueError("the 'multiworker' strategy needs the TF_CONFIG environment variable (docs/backends.md, "Several hosts", says how; train.distribute.tf_config writes it).")
+            raise ValueError("the 'multiworker' strategy needs the TF_CONFIG environment variable (docs/backends.md, "
+                             "section 'Several hosts', says how; train.distribute.tf_config writes it).")
         return tf.distribute.MultiWorkerMirroredStrategy()
     raise ValueError(f"Unknown strategy {name!r}; choose one of {STRATEGIES}.")
 
