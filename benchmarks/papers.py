@@ -574,8 +574,9 @@ def render():
             lines.append(f"| {variant} | {captured} | {quality} |")
     lines += ["", "## The Parzen figure over training", ""]
     for row in rows:
-        if row.get("notes"):
-            lines.append(f"- `{row['preset']}`: {row['notes']}")
+        notes = NOTES.get(row["preset"]) or row.get("notes")  # NOTES: what is known of the run now
+        if notes:
+            lines.append(f"- `{row['preset']}`: {notes}")
         if row.get("figure"):
             accuracy = row.get("conditional_accuracy")
             checked = "" if accuracy is None else (

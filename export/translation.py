@@ -51,7 +51,7 @@ PARITY_BATCH_SIZES = (1, 3)
 PARITY_SCALES = (1, 2)
 TOLERANCE = exporter.FP32_TOLERANCE
 DROPOUT_OFF = (
-    "off (inference mode); pix2pix's paper keeps dropout on at test time as noise, see README: the export is "
+    "off (inference mode); pix2pix's paper keeps dropout on at test time as noise (docs/models.md): the export is "
     "deterministic and computes what model.translate computes"
 )
 NO_DROPOUT = "none (the generator has no dropout)"

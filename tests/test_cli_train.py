@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import zoo  # noqa: F401 - registers the GAN classes for load_model
-from train import cli, runner
+from train import cli, run_folder, runner
 from train.cli import training as cli_train
 from train.runner import RunSpec, train_run
 
@@ -62,8 +62,6 @@ def test_stabiliser_flags_reach_the_run_and_samples_come_from_the_averaged_gener
     """--loss, --d-lr/--g-lr (TTUR) and an EMA option: recorded, used, and generator.keras / the export are
     the averaged generator, the one `generate` samples with."""
     import onnxruntime as ort
-
-    from train import run_folder
 
     run_dir = tmp_path / "run"
     argv = ["train", "dcgan", "--epochs", "1", "--seed", "3", "--loss", "hinge", "--d-lr", "4e-4", "--g-lr", "1e-4",
@@ -133,6 +131,9 @@ def test_train_writes_a_complete_run_folder_and_same_seed_repeats_exactly(tmp_pa
     bars = [line for line in out.replace("\b", "").split("\r") if "━" in line]  # redrawn in place
     assert bars and all(line.index("d_loss:") < line.index("g_loss:") < line.index("d_real:") < line.index("d_fake:")
                         for line in bars)
+    # The logs are running means already (the Mean trackers): the bar shows them as they are, not averaged again.
+    d_loss = run_folder.read_history(tmp_path / "again")["d_loss"][-1]
+    assert f"d_loss: {d_loss:.4f}" in bars[-1], (d_loss, bars[-1])
     assert out.rstrip().endswith(f"Latest samples: {tmp_path / 'again' / 'samples' / 'epoch_002.png'}")
     first = keras.models.load_model(run_dir / "generator.keras").get_weights()
     second = keras.models.load_model(tmp_path / "again" / "generator.keras").get_weights()

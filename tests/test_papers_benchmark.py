@@ -53,7 +53,8 @@ def test_wgans_row_renders_both_curves_and_their_correlation(results):
     history = [{"step": 200, "estimate": 0.0123, "frechet_distance": 150.0},
                {"step": 400, "estimate": 0.0061, "frechet_distance": 80.0}]
     row = {"preset": "wgan", "measure": "critic", "paper": "falls", "history": history, "spearman": 1.0,
-           "spearman_p": 0.0, "steps": 4800, "batch_size": 50, "train_seconds": 600.0, "machine": "x86_64"}
+           "spearman_p": 0.0, "steps": 4800, "batch_size": 50, "train_seconds": 600.0, "machine": "x86_64",
+           "status": "finished", "epochs": 4, "epochs_planned": 4}
     (results / "results" / "papers_wgan.json").write_text(json.dumps(row))
     table = papers.render().read_text()
     assert "the estimate went from 0.0123 (step 200) to 0.0061 (step 400) while the Frechet distance went from 150.0 to 80.0" in table
@@ -64,5 +65,7 @@ def test_every_row_is_a_preset_with_its_papers_number():
     import zoo
 
     for preset, (measure, published, _, _) in papers.ROWS.items():
-        assert preset in zoo.available() and measure in ("parzen", "code_error", "critic", "modes") and published
-        assert zoo.describe(preset)["paper_result"]  # the preset names what the row measures
+        assert preset in zoo.available() and published
+        assert measure in ("parzen", "code_error", "critic", "modes", "samples")
+        # The preset names what the row measures, unless its paper published nothing on MNIST (the "samples" rows).
+        assert bool(zoo.describe(preset)["paper_result"]) == (measure != "samples"), preset

@@ -105,7 +105,7 @@ def test_pix2pix_metadata_in_the_model_and_the_sidecar(pix2pix):
     assert {key: meta[key] for key in expected} == expected
     assert (meta["input_range"]["min"], meta["input_range"]["max"]) == (-1.0, 1.0)
     assert (meta["value_range"]["min"], meta["value_range"]["max"]) == (-1.0, 1.0)
-    assert meta["test_time_dropout"].startswith("off (inference mode)") and "README" in meta["test_time_dropout"]
+    assert meta["test_time_dropout"].startswith("off (inference mode)") and "docs/models.md" in meta["test_time_dropout"]
     assert set(meta["versions"]) >= {"gan-zoo", "tensorflow", "tf2onnx", "onnxruntime"}
 
 

@@ -617,7 +617,8 @@ def ship_generator(args):
         })
         print(report)
         metadata = report.metadata
-        train_seconds = round(sum(run_folder.read_history(args.run).get("seconds", []))) or None
+        # Up to the shipped epoch: a checkpoint of a run that went on carries only its own epochs.
+        train_seconds = round(sum(run_folder.read_history(args.run).get("seconds", [])[: config["epochs"]])) or None
         steps = config["epochs"] * config["steps_per_epoch"]
     draw_samples(onnx_path, png_path)
     metrics, protocol = measure(onnx_path, args.data, args.n)

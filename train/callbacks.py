@@ -253,17 +253,24 @@ class TrainingProgress(keras.callbacks.Callback):
             left = self.time_left(self.params["epochs"] - epoch)
             print(f"Epoch {epoch + 1}/{self.params['epochs']}" + (f" - {left} left in the run" if left else ""),
                   flush=True)
-            self._bar = keras.utils.Progbar(self.params.get("steps"), verbose=1, stateless_metrics=set())
 
     def on_train_batch_end(self, batch, logs=None):
         self._batches = batch + 1
-        if self._bar is not None:
-            self._bar.update(self._batches, self.ordered(logs), finalize=False)
+        if self.verbose == 1:
+            self.bar(logs).update(self._batches, self.ordered(logs), finalize=False)
+
+    def bar(self, logs):
+        """This epoch's Keras progress bar. Every log is already a running mean (the `Mean` trackers), so all are
+        "stateful" to the bar: shown as they are instead of averaged again (the keyword every Keras 3 has)."""
+        if self._bar is None:
+            names = [name for name, _ in self.ordered(logs)]
+            self._bar = keras.utils.Progbar(self.params.get("steps"), verbose=1, stateful_metrics=names)
+        return self._bar
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch_seconds.append(time.perf_counter() - self._started)
         if self.verbose == 1:
-            self._bar.update(self.params.get("steps") or self._batches, self.ordered(logs), finalize=True)
+            self.bar(logs).update(self.params.get("steps") or self._batches, self.ordered(logs), finalize=True)
             self._bar = None
             return
         epochs = self.params["epochs"]

@@ -159,7 +159,7 @@ class GAN(keras.Model):
         sampling_dropout: keep G's dropout on when sampling (`generate`, the sample grids, evaluation): a
             generator trained with dropout (Mirza & Osindero's) learns to draw its variety from the masks
             and, with them off, gives one image per class. `generate(seed=S)` seeds the masks too. The ONNX
-            export is the deterministic generator (dropout off).
+            export reads the masks from extra columns of z (`export.exporter.dropout_masks_from_noise`).
         default_optimizer: the optimizer spec (`zoo.optimizers.make`) `compile()` gives each player when
             it is given none: the paper's (SGD with pylearn2's schedules for Goodfellow et al., RMSprop
             for WGAN, ...); None: Adam(2e-4, beta_1=0.5) as in DCGAN.

@@ -93,12 +93,13 @@ PRESETS = {
         "Gaussian noise, minibatch discrimination B=100, C=5; Adam 3e-4 beta_1 0.5 (their minibatch scripts), "
         "batch 100; feature_matching=True is their other option; on vectors the zoo's MLP",
         paper_result=None,
-        our_result="MNIST at the 6,000-step budget: classifier score 6.08, Frechet distance 63.6 (benchmarks/papers.md)",
+        our_result="MNIST at the 6,000-step budget (10 of their script's 300 epochs): classifier score 6.08, Frechet "
+        "distance 63.6 (benchmarks/papers.md)",
         image_backbone="improved_gan",
         options=dict(
             backbone="auto", minibatch_kernels=100, minibatch_dim=5,
-            # Adam 3e-4 as their minibatch-discrimination scripts; at their MNIST feature-matching script's 3e-3 this
-            # D won within an epoch on MNIST (D(G(z)) 0.000, every sample the same saturated noise by epoch 3).
+            # Adam 3e-4 as their minibatch-discrimination scripts: at their MNIST script's 3e-3 this D wins within an
+            # epoch (docs/models.md).
             improved_gan=dict(default_optimizer=dict(name="adam", learning_rate=3e-4, beta_1=0.5)),
         ),
     ),
@@ -140,7 +141,7 @@ PRESETS = {
         summary="Wasserstein critic, gradient penalty",
         builds="their MNIST networks (gan_mnist.py): G 128-d normal z -> 4x4x256 -> 128 -> 64 -> sigmoid; critic "
         "64-128-256 5x5 convolutions; gradient penalty 10, 5 critic steps, Adam 1e-4 (0.5, 0.9), batch 50",
-        paper_result=None,
+        paper_result="the critic's negative loss tracks sample quality (section 5, 'meaningful loss curves')",
         options=dict(
             backbone="wgan_gp", loss="wasserstein_gp", gp_weight=10.0, prior="normal", latent_dim=128,
             default_optimizer=dict(name="adam", learning_rate=1e-4, beta_1=0.5, beta_2=0.9),

@@ -34,8 +34,9 @@ def load_pretrained(name):
     """A shipped model, ready to use in Keras.
 
     A generator's name gives a `zoo.GAN`: `generate` it, export it, or compile and fine-tune it. Models shipped
-    with their discriminator (the 28x28 ones) come back whole. The 8x8 digits models were shipped as generators
-    only; they come with a freshly initialised discriminator of their preset, which samples, exports and
+    with their discriminator come back whole (the index's `keras_holds` is "gan"). Those shipped as generators
+    only (the 8x8 digits ones, and the papers' `vanilla_mnist` and `cgan_mnist`, each a generator checkpoint of
+    its run) come with a freshly initialised discriminator of their preset, which samples, exports and
     evaluates the same, but starts from scratch if fine-tuned.
 
     A translator's name gives its generator, a functional `keras.Model` from images (N, H, W, C_in) in [-1, 1]

@@ -266,7 +266,9 @@ def preset_entry(name):
                     "epochs (--epochs and --batch-size override it)")),
     ]
     if info["paper_result"]:
-        fields += [("paper's result", info["paper_result"]), ("ours", info["our_result"] or "not measured yet")]
+        fields += [("paper's result", info["paper_result"])]
+    if info["paper_result"] or info["our_result"]:
+        fields += [("ours", info["our_result"] or "not measured yet")]
     fields += _uses("preset", name)
     fields += [
         ("train", [f"ganzoo train {name}   # scikit-learn's 8x8 digits, offline",

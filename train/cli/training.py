@@ -56,8 +56,8 @@ def register(subparsers):
 def _add_training_flags(parser):
     add = parser.add_argument
     add("--dataset", help="digits (default), gaussian1d, ring8, grid25, a tensorflow-datasets name, or a folder")
-    add("--epochs", type=values.integer(1), help="number of epochs (default: the preset's budget of steps, see `ganzoo list`)")
-    add("--batch-size", type=values.integer(1), help="batch size (default: the preset's paper's, see `ganzoo list`)")
+    add("--epochs", type=values.integer(1), help="number of epochs (default: the preset's budget of steps, see `ganzoo show PRESET`)")
+    add("--batch-size", type=values.integer(1), help="batch size (default: the preset's paper's, see `ganzoo show PRESET`)")
     add("--latent-dim", type=values.integer(1), help="size of z (default: the preset's, 100)")
     add("--d-steps", type=values.integer(1), help="discriminator updates per generator update, k (default 1)")
     add("--loss", help=f"GAN loss: {', '.join(LOSSES)} (default: the preset's, non_saturating)")
