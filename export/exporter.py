@@ -171,9 +171,10 @@ def _export(source, path, opset, fp16, metadata, label_dtype, int8=False, phase=
     has_dropout = any(isinstance(layer, keras.layers.Dropout) for layer in generator.layers)
     if has_dropout and sampling_dropout:
         # Mirza & Osindero's G (the conditional preset) samples with its dropout on: its variety comes from the masks.
-        if info.get("prior", "uniform") != "uniform":  # the masks' threshold is a quantile of U(-1, 1)
+        prior = metadata.get("prior", info.get("prior", "uniform"))  # the caller's word for a bare generator
+        if prior != "uniform":  # the masks' threshold is a quantile of U(-1, 1)
             raise ValueError(f"a generator that samples with dropout exports its masks as U(-1, 1) columns of z; "
-                             f"this one draws z from {info['prior']!r}, whose columns would keep the wrong share")
+                             f"this one draws z from {prior!r}, whose columns would keep the wrong share")
         generator, info["dropout_masks_in_z"] = dropout_masks_from_noise(generator)
     elif has_dropout:
         warnings.warn("the generator has Dropout layers: the ONNX file computes it in inference mode, dropout off.",

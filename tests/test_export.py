@@ -364,6 +364,9 @@ def test_dropout_masks_from_noise_is_the_hand_worked_dropout(tmp_path):
     assert session.metadata["latent_dim"] == 7 and session.metadata["dropout_masks_in_z"] == info
     assert "sampling_dropout" not in session.metadata
     np.testing.assert_allclose(session(noise), expected, rtol=1e-4, atol=1e-5)
+    # The threshold is a quantile of U(-1, 1): a generator fed normal noise would keep the wrong share.
+    with pytest.raises(ValueError, match="U\\(-1, 1\\) columns of z"):
+        export_generator(generator, tmp_path / "n.onnx", metadata={"sampling_dropout": True, "prior": "normal"})
 
 
 def test_mirza_osindero_generator_exports_with_its_dropout_masks(tmp_path):
