@@ -87,6 +87,14 @@ def test_keras_files_move_between_backends(backend, tmp_path):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_the_zoo_trains_saves_and_loads_without_tensorflow(backend, tmp_path):
+    """With JAX or PyTorch alone (TensorFlow's import refused, as on a GPU machine without its wheels): a model with
+    every kind of step state trains with fit, saves, and loads to the same samples."""
+    result = _run(backend, "without_tensorflow", tmp_path / "m.keras")
+    assert result == {"backend": backend, "steps": 6, "same_samples": True, "tensorflow_imported": False}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_sigkilled_run_resumes_to_the_uninterrupted_runs_weights(backend, tmp_path):
     """`ganzoo train --backend B` with a seed, and the same command SIGKILLed after its second epoch and started
     again: it continues, and ends with the uninterrupted run's weights (the random streams are saved with the
@@ -245,6 +253,32 @@ def check_train_and_save(path, samples):
     gan.save(path)
     np.save(samples, _samples(gan))
     return {"backend": keras.backend.backend(), "steps": int(keras.ops.convert_to_numpy(gan.g_optimizer.iterations))}
+
+
+class _RefuseTensorFlow:
+    """An import hook that fails every TensorFlow import, as on a machine without TensorFlow."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("tensorflow", "tf2onnx", "tensorflow_datasets", "tf_keras"):
+            raise ModuleNotFoundError(f"No module named {name!r} (refused by the test)")
+
+
+def check_without_tensorflow(path):
+    sys.meta_path.insert(0, _RefuseTensorFlow())
+    import keras
+
+    import zoo
+
+    name, options = STATEFUL
+    gan = zoo.create(name, **options)
+    gan.compile()
+    x = np.random.default_rng(0).uniform(-1, 1, (192, 8, 8, 1)).astype("float32")
+    gan.fit(x, batch_size=64, epochs=2, shuffle=False, verbose=0)
+    gan.save(path)
+    back = keras.models.load_model(path)
+    same = bool(np.allclose(_samples(back), _samples(gan), atol=TOLERANCE))
+    return {"backend": keras.backend.backend(), "steps": int(keras.ops.convert_to_numpy(back.g_optimizer.iterations)),
+            "same_samples": same, "tensorflow_imported": "tensorflow" in sys.modules}
 
 
 def check_load_and_generate(path, samples):

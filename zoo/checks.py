@@ -12,7 +12,8 @@ import weakref
 
 import keras
 import numpy as np
-import tensorflow as tf
+
+from zoo.tf_optional import tf
 
 # Samples may overshoot the generator's range by this much (resizing and float rounding do).
 RANGE_TOLERANCE = 1e-3

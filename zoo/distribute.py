@@ -14,14 +14,30 @@ import contextlib
 import itertools
 
 import keras
-import tensorflow as tf
+
+from zoo.tf_optional import tf
 
 MIXED_PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 def default_mixed_precision_policy():
     """mixed_float16 where there is a GPU (tensor cores), mixed_bfloat16 on CPU (no loss scaling needed)."""
-    return "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"
+    return "mixed_float16" if has_gpu() else "mixed_bfloat16"
+
+
+def has_gpu():
+    """Whether the Keras backend in use computes on a GPU (each backend has its own view of the devices: a CPU
+    TensorFlow beside a CUDA JAX sees none)."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return any(device.platform == "gpu" for device in jax.devices())
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.is_available()
+    return bool(tf is not None and tf.config.list_physical_devices("GPU"))
 
 
 def set_mixed_precision(policy="auto"):

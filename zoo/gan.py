@@ -4,11 +4,11 @@ import contextlib
 
 import numpy as np
 import keras
-import tensorflow as tf
 from keras import ops
 
 from zoo import augment, checks, distribute, gradients, layers, losses, optimizers, random_states
 from zoo.networks import checked_conditioning
+from zoo.tf_optional import PIPELINE_ERRORS, is_dataset, replica_context, tf
 
 PRIORS = ("uniform", "normal")
 
@@ -367,7 +367,7 @@ class GAN(keras.Model):
                     "normalised kernel in place during D's forward pass, which torch's autograd rejects once D has "
                     "run twice (real, fake). Train it on tensorflow or jax; the model loads and samples on torch."
                 )
-        else:
+        else:  # TensorFlow
             distribute.own_collective_keys(tf.distribute.get_strategy())  # several models in one process
         super().compile(optimizer=None, jit_compile=jit_compile, **kwargs)
         self.d_optimizer = self._prepared(d_optimizer, d_learning_rate, self.discriminator)
@@ -568,11 +568,11 @@ class GAN(keras.Model):
             int(ops.convert_to_numpy(self.g_optimizer.iterations)) == 0
         ):
             self.set_output_bias_from(x)
-        if isinstance(x, tf.data.Dataset) and not args:
+        if is_dataset(x) and not args:
             kwargs.setdefault("shuffle", False)  # a dataset shuffles itself; Keras warns on the default True
         try:
             return super().fit(x, y, *args, **kwargs)
-        except tf.errors.InvalidArgumentError as error:  # a failed check in a tf.data pipeline, on any backend
+        except PIPELINE_ERRORS as error:  # a failed check in a tf.data pipeline, on any backend
             if "ganzoo:" in str(error.message):
                 message = error.message.split("ganzoo:")[1].split("\n")[0].split("] [")[0].replace("\\'", "'").strip()
                 raise ValueError(message) from None
@@ -586,7 +586,7 @@ class GAN(keras.Model):
             data: an array of samples in [-1, 1], or a dataset of them (or of (samples, labels));
                 of a dataset, the first `max_batches` batches are read.
         """
-        if isinstance(data, tf.data.Dataset):
+        if is_dataset(data):
             total, count = 0.0, 0
             for batch in data.take(max_batches):
                 samples = batch[0] if isinstance(batch, (tuple, list)) else batch
@@ -604,14 +604,14 @@ class GAN(keras.Model):
     def _checked_data(self, x, y):
         """(x, y) checked: arrays here, once; a dataset in its input pipeline (XLA drops asserts in train_step)."""
         value_range = checks.output_range(self.generator)
-        if isinstance(x, tf.data.Dataset):
+        if is_dataset(x):
             return checks.checked_dataset(x, value_range, self.num_classes), y
         if x is not None and hasattr(x, "shape"):
             return checks.checked_arrays(x, y, value_range, self.num_classes)
         return x, y
 
     def _check_training_data(self, x, y):
-        if isinstance(x, tf.data.Dataset):
+        if is_dataset(x):
             spec = x.element_spec
             if isinstance(spec, (tuple, list)):
                 sample_spec = spec[0]
@@ -883,7 +883,7 @@ class GAN(keras.Model):
         global batch. The share weights the replica's mean losses so that the gradients, which the
         optimizers all-reduce with SUM, are those of the global-batch mean (also for uneven splits).
         """
-        context = tf.distribute.get_replica_context() if keras.backend.backend() == "tensorflow" else None
+        context = replica_context()
         if context is None or context.num_replicas_in_sync == 1:
             # One device, or JAX's DataParallel, whose arrays are the global batch (sharded by XLA).
             return (lambda: self.sample_noise(batch_size)), 1.0
@@ -901,7 +901,7 @@ class GAN(keras.Model):
         per-replica mean would change. all_reduce is differentiable (its gradient is an all_reduce)."""
         total = ops.sum(features, axis=0, keepdims=True)
         count = ops.cast(ops.shape(features)[0], features.dtype)
-        context = tf.distribute.get_replica_context() if keras.backend.backend() == "tensorflow" else None
+        context = replica_context()
         if context is not None and context.num_replicas_in_sync > 1:
             total = context.all_reduce(tf.distribute.ReduceOp.SUM, total)
             count = context.all_reduce(tf.distribute.ReduceOp.SUM, count)

@@ -1,8 +1,9 @@
 """Reusable layers for GAN discriminators."""
 
 import keras
-import tensorflow as tf
 from keras import ops
+
+from zoo.tf_optional import replica_context, tf
 
 
 def _gathered_over_replicas(values):
@@ -11,9 +12,7 @@ def _gathered_over_replicas(values):
     Minibatch features compare a sample with the whole batch; under a strategy the batch is the
     global one, so each replica compares its rows with every replica's (all_gather is differentiable).
     """
-    if keras.backend.backend() != "tensorflow":
-        return values  # JAX's DataParallel computes on the global batch itself
-    context = tf.distribute.get_replica_context()
+    context = replica_context()  # None off TensorFlow: JAX's DataParallel computes on the global batch itself
     if context is None or context.num_replicas_in_sync == 1:
         return values
     return context.all_gather(values, axis=0)
