@@ -68,14 +68,45 @@ def batches(batch_size, count=4):
 
 def dataset(batch_size, labels=False):
     """What `fit` reads: the same 4 batches (with labels for a conditional model), repeated, as train.datasets'
-    pipelines end."""
+    pipelines end; where TensorFlow is not installed (a GPU machine with JAX or torch alone), a Python generator
+    of the same batches (`input_pipeline` says which)."""
+    import itertools
+
     import numpy as np
-    import tensorflow as tf
 
     images = np.concatenate(batches(batch_size))
     elements = (images, np.arange(len(images)) % 10) if labels else images
-    data = tf.data.Dataset.from_tensor_slices(elements).batch(batch_size, drop_remainder=True)
-    return data.cache().repeat().prefetch(tf.data.AUTOTUNE)
+    if input_pipeline() == "tf.data":
+        import tensorflow as tf
+
+        data = tf.data.Dataset.from_tensor_slices(elements).batch(batch_size, drop_remainder=True)
+        return data.cache().repeat().prefetch(tf.data.AUTOTUNE)
+    chunks = [tuple(e[i : i + batch_size] for e in elements) if labels else elements[i : i + batch_size]
+              for i in range(0, len(images), batch_size)]
+    return itertools.cycle(chunks)
+
+
+def input_pipeline():
+    import importlib.util
+
+    return "tf.data" if importlib.util.find_spec("tensorflow") else "a Python generator of numpy batches"
+
+
+def device_name(backend):
+    """The device this worker's backend computes on, in words."""
+    if backend == "jax":
+        import jax
+
+        device = jax.devices()[0]
+        return "CPU" if device.platform == "cpu" else f"{device.device_kind} ({device.platform})"
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU"
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    return tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU") if gpus else "CPU"
 
 
 # ----------------------------------------------------------------------------- plain steps, one per backend
@@ -272,7 +303,7 @@ def worker(backend, batch_size, presets=()):
     runners = configurations(backend, batch_size, presets)
     for runner in runners.values():
         runner.run(WARM_UP_STEPS)
-    print(json.dumps({"ready": list(runners)}), flush=True)
+    print(json.dumps({"ready": list(runners), "device": device_name(backend), "input": input_pipeline()}), flush=True)
     for line in sys.stdin:
         request = json.loads(line)
         start = time.perf_counter()
@@ -288,20 +319,25 @@ def cpu_flags():
     return "" if info is None else f"{info['cpu']}, {info['logical_cores']} cores, {' '.join(info['flags'])}"
 
 
-def measure(backends, batch_size, steps, rounds, presets=()):
+def measure(backends, batch_size, steps, rounds, presets=(), gpu=False):
+    """Rows of images/s per (backend, configuration), and {backend: (device, input pipeline)}. `gpu`: leave the
+    GPUs visible to the workers (by default they are hidden, for CPU figures on any machine)."""
     workers = {}
     for backend in backends:
-        env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+        env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        if not gpu:
+            env["CUDA_VISIBLE_DEVICES"] = ""
         process = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.backends", "--worker", backend, "--batch", str(batch_size),
              "--presets", *presets],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT.parent,
         )
         workers[backend] = process
-    names = []
+    names, devices = [], {}
     for backend, process in workers.items():  # built one after another's start: each waits for its "ready"
         ready = json.loads(_last_json_line(process))
         names += [(backend, name) for name in ready["ready"]]
+        devices[backend] = {"device": ready["device"], "input": ready["input"]}
     seconds = {key: [] for key in names}
     for round_index in range(rounds):
         order = names[round_index % len(names):] + names[: round_index % len(names)]  # rotate who goes first
@@ -318,7 +354,7 @@ def measure(backends, batch_size, steps, rounds, presets=()):
     for backend, name in names:
         rates = [steps * batch_size / s for s in seconds[(backend, name)]]
         rows.append({"backend": backend, "configuration": name, "batch": batch_size, "median": statistics.median(rates),
-                     "low": min(rates), "high": max(rates), "rounds": rates})
+                     "low": min(rates), "high": max(rates), "rounds": rates, **devices[backend]})
     return rows
 
 
@@ -342,12 +378,13 @@ def render(result):
         "the same in every dcgan row. The plain steps are each backend's Keras guide (see `benchmarks/backends.py`).",
         "Rows `GAN.fit (P preset)` train preset P's own networks (its paper's, at 28x28): compare them across backends.",
         "",
-        f"Machine: {result['machine']}; load average {result['load_before']} -> {result['load_after']}. CPU only",
-        "(no GPU was lent); compare ratios within this table.",
+        f"Machine: {result['machine']}; load average {result['load_before']} -> {result['load_after']}. "
+        + ("GPUs visible to the workers" if result.get("gpu") else "CPU only (GPUs hidden)")
+        + "; each row names the device its backend computed on. Compare ratios within this table.",
         "",
-        "| backend | batch | configuration | images/s | range | vs this backend's plain step | vs keras-io two-tape (TF) "
-        "| vs the same on TensorFlow |",
-        "|---|---:|---|---:|---|---:|---:|---:|",
+        "| backend | device | batch | configuration | images/s | range | vs this backend's plain step "
+        "| vs keras-io two-tape (TF) | vs the same on TensorFlow |",
+        "|---|---|---:|---|---:|---|---:|---:|---:|",
     ]
     rows = result["rows"]
 
@@ -368,7 +405,7 @@ def render(result):
             name = row["configuration"].replace(", XLA", "")
             same_on_tf = find(row["batch"], "tensorflow", name if "GAN.fit" in name else "keras-io two-tape step")
         lines.append(
-            f"| {row['backend']} | {row['batch']} | {row['configuration']} | {row['median']:.1f} | "
+            f"| {row['backend']} | {row.get('device', 'CPU')} | {row['batch']} | {row['configuration']} | {row['median']:.1f} | "
             f"{row['low']:.1f} - {row['high']:.1f} | {ratio(row, plain)} | {ratio(row, keras_io)} | {ratio(row, same_on_tf)} |"
         )
     return "\n".join(lines) + "\n"
@@ -381,6 +418,9 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--presets", nargs="*", default=[], help="GAN.fit of these presets too, on every backend")
+    parser.add_argument("--gpu", action="store_true", help="let the workers use the GPUs (default: CPU only)")
+    parser.add_argument("--out", help="write the JSON and table here instead of benchmarks/ (e.g. $OUT on a GPU "
+                        "machine)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv if argv is not None else [])  # `make bench` calls main()
@@ -389,7 +429,7 @@ def main(argv=None):
     load_before = [round(x, 2) for x in os.getloadavg()]
     rows = []
     for batch_size in args.batches:
-        rows += measure(args.backends, batch_size, args.steps, args.rounds, args.presets)
+        rows += measure(args.backends, batch_size, args.steps, args.rounds, args.presets, args.gpu)
     result = {
         "command": " ".join(["python -m benchmarks.backends", *(argv or [])]).strip(),
         "date": time.strftime("%Y-%m-%d"),
@@ -398,11 +438,13 @@ def main(argv=None):
         "load_after": [round(x, 2) for x in os.getloadavg()],
         "steps": args.steps,
         "rounds": args.rounds,
+        "gpu": args.gpu,
         "rows": rows,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=1) + "\n")
-    TABLE.write_text(render(result))
+    results, table = (RESULTS, TABLE) if not args.out else (pathlib.Path(args.out) / RESULTS.name, pathlib.Path(args.out) / TABLE.name)
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(result, indent=1) + "\n")
+    table.write_text(render(result))
     print(render(result))
     return 0
 

@@ -6,7 +6,7 @@ from benchmarks import backends
 
 def _row(backend, configuration, median):
     return {"backend": backend, "configuration": configuration, "batch": 64, "median": median, "low": median - 1,
-            "high": median + 1, "rounds": [median]}
+            "high": median + 1, "rounds": [median], "device": "NVIDIA H200 (gpu)" if backend == "jax" else "CPU"}
 
 
 def test_table_gives_each_row_against_its_backends_plain_step_and_keras_io():
@@ -25,11 +25,28 @@ def test_table_gives_each_row_against_its_backends_plain_step_and_keras_io():
         ],
     }
     table = backends.render(result)
-    lines = {tuple(line.split(" | ")[:3]): line for line in table.splitlines() if line.startswith("| ") and "---" not in line}
+    # Keyed by backend, batch and configuration (the device column aside).
+    lines = {tuple(line.split(" | ")[i] for i in (0, 2, 3)): line for line in table.splitlines()
+             if line.startswith("| ") and "---" not in line}
     assert lines[("| jax", "64", "GAN.fit (dcgan preset), XLA")].endswith("| 1.25x | 0.50x | 0.33x |")
     assert lines[("| jax", "64", "guide's stateless step, jax.jit")].endswith("| 1.00x | 0.40x | 0.40x |")
-    assert lines[("| torch", "64", "GAN.fit (dcgan preset)")] == "| torch | 64 | GAN.fit (dcgan preset) | 60.0 | 59.0 - 61.0 | 0.75x | 0.60x | 0.40x |"
+    assert lines[("| torch", "64", "GAN.fit (dcgan preset)")] == "| torch | CPU | 64 | GAN.fit (dcgan preset) | 60.0 | 59.0 - 61.0 | 0.75x | 0.60x | 0.40x |"
+    assert lines[("| jax", "64", "GAN.fit (dcgan preset), XLA")].startswith("| jax | NVIDIA H200 (gpu) | 64 |")
     assert lines[("| tensorflow", "64", "GAN.fit (dcgan preset)")].endswith("| 1.50x | 1.50x | - |")
     # Another preset's networks: compared with the same preset on TensorFlow only.
     assert lines[("| jax", "64", "GAN.fit (vanilla preset)")].endswith("| 500.0 | 499.0 - 501.0 | - | - | 0.50x |")
     assert "30 steps x 5 rounds" in table
+
+
+def test_without_tensorflow_fit_reads_the_same_batches_from_a_generator(monkeypatch):
+    """On a machine with JAX or torch alone the workers feed `fit` a Python generator of the same 4 batches."""
+    import numpy as np
+
+    monkeypatch.setattr(backends, "input_pipeline", lambda: "a Python generator of numpy batches")
+    data = backends.dataset(8, labels=True)
+    first = [next(data) for _ in range(5)]
+    expected = backends.batches(8)
+    for got, want in zip(first, [*expected, expected[0]]):
+        np.testing.assert_array_equal(got[0], want)
+        assert got[1].shape == (8,)
+    assert backends.device_name("tensorflow") == "CPU"  # this machine has no GPU
