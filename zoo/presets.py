@@ -84,6 +84,7 @@ PRESETS = {
         builds="strided convolutions only, BatchNorm, ReLU in G and LeakyReLU(0.2) in D, 128 filters (G 256-128 at "
         "28x28; 1024-512-256-128 at 64x64), N(0, 0.02) weights, Adam 2e-4 beta_1 0.5, batch 128",
         paper_result=None,
+        our_result="MNIST at the 4,212-step budget: classifier score 7.36, Frechet distance 19.5 (benchmarks/papers.md)",
         options=dict(backbone="dcgan", dcgan=dict(filters=128, stride1_layers=0)),
     ),
     "minibatch": dict(
@@ -131,6 +132,8 @@ PRESETS = {
         builds="critic and generator of Gulrajani et al.'s MNIST code in its WGAN mode (BatchNorm), weight clipping "
         "0.01, RMSprop 5e-5, 5 critic steps, batch 50",
         paper_result="the critic's Wasserstein estimate falls as the samples improve (Figures 3-4)",
+        our_result="it does: Spearman 0.86 between the estimate and the Frechet distance over the 4,800-step budget "
+        "(benchmarks/papers.md)",
         options=dict(
             backbone="wgan_gp", loss="wasserstein", clip_value=0.01, batch_norm=True, prior="normal", latent_dim=128,
             default_optimizer=dict(name="rmsprop", learning_rate=5e-5, rho=0.99, epsilon=1e-8),
