@@ -59,6 +59,12 @@ NOTES = {
     "against the MLP baseline's 8.3 after its 105,000 steps. Radford et al. show MNIST samples only in their "
     "appendix, with no number.",
     "wgan": "Trained on one of the machine's 2 cores (taskset), beside the dcgan row's run on the other.",
+    "acgan": "At the preset's 6,000-step budget (10 epochs of batch 100), each class's samples collapse to nearly "
+    "one image: in the grid every row repeats one drawing from epoch 3 on, and the 3 and 8 rows are malformed, "
+    "though the classifier gives every sample its class. The classifier score, which rewards confident and balanced classes, cannot show this; the Frechet "
+    "distance does. The Keras AC-GAN example whose networks these are trains 100 epochs; whether a longer run or "
+    "a difference of its step from the zoo's (how it batches D's real and fake images, its soft labels) brings "
+    "the variety back is not measured yet.",
     "conditional": "Measured with G's dropout on from epoch 30: the run started with it off (epochs 5-25: "
     "-289 to -56 on the test set, one image per class; kept in the run's parzen_dropout_off.jsonl), was stopped at epoch 28 and "
     "resumed exactly from its checkpoint with the preset's sampling. Stopped at epoch 62 of 250 for the session's "

@@ -111,6 +111,8 @@ PRESETS = {
         "convolutions; D 32-64-128-256 convolutions with dropout 0.3, real/fake and class heads; Adam 2e-4 "
         "beta_1 0.5, batch 100",
         paper_result=None,
+        our_result="MNIST at the 6,000-step budget: classifier score 9.58, Frechet distance 97.5, 100.0% of samples of the class asked for "
+        "(benchmarks/papers.md)",
         options=dict(backbone="acgan", num_classes=10, conditioning="acgan"),
     ),
     "infogan": dict(
