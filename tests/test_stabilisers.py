@@ -278,15 +278,19 @@ def test_acgan_discriminator_predicts_the_class_and_reports_its_accuracy(backbon
     assert 0.0 <= history["d_class_accuracy"][0] <= 1.0
 
 
-def test_acgan_losses_add_the_class_cross_entropy():
-    gan = zoo.create("conditional_dcgan_mbd", num_classes=3, conditioning="acgan", **MLP)
+@pytest.mark.parametrize("fake_class_weight", [1.0, 0.0, 0.25])
+def test_acgan_losses_add_the_class_cross_entropy(fake_class_weight):
+    gan = zoo.create("conditional_dcgan_mbd", num_classes=3, conditioning="acgan", fake_class_weight=fake_class_weight,
+                     **MLP)
+    assert zoo.GAN.from_config(gan.get_config()).fake_class_weight == fake_class_weight
     x = keras.ops.convert_to_tensor(data(gan, 8)[0])
     labels = keras.ops.convert_to_tensor(np.arange(8) % 3, "int32")
     fake = gan._generate(gan.sample_noise(8, seed=0), labels)
     d_loss, real_logits, (fake_logits, fake_classes) = gan._discriminator_loss(x, fake, labels)
     _, real_classes = gan._discriminate(x, labels)
     adversarial = zoo.minimax_discriminator_loss(real_logits, fake_logits)
-    classes = zoo.auxiliary_classifier_loss(labels, real_classes) + zoo.auxiliary_classifier_loss(labels, fake_classes)
+    classes = (zoo.auxiliary_classifier_loss(labels, real_classes)
+               + fake_class_weight * zoo.auxiliary_classifier_loss(labels, fake_classes))
     assert float(d_loss) == pytest.approx(float(adversarial + classes), rel=1e-5)
     g_loss, _ = gan._generator_loss(x, fake, labels, fake_judgement=(fake_logits, fake_classes))
     expected = zoo.non_saturating_generator_loss(fake_logits) + zoo.auxiliary_classifier_loss(labels, fake_classes)
@@ -294,6 +298,8 @@ def test_acgan_losses_add_the_class_cross_entropy():
 
 
 def test_conditioning_combinations_that_cannot_work_are_value_errors():
+    with pytest.raises(ValueError, match="fake_class_weight must be non-negative"):
+        zoo.create("acgan", fake_class_weight=-1)
     with pytest.raises(ValueError, match="needs a conditional GAN"):
         zoo.create("vanilla", conditioning="projection", **MLP)
     with pytest.raises(ValueError, match="Unknown conditioning"):

@@ -145,6 +145,10 @@ class GAN(keras.Model):
         ema_decay: decay in [0, 1) of the averaged generator; None or 0: off.
         diffaugment: DiffAugment policy string (image data only); None: off.
         conditioning: "concat", "projection" or "acgan" (conditional models only); None: "concat".
+        fake_class_weight: AC-GAN only: the weight of the class term on the fakes in D's loss. 1 is Odena et
+            al.'s L_C (D's classifier also learns G's samples, which rewards G for drawing each class's most
+            classifiable image); 0 is the Keras AC-GAN example's step, D's classifier learning on real
+            images only (docs/models.md measures both).
         generator_loss: older name for `loss` ("non_saturating" or "minimax" only).
         latent_code: K for InfoGAN's categorical code (Chen et al. 2016), None or 0 for off: G reads
             it from z (`zoo.LatentCode`), D's second output ("code" head) reads it back from G(z),
@@ -190,6 +194,7 @@ class GAN(keras.Model):
         ema_decay=None,
         diffaugment=None,
         conditioning=None,
+        fake_class_weight=1.0,
         generator_loss=None,
         latent_code=None,
         code_weight=1.0,
@@ -231,6 +236,8 @@ class GAN(keras.Model):
                 "loss='wasserstein_gp' penalises each sample's gradient, which BatchNorm in the critic mixes "
                 "across the batch (Gulrajani et al. 2017, section 4): use LayerNormalization or none."
             )
+        if not float(fake_class_weight) >= 0:
+            raise ValueError(f"fake_class_weight must be non-negative, got {fake_class_weight}.")
         if feature_matching and conditioning == "acgan":
             raise ValueError("feature_matching replaces G's loss, which would drop AC-GAN's class term; use one.")
         latent_code = int(latent_code or 0)
@@ -271,6 +278,7 @@ class GAN(keras.Model):
         if self.diffaugment and len(self.data_shape) != 3:
             raise ValueError(f"diffaugment transforms images (H, W, C); this GAN generates {self.data_shape}.")
         self.conditioning = conditioning
+        self.fake_class_weight = float(fake_class_weight)
         self.latent_code = latent_code or None
         self.continuous_codes = continuous_codes
         self.d_loss_scale = float(d_loss_scale)
@@ -426,6 +434,7 @@ class GAN(keras.Model):
             "ema_decay": self.ema_decay,
             "diffaugment": self.diffaugment,
             "conditioning": self.conditioning,
+            "fake_class_weight": self.fake_class_weight,
             "latent_code": self.latent_code,
             "code_weight": self.code_weight,
             "continuous_codes": self.continuous_codes,
@@ -758,7 +767,8 @@ class GAN(keras.Model):
             d_loss += losses.r1_penalty(self._input_gradients(real, labels), self.r1_weight)
         if self.conditioning == "acgan":
             d_loss += losses.auxiliary_classifier_loss(labels, real_classes)
-            d_loss += losses.auxiliary_classifier_loss(labels, fake_classes)
+            if self.fake_class_weight:
+                d_loss += self.fake_class_weight * losses.auxiliary_classifier_loss(labels, fake_classes)
             self._track_accuracy(self.class_accuracy_tracker, real_classes, labels)
         if self.latent_code:
             # Q (D's code head) learns to read the code back from the fakes; real data has no code.
