@@ -360,6 +360,16 @@ def test_auto_presets_build_the_papers_networks_for_images_and_the_mlp_for_vecto
     assert zoo.presets.preset_backbone(name, shape) == backbone
 
 
+def test_lsgan_on_vectors_is_their_mixture_code():
+    gan = zoo.create("lsgan", data_shape=(2,))
+    assert (gan.prior, gan.update, gan.latent_dim, gan.loss) == ("normal", "fused", 256, "least_squares")
+    kernels = [layer.kernel.numpy() for layer in gan.generator.layers + gan.discriminator.layers
+               if isinstance(layer, keras.layers.Dense)]
+    assert len(kernels) == 6
+    hidden = kernels[1]  # 128 x 128: orthogonal with gain 1.4, so W^T W = 1.96 I
+    np.testing.assert_allclose(hidden.T @ hidden, 1.96 * np.eye(128), atol=1e-4)
+
+
 def test_vanilla_on_vectors_keeps_the_zoos_mlp():
     gan = zoo.create("vanilla", data_shape=(2,))
     assert gan.default_optimizer is None and gan.update == "alternating"  # Adam, as the toy benchmarks measured

@@ -76,18 +76,20 @@ def _discriminator_inputs(data_shape, num_classes, conditioning):
 
 
 def _discriminator_head(
-    features, label, num_classes, conditioning, minibatch_kernels, minibatch_dim, spectral_norm, latent_code=0
+    features, label, num_classes, conditioning, minibatch_kernels, minibatch_dim, spectral_norm, latent_code=0,
+    kernel_initializer="glorot_uniform",
 ):
     if minibatch_kernels:
         features = MinibatchDiscrimination(minibatch_kernels, minibatch_dim, name="minibatch")(features)
-    logits = _weight_layer(layers.Dense, 1, spectral_norm=spectral_norm, name="logits")(features)
+    dense = dict(spectral_norm=spectral_norm, kernel_initializer=kernel_initializer)
+    logits = _weight_layer(layers.Dense, 1, name="logits", **dense)(features)
     if conditioning == "projection":
         embedded = layers.Embedding(num_classes, features.shape[-1], name="projection")(label)
         logits = layers.Add(name="projected_logits")([logits, layers.Dot(axes=1)([embedded, features])])
     if conditioning == "acgan":
-        return [logits, _weight_layer(layers.Dense, num_classes, spectral_norm=spectral_norm, name="classes")(features)]
+        return [logits, _weight_layer(layers.Dense, num_classes, name="classes", **dense)(features)]
     if latent_code:  # InfoGAN's Q: reads the latent code back from D's features
-        return [logits, _weight_layer(layers.Dense, latent_code, spectral_norm=spectral_norm, name="code")(features)]
+        return [logits, _weight_layer(layers.Dense, latent_code, name="code", **dense)(features)]
     return logits
 
 
@@ -103,12 +105,16 @@ def mlp_generator(
     num_classes=None,
     name="generator",
     latent_code=0,
+    kernel_initializer="glorot_uniform",
 ):
-    """z (and a label embedding) -> fully connected layers -> a sample of `data_shape`."""
+    """z (and a label embedding) -> fully connected layers -> a sample of `data_shape`.
+
+    `kernel_initializer`: any Keras initializer identifier for every Dense kernel (Mao et al.'s mixture code:
+    orthogonal with gain 1.4)."""
     inputs, h = _generator_inputs(latent_dim, num_classes, latent_code)
     for width in units:
-        h = layers.Dense(width, activation=activation)(h)
-    h = layers.Dense(math.prod(data_shape), activation=output_activation)(h)
+        h = layers.Dense(width, activation=activation, kernel_initializer=kernel_initializer)(h)
+    h = layers.Dense(math.prod(data_shape), activation=output_activation, kernel_initializer=kernel_initializer)(h)
     samples = layers.Reshape(tuple(data_shape), name="samples")(h)
     return keras.Model(inputs, samples, name=name)
 
@@ -126,6 +132,7 @@ def mlp_discriminator(
     spectral_norm=False,
     name="discriminator",
     latent_code=0,
+    kernel_initializer="glorot_uniform",
 ):
     """A sample (and a label) -> fully connected layers -> one logit (and class logits for "acgan").
 
@@ -142,13 +149,17 @@ def mlp_discriminator(
     for i, width in enumerate(units):
         last = i == len(units) - 1
         name = "features" if last else None
-        h = _weight_layer(layers.Dense, width, activation=activation, spectral_norm=spectral_norm, name=name)(h)
+        h = _weight_layer(
+            layers.Dense, width, activation=activation, spectral_norm=spectral_norm, name=name,
+            kernel_initializer=kernel_initializer,
+        )(h)
         if dropout:
             h = layers.Dropout(dropout)(h)
     if not units:
         h = layers.Identity(name="features")(h)
     outputs = _discriminator_head(
-        h, label, num_classes, conditioning, minibatch_kernels, minibatch_dim, spectral_norm, latent_code
+        h, label, num_classes, conditioning, minibatch_kernels, minibatch_dim, spectral_norm, latent_code,
+        kernel_initializer,
     )
     return keras.Model(inputs, outputs, name=name)
 
