@@ -107,13 +107,15 @@ PRESETS = {
     "acgan": dict(
         paper="Odena et al. 2017",
         summary="conditional conv GAN with an auxiliary classifier",
-        builds="the Keras AC-GAN MNIST example's networks: G label embedding x z -> 3x3x384 -> 192-96-1 transposed "
-        "convolutions; D 32-64-128-256 convolutions with dropout 0.3, real/fake and class heads; Adam 2e-4 "
-        "beta_1 0.5, batch 100",
+        builds="the Keras AC-GAN MNIST example's networks and step: G label embedding x z -> 3x3x384 -> 192-96-1 "
+        "transposed convolutions; D 32-64-128-256 convolutions with dropout 0.3, real/fake and class heads, its "
+        "classifier learning on real images only; Adam 2e-4 beta_1 0.5, batch 100",
         paper_result=None,
         our_result="MNIST at the 6,000-step budget: classifier score 9.58, Frechet distance 97.5, 100.0% of samples of the class asked for "
         "(benchmarks/papers.md)",
-        options=dict(backbone="acgan", num_classes=10, conditioning="acgan"),
+        # fake_class_weight=0 as the Keras example: with Odena et al.'s class term on the fakes, each class collapsed
+        # to one drawing (docs/models.md).
+        options=dict(backbone="acgan", num_classes=10, conditioning="acgan", fake_class_weight=0.0),
     ),
     "infogan": dict(
         paper="Chen et al. 2016",
@@ -121,7 +123,7 @@ PRESETS = {
         builds="their MNIST networks: G FC 1024-7x7x128, 4x4 transposed convolutions 64-1; D 64-128 convolutions, FC "
         "1024, Q FC 128; a 10-valued categorical and two U(-1, 1) continuous codes with 62 noise dimensions, "
         "lambda 1; Adam D 2e-4, G 1e-3, beta_1 0.5, batch 128",
-        paper_result="categorical code vs. digit class: 5% error (section 7.1)",
+        paper_result="categorical code vs. digit class: 5% error (section 7.2)",
         our_result="17.4% at the paper's 5,000 updates, seed 0 (benchmarks/papers.md)",
         options=dict(
             backbone="infogan", latent_dim=74, latent_code=10, continuous_codes=2,
@@ -164,7 +166,10 @@ PRESETS = {
         options=dict(
             backbone="auto", loss="least_squares",
             lsgan=dict(latent_dim=1024),
-            mlp=dict(g_units=(128, 128), d_units=(128, 128), activation="tanh", latent_dim=256,
+            # Their mixture code (stability_comparison/mixture_gaussian/ls.py): N(0, 1) noise, orthogonal weights
+            # with gain 1.4, and both players' updates from one forward pass (one session run), i.e. "fused".
+            mlp=dict(g_units=(128, 128), d_units=(128, 128), activation="tanh", latent_dim=256, prior="normal",
+                     update="fused", mlp_initializer=dict(class_name="Orthogonal", config=dict(gain=1.4)),
                      default_optimizer=dict(name="adam", d_learning_rate=1e-4, g_learning_rate=1e-3,
                                             learning_rate=1e-3, beta_1=0.5)),
         ),
@@ -216,6 +221,7 @@ def build_gan(
     d_units=None,
     activation="relu",
     output_activation=None,
+    mlp_initializer="glorot_uniform",
     dropout=None,
     pack=1,
     filters=64,
@@ -228,6 +234,7 @@ def build_gan(
     ema_decay=None,
     diffaugment=None,
     conditioning=None,
+    fake_class_weight=1.0,
     generator_loss=None,
     latent_code=0,
     code_weight=1.0,
@@ -294,6 +301,8 @@ def build_gan(
         minibatch_dim: C, the dimension of each minibatch kernel.
         g_units, d_units: hidden widths of G and D ("mlp", "maxout", "improved_gan"); None: the backbone's.
         activation, output_activation, pack: "mlp" options (above).
+        mlp_initializer: the "mlp" networks' Dense kernel initializer, any Keras identifier (a name, or a
+            {"class_name", "config"} dict such as Mao et al.'s Orthogonal with gain 1.4).
         dropout: D's dropout rate ("mlp" after each hidden layer, "maxout" after each maxout layer, "acgan"
             after each convolution); None: the backbone's (0, 0.5, 0.3).
         filters: "dcgan" and "wgan_gp" width (above).
@@ -307,6 +316,7 @@ def build_gan(
         diffaugment: DiffAugment policy string (images only); None: off.
         conditioning: "concat", "projection" or "acgan" for conditional models; None for the
             default ("acgan" on the "mlp" and "acgan" backbones, "concat" on the others).
+        fake_class_weight: AC-GAN: weight of the class term on the fakes in D's loss (see `zoo.GAN`).
         generator_loss: older name for `loss` ("non_saturating" or "minimax" only).
         latent_code: K, the values of InfoGAN's categorical code (Chen et al. 2016), 0 for off;
             unconditional models only, 2 <= K <= latent_dim (see `zoo.LatentCode`).
@@ -384,6 +394,7 @@ def build_gan(
         ema_decay=ema_decay,
         diffaugment=diffaugment,
         conditioning=conditioning,
+        fake_class_weight=fake_class_weight,
         latent_code=latent_code,
         code_weight=code_weight,
         continuous_codes=continuous_codes,
@@ -402,11 +413,12 @@ def _networks(backbone, data_shape, latent_dim, num_classes, conditioning, laten
         output_activation = o["output_activation"] or ("tanh" if len(data_shape) > 1 else "linear")
         generator = networks.mlp_generator(
             data_shape, latent_dim, o["g_units"] or (256, 512, 1024), o["activation"], output_activation, num_classes,
-            latent_code=latent_code,
+            latent_code=latent_code, kernel_initializer=o["mlp_initializer"],
         )
         discriminator = networks.mlp_discriminator(
             data_shape, o["d_units"] or (1024, 512, 256), o["activation"], num_classes, o["minibatch_kernels"],
             o["minibatch_dim"], o["dropout"] or 0.0, o["pack"], conditioning, o["spectral_norm"], latent_code=latent_code,
+            kernel_initializer=o["mlp_initializer"],
         )
     elif backbone == "dcgan":
         generator = networks.dcgan_generator(
