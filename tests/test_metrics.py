@@ -155,3 +155,14 @@ def test_matched_code_error_matches_codes_to_classes_one_to_one():
     # One-to-one: two codes that both mostly show class 0 cannot both be matched to it.
     error, matching = matched_code_error([0, 0, 1, 1], [0, 0, 0, 1])
     assert matching == {0: 0, 1: 1} and error == pytest.approx(0.25)
+
+
+def test_majority_code_error_lets_two_codes_stand_for_one_class():
+    from train.evaluation.metrics import majority_code_error, matched_code_error
+
+    # Codes 0 and 1 both mostly show class 0 (a digit split over two codes); class 1 is never any code's majority.
+    codes, labels = [0, 0, 0, 1, 1, 1, 2, 2], [0, 0, 1, 0, 0, 2, 2, 2]
+    assert majority_code_error(codes, labels) == pytest.approx(2 / 8)  # the 1 under code 0 and the 2 under code 1
+    assert matched_code_error(codes, labels)[0] == pytest.approx(3 / 8)  # one-to-one: one of codes 0, 1 gives up class 0
+    with pytest.raises(ValueError, match="one shape"):
+        majority_code_error([0, 1], [0])
