@@ -481,7 +481,7 @@ def _plot_mixtures(samples, seeds, modes, path):
     from matplotlib.figure import Figure
     from scipy import stats
 
-    from export import files
+    from train import files
 
     figure = Figure(figsize=(2.6 * len(seeds), 2.6 * len(samples)))
     FigureCanvasAgg(figure)
