@@ -63,6 +63,9 @@ NOTES = {
     "against the MLP baseline's 8.3 after its 105,000 steps. Radford et al. show MNIST samples only in their "
     "appendix, with no number.",
     "wgan": "Trained on one of the machine's 2 cores (taskset), beside the dcgan row's run on the other.",
+    "wgan_gp": "Trained on one of the machine's 2 cores (taskset), beside the acgan row's run on the other; stopped "
+    "after 2 of its budget's 4 epochs for the session's time, the estimate still falling. The samples at epoch 2 are "
+    "varied digits, a few malformed.",
     "acgan": "At the preset's 6,000-step budget (10 epochs of batch 100), each class's samples collapse to nearly "
     "one image: in the grid every row repeats one drawing from epoch 3 on, and the 3 and 8 rows are malformed, "
     "though the classifier gives every sample its class. The classifier score, which rewards confident and balanced classes, cannot show this; the Frechet "
