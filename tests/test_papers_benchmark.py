@@ -44,8 +44,12 @@ def test_infogans_row_renders_its_code_error(results):
            "generated_code_error": 0.0731, "epochs": 11, "steps": 5148, "batch_size": 128, "train_seconds": 1800.0,
            "machine": "x86_64, 2 cores"}
     (results / "results" / "papers_infogan.json").write_text(json.dumps(row))
+    table = papers.render().read_text()  # a row from before the two other readings: dashes in their columns
+    assert "| `infogan` | 5% | **5.1%** | - | - | 7.3% | 11 (5,148, 128) | 30 min | x86_64, 2 cores |" in table
+    row.update(test_code_error_majority=0.0433, test_code_error_batch_statistics=0.0608)
+    (results / "results" / "papers_infogan.json").write_text(json.dumps(row))
     table = papers.render().read_text()
-    assert "| `infogan` | 5% | **5.1%** | 7.3% | 11 (5,148, 128) | 30 min | x86_64, 2 cores |" in table
+    assert "| `infogan` | 5% | **5.1%** | 4.3% | 6.1% | 7.3% | 11 (5,148, 128) | 30 min | x86_64, 2 cores |" in table
 
 
 def test_wgans_row_renders_both_curves_and_their_correlation(results):
@@ -69,3 +73,21 @@ def test_every_row_is_a_preset_with_its_papers_number():
         assert measure in ("parzen", "code_error", "critic", "modes", "samples")
         # The preset names what the row measures, unless its paper published nothing on MNIST (the "samples" rows).
         assert bool(zoo.describe(preset)["paper_result"]) == (measure != "samples"), preset
+
+
+def test_lsgans_row_renders_both_mode_counts_and_the_runs_that_cover_the_ring(results):
+    results.joinpath("results").mkdir()
+
+    def run(seed, captured, quality, visible, near):
+        return {"seed": seed, "modes_captured": captured, "high_quality": quality, "modes_visible": visible,
+                "near_share": near}
+
+    row = {"preset": "lsgan", "measure": "modes", "paper": "covers the modes", "steps": 35100, "batch_size": 512,
+           "results": {"least squares": [run(0, 8, 40.0, 8, 90.0), run(1, 3, 1.0, 5, 20.0)],
+                       "regular": [run(0, 2, 30.0, 1, 50.0), run(1, 8, 3.6, 7, 58.9)]},
+           "figure": "papers_lsgan.png"}
+    (results / "results" / "papers_lsgan.json").write_text(json.dumps(row))
+    table = papers.render().read_text()
+    assert "| least squares | 8, 3 | 40.0%, 1.0% | 8, 5 | 90.0%, 20.0% |" in table
+    assert "- least squares: all 8 modes visible in 1 of 2 runs, all 8 captured (PacGAN) in 1." in table
+    assert "- regular: all 8 modes visible in 0 of 2 runs, all 8 captured (PacGAN) in 1." in table
