@@ -300,7 +300,7 @@ def collect_code_error_row(preset, run_dir, seed=0, dataset=MNIST):
     import zoo  # noqa: F401  registers the zoo's classes for load_model
     from train import datasets
     from train.evaluation import classifier as classifier_lib
-    from train.evaluation.metrics import majority_code_error, matched_code_error
+    from train.evaluation.metrics import code_class_counts, majority_code_error, matched_code_error
 
     run_dir = pathlib.Path(run_dir)
     gan = keras.models.load_model(run_dir / "gan.keras")
@@ -309,8 +309,7 @@ def collect_code_error_row(preset, run_dir, seed=0, dataset=MNIST):
     q = np.concatenate([np.asarray(gan.discriminator(test.x[i : i + 1000], training=False)[1])[:, :k]
                         for i in range(0, len(test.x), 1000)]).argmax(1)
     real_error, matching = matched_code_error(q, test.y)
-    counts = np.zeros((k, 10), dtype=int)
-    np.add.at(counts, (q, test.y), 1)
+    counts = code_class_counts(q, test.y, shape=(k, 10))
     # Two readings the paper leaves open: each code value as its majority digit, and Q on batch statistics (the
     # reference code's BatchNorm has no working inference branch, so it likely always normalised by the batch).
     # The batch-statistics calls move D's BatchNorm averages; nothing after them uses D.

@@ -203,13 +203,9 @@ def matched_code_error(codes, labels):
     """
     from scipy.optimize import linear_sum_assignment
 
-    codes, labels = np.asarray(codes, dtype=int), np.asarray(labels, dtype=int)
-    if codes.shape != labels.shape or not codes.size:
-        raise ValueError(f"codes and labels must be non-empty and of one shape, got {codes.shape} and {labels.shape}.")
-    counts = np.zeros((codes.max() + 1, labels.max() + 1), dtype=int)
-    np.add.at(counts, (codes, labels), 1)
+    counts = code_class_counts(codes, labels)
     rows, cols = linear_sum_assignment(counts, maximize=True)
-    return 1.0 - counts[rows, cols].sum() / codes.size, {int(r): int(c) for r, c in zip(rows, cols)}
+    return 1.0 - counts[rows, cols].sum() / counts.sum(), {int(r): int(c) for r, c in zip(rows, cols)}
 
 
 def majority_code_error(codes, labels):
@@ -224,9 +220,21 @@ def majority_code_error(codes, labels):
     Returns:
         the error in [0, 1].
     """
+    counts = code_class_counts(codes, labels)
+    return 1.0 - counts.max(axis=1).sum() / counts.sum()
+
+
+def code_class_counts(codes, labels, shape=None):
+    """The code value x class table of counts that both code errors read.
+
+    Args:
+        codes: the code value of each image, ints in [0, K).
+        labels: the class of each image, ints in [0, C).
+        shape: (K, C) of the table; None: (largest code + 1, largest class + 1).
+    """
     codes, labels = np.asarray(codes, dtype=int), np.asarray(labels, dtype=int)
     if codes.shape != labels.shape or not codes.size:
         raise ValueError(f"codes and labels must be non-empty and of one shape, got {codes.shape} and {labels.shape}.")
-    counts = np.zeros((codes.max() + 1, labels.max() + 1), dtype=int)
+    counts = np.zeros(shape or (codes.max() + 1, labels.max() + 1), dtype=int)
     np.add.at(counts, (codes, labels), 1)
-    return 1.0 - counts.max(axis=1).sum() / codes.size
+    return counts
