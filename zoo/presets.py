@@ -161,7 +161,8 @@ PRESETS = {
         summary="least-squares losses",
         builds="least-squares losses (a=0, b=c=1); images: their smallest networks (mcgan.py, unconditional): G "
         "1024-d z -> FC 7x7x128 -> 5x5 transposed convolutions 128-1, sigmoid; D 5x5 convolutions 64-128, FC 1024; "
-        "Adam 2e-4 beta_1 0.5, batch 64; vectors: their Gaussian-mixture MLPs (tanh 128-128, z 256, Adam D 1e-4, G 1e-3)",
+        "Adam 2e-4 beta_1 0.5, batch 64; vectors: their Gaussian-mixture MLPs (tanh 128-128, orthogonal weights, z 256 "
+        "from N(0, 1), Adam D 1e-4, G 1e-3, simultaneous updates)",
         paper_result="on a Gaussian mixture, the modes covered where the regular GAN collapses (Figure 5)",
         our_result="ring of 8, 10 seeds: collapses in 1 of 10 runs against the regular GAN's 5 of 10, but its blobs sit off "
         "the modes: all 8 captured in 2 of 10 runs against 4 (benchmarks/papers.md)",
