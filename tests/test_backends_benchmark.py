@@ -50,3 +50,48 @@ def test_without_tensorflow_fit_reads_the_same_batches_from_a_generator(monkeypa
         np.testing.assert_array_equal(got[0], want)
         assert got[1].shape == (8,)
     assert backends.device_name("tensorflow") == "CPU"  # this machine has no GPU
+
+
+def test_fit_step_seconds_times_the_steps_not_the_calls_set_up_and_tear_down():
+    """The clock runs from the first step's start to the end of training: a slow start (before the first step) and a
+    slow tear-down (after training ends) are left out, as the tf.data iterator's wait is (benchmarks/timing.py)."""
+    import time
+
+    import keras
+    import numpy as np
+
+    from benchmarks import timing
+
+    class Sleeper(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(1)
+
+        def call(self, x):
+            return self.dense(x)
+
+        def train_step(self, *args):  # (data), or (state, data) on JAX
+            time.sleep(0.05)
+            return ({"loss": 0.0}, args[0]) if keras.backend.backend() == "jax" else {"loss": 0.0}
+
+    class SlowEnds(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            time.sleep(0.3)
+
+    model = Sleeper()
+    model.build((None, 2))
+    model.compile(optimizer="sgd", run_eagerly=True)  # the sleep runs in every step, not once while tracing
+    data = np.zeros((64, 2), "float32")
+    original_fit = model.fit
+
+    def fit_with_slow_ends(*args, callbacks=(), **kwargs):
+        history = original_fit(*args, callbacks=[SlowEnds(), *callbacks], **kwargs)
+        time.sleep(0.3)  # as the iterator's deletion can, after training has ended
+        return history
+
+    model.fit = fit_with_slow_ends
+    start = time.perf_counter()
+    seconds = timing.fit_step_seconds(model, data, steps=4, batch_size=8)
+    whole_call = time.perf_counter() - start
+    assert 0.2 <= seconds < 0.4
+    assert whole_call - seconds >= 0.6
