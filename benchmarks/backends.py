@@ -17,7 +17,8 @@ With `--presets`, `GAN.fit` of those presets (their paper's networks at 28x28) o
 same preset on TensorFlow.
 
     python -m benchmarks.backends [--batches 64] [--steps 30] [--rounds 5] [--backends tensorflow jax torch]
-                                  [--presets vanilla conditional minibatch]
+                                  [--presets vanilla conditional minibatch] [--note "pinned to one core"]
+    python -m benchmarks.backends --render [--note "..."]   # the table again from benchmarks/results/backends.json
 """
 
 import argparse
@@ -376,14 +377,17 @@ def render(result):
         "",
         f"Produced by `{result['command']}` ({result['date']}). One worker process per backend, every configuration",
         "warmed up (traced, compiled), then timed in rounds interleaved across the workers, one configuration at a",
-        f"time: {result['steps']} steps x {result['rounds']} rounds; images/s, median (range over rounds). Networks: the `dcgan` preset's",
+        f"time: {result['steps']} steps x {result['rounds']} rounds; images/s, median (range over rounds), timed from the first step's",
+        "start to the end of training (not `fit`'s set-up and tear-down, whose tf.data wait `benchmarks/timing.py` describes).",
+        "Networks: the `dcgan` preset's",
         "(Radford et al.'s widths at 28x28x1: G 7x7x256 -> 14x14x128 -> 28x28x1, D 128 -> 256 filters), Adam(2e-4, 0.5),",
         "the same in every dcgan row. The plain steps are each backend's Keras guide (see `benchmarks/backends.py`).",
         "Rows `GAN.fit (P preset)` train preset P's own networks (its paper's, at 28x28): compare them across backends.",
         "",
         f"Machine: {result['machine']}; load average {result['load_before']} -> {result['load_after']}. "
         + ("GPUs visible to the workers" if result.get("gpu") else "CPU only (GPUs hidden)")
-        + "; each row names the device its backend computed on. Compare ratios within this table.",
+        + "; each row names the device its backend computed on. Compare ratios within this table."
+        + (f" {result['note']}" if result.get("note") else ""),
         "",
         "| backend | device | batch | configuration | images/s | range | vs this backend's plain step "
         "| vs keras-io two-tape (TF) | vs the same on TensorFlow |",
@@ -424,11 +428,20 @@ def main(argv=None):
     parser.add_argument("--gpu", action="store_true", help="let the workers use the GPUs (default: CPU only)")
     parser.add_argument("--out", help="write the JSON and table here instead of benchmarks/ (e.g. $OUT on a GPU "
                         "machine)")
+    parser.add_argument("--note", help="how the machine was shared while measuring (e.g. pinned to one core), for the table")
+    parser.add_argument("--render", action="store_true", help="only redraw the table from the JSON (with --note: set it)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv if argv is not None else [])  # `make bench` calls main()
     if args.worker:
         return worker(args.worker, args.batch, args.presets)
+    results, table = (RESULTS, TABLE) if not args.out else (pathlib.Path(args.out) / RESULTS.name, pathlib.Path(args.out) / TABLE.name)
+    if args.render:
+        result = json.loads(results.read_text())
+        result["note"] = args.note if args.note is not None else result.get("note")
+        results.write_text(json.dumps(result, indent=1) + "\n")
+        table.write_text(render(result))
+        return 0
     load_before = [round(x, 2) for x in os.getloadavg()]
     rows = []
     for batch_size in args.batches:
@@ -442,9 +455,9 @@ def main(argv=None):
         "steps": args.steps,
         "rounds": args.rounds,
         "gpu": args.gpu,
+        "note": args.note,
         "rows": rows,
     }
-    results, table = (RESULTS, TABLE) if not args.out else (pathlib.Path(args.out) / RESULTS.name, pathlib.Path(args.out) / TABLE.name)
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps(result, indent=1) + "\n")
     table.write_text(render(result))

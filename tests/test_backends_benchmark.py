@@ -12,7 +12,7 @@ def _row(backend, configuration, median):
 def test_table_gives_each_row_against_its_backends_plain_step_and_keras_io():
     result = {
         "command": "python -m benchmarks.backends", "date": "2026-12-03", "machine": "x86_64 test", "load_before": [0, 0, 0],
-        "load_after": [0, 0, 0], "steps": 30, "rounds": 5,
+        "load_after": [0, 0, 0], "steps": 30, "rounds": 5, "note": "Every worker pinned to core 0.",
         "rows": [
             _row("tensorflow", "keras-io two-tape step", 100.0),
             _row("tensorflow", "GAN.fit (dcgan preset)", 150.0),
@@ -36,6 +36,7 @@ def test_table_gives_each_row_against_its_backends_plain_step_and_keras_io():
     # Another preset's networks: compared with the same preset on TensorFlow only.
     assert lines[("| jax", "64", "GAN.fit (vanilla preset)")].endswith("| 500.0 | 499.0 - 501.0 | - | - | 0.50x |")
     assert "30 steps x 5 rounds" in table
+    assert "Compare ratios within this table. Every worker pinned to core 0." in table
 
 
 def test_without_tensorflow_fit_reads_the_same_batches_from_a_generator(monkeypatch):
