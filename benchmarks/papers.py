@@ -17,6 +17,7 @@ import argparse
 import json
 import pathlib
 import platform
+import statistics
 import sys
 import time
 
@@ -192,10 +193,15 @@ def _run_facts(preset, measure, seed, run_dir):
     }
 
 
+def _row_name(preset, seed):
+    """papers_<preset> for the row's own seed (0), papers_<preset>_seed<N> for a run of another seed."""
+    return f"papers_{preset}" if not seed else f"papers_{preset}_seed{seed}"
+
+
 def save_row(row):
-    """benchmarks/results/papers_<preset>.json, which `render` reads."""
+    """benchmarks/results/papers_<preset>.json (another seed's: papers_<preset>_seed<N>.json), which `render` reads."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"papers_{row['preset']}.json").write_text(json.dumps(row, indent=1) + "\n")
+    (RESULTS / f"{_row_name(row['preset'], row.get('seed', 0))}.json").write_text(json.dumps(row, indent=1) + "\n")
     return row
 
 
@@ -328,7 +334,7 @@ def collect_code_error_row(preset, run_dir, seed=0, dataset=MNIST):
 
     FIGURES.mkdir(parents=True, exist_ok=True)
     figure = files.save_image(sampling.image_grid(gan.generate_from(grid_z), nrow=10, padding=1, min_cell=28),
-                              FIGURES / f"papers_{preset}.png")
+                              FIGURES / f"{_row_name(preset, seed)}.png")
     return {
         **_run_facts(preset, "code_error", seed, run_dir),
         "test_code_error": real_error,
@@ -524,9 +530,33 @@ def _machine():
     return f"{platform.processor() or platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores, {' '.join(wanted)}"
 
 
+def _other_seeds(row):
+    """Lines on the runs of the same row with other seeds (papers_<preset>_seed<N>.json), where there are any:
+    each seed's errors, and the median and best over all of them, the row's own seed included."""
+    others = sorted((json.loads(path.read_text()) for path in RESULTS.glob(f"papers_{row['preset']}_seed*.json")),
+                    key=lambda other: other["seed"])
+    if not others:
+        return []
+    runs = [row, *others]
+
+    def readings(run):
+        return (f"{100 * run['test_code_error']:.1f}% (majority digit {100 * run['test_code_error_majority']:.1f}%, "
+                f"batch statistics {100 * run['test_code_error_batch_statistics']:.1f}%)")
+
+    errors = sorted(run["test_code_error"] for run in runs)
+    return [
+        "",
+        f"The same preset, budget and protocol with other seeds: "
+        + "; ".join(f"seed {run['seed']}: {readings(run)}" for run in others)
+        + f". Over the {len(runs)} seeds the error via Q is {', '.join(f'{100 * e:.1f}%' for e in errors)}: median "
+        f"{100 * statistics.median(errors):.1f}%, best {100 * errors[0]:.1f}% (the paper gives no seeds; Chen et al. showed "
+        "the best of 5 runs in their figures, an author said in openai/InfoGAN#10).",
+    ]
+
+
 def render():
     """benchmarks/papers.md from benchmarks/results/papers_*.json."""
-    every = [json.loads(path.read_text()) for path in sorted(RESULTS.glob("papers_*.json"))]
+    every = [json.loads(path.read_text()) for path in sorted(RESULTS.glob("papers_*.json")) if "_seed" not in path.stem]
     rows = [row for row in every if row["measure"] == "parzen"]
     code_rows = [row for row in every if row["measure"] == "code_error"]
     lines = [
@@ -585,6 +615,7 @@ def render():
             )
             if row.get("figure"):
                 lines += ["", f"Samples, one row per value of the categorical code (noise seed 1): [grid](figures/{row['figure']})."]
+            lines += _other_seeds(row)
     for row in (r for r in every if r["measure"] == "critic"):
         first, last = row["history"][0], row["history"][-1]
         lines += [

@@ -50,6 +50,24 @@ def test_infogans_row_renders_its_code_error(results):
     (results / "results" / "papers_infogan.json").write_text(json.dumps(row))
     table = papers.render().read_text()
     assert "| `infogan` | 5% | **5.1%** | 4.3% | 6.1% | 7.3% | 11 (5,148, 128) | 30 min | x86_64, 2 cores |" in table
+    assert "other seeds" not in table
+
+
+def test_infogans_other_seeds_are_listed_beside_its_row_with_their_median_and_best(results):
+    row = {"preset": "infogan", "measure": "code_error", "paper": "5%", "seed": 0, "test_code_error": 0.1744,
+           "test_code_error_majority": 0.1744, "test_code_error_batch_statistics": 0.1688, "generated_code_error": 0.1422,
+           "epochs": 11, "steps": 5148, "batch_size": 128, "train_seconds": 2270.0, "machine": "x86_64, 1 cores"}
+    papers.save_row(row)
+    for seed, error in ((2, 0.052), (1, 0.09)):
+        papers.save_row({**row, "seed": seed, "test_code_error": error, "test_code_error_majority": error - 0.01,
+                         "test_code_error_batch_statistics": error + 0.01})
+    assert sorted(path.name for path in (results / "results").iterdir()) == [
+        "papers_infogan.json", "papers_infogan_seed1.json", "papers_infogan_seed2.json"]
+    table = papers.render().read_text()
+    assert table.count("| `infogan` |") == 1  # the other seeds are not rows of their own
+    assert ("The same preset, budget and protocol with other seeds: seed 1: 9.0% (majority digit 8.0%, batch statistics "
+            "10.0%); seed 2: 5.2% (majority digit 4.2%, batch statistics 6.2%). Over the 3 seeds the error via Q is 5.2%, "
+            "9.0%, 17.4%: median 9.0%, best 5.2%") in table
 
 
 def test_wgans_row_renders_both_curves_and_their_correlation(results):
