@@ -8,19 +8,26 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: demo test bench install clean examples
 
+# PyTorch's CPU build (about 750 MB; PyPI's default is a CUDA build of several GB), so that `make test` runs the
+# torch backend's tests as well; where it can't be had, they skip. `make install TORCH_CPU=` leaves torch out.
+TORCH_CPU ?= 2.13.0+cpu
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[train,jax,dev]"
+	test -z "$(TORCH_CPU)" || $(PY) -m pip install --quiet --extra-index-url $(TORCH_CPU_INDEX) "torch==$(TORCH_CPU)" \
+		2>/dev/null || echo "torch $(TORCH_CPU) could not be installed: the torch backend's tests will skip"
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/ganzoo demo
 
 # The model and training tests again on JAX (every preset trains with fit, saves, loads and trains on), and on
-# PyTorch where it is installed (`pip install -e ".[torch]"`; its eager steps make the longer list cheap).
+# PyTorch where it is installed (`make` installs its CPU build; its eager steps make the longer list cheap).
 # tests/test_backends.py, in the first run, compares the backends' steps, files, resume and JAX's DataParallel.
 # XLA's slower optimisations off: these tests check behaviour, and compiling is most of their time.
 TRANSLATION_STEPS := tests/test_translation.py::test_pix2pix_step_is_the_hand_worked_step \
