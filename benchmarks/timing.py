@@ -3,7 +3,7 @@
 When `fit` returns, Keras drops its tf.data iterator, and deleting that iterator can block until a tf.data
 background thread's timed wait runs out; those waits double from 10 ms from the moment the iterator was made. So a
 call whose steps take t seconds could return only at the next 0.01 * (2**n - 1) seconds: whole-call rates came out
-as 46.9 images/s times a power of 2, whatever the model (benchmarks/backends.md says what it cost). A user's `fit`
+as 46.9 images/s times a power of 2, whatever the model (docs/backends.md says what it cost). A user's `fit`
 over many epochs pays this once per call, so the benchmarks time the steps: from the first step's start to the end
 of training, when Keras's JAX trainer has synced its state and every backend has finished the last step.
 """
