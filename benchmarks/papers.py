@@ -540,8 +540,9 @@ def _other_seeds(row):
     runs = [row, *others]
 
     def readings(run):
+        grid = f", [grid](figures/{run['figure']})" if run.get("figure") else ""
         return (f"{100 * run['test_code_error']:.1f}% (majority digit {100 * run['test_code_error_majority']:.1f}%, "
-                f"batch statistics {100 * run['test_code_error_batch_statistics']:.1f}%)")
+                f"batch statistics {100 * run['test_code_error_batch_statistics']:.1f}%{grid})")
 
     errors = sorted(run["test_code_error"] for run in runs)
     return [
