@@ -530,11 +530,10 @@ def _machine():
     return f"{platform.processor() or platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores, {' '.join(wanted)}"
 
 
-def _other_seeds(row):
-    """Lines on the runs of the same row with other seeds (papers_<preset>_seed<N>.json), where there are any:
-    each seed's errors, and the median and best over all of them, the row's own seed included."""
-    others = sorted((json.loads(path.read_text()) for path in RESULTS.glob(f"papers_{row['preset']}_seed*.json")),
-                    key=lambda other: other["seed"])
+def _other_seeds(row, others):
+    """Lines on `others`, the runs of the same row with other seeds, where there are any: each seed's errors, and
+    the median and best over all of them, the row's own seed included."""
+    others = sorted(others, key=lambda other: other["seed"])
     if not others:
         return []
     runs = [row, *others]
@@ -557,7 +556,12 @@ def _other_seeds(row):
 
 def render():
     """benchmarks/papers.md from benchmarks/results/papers_*.json."""
-    every = [json.loads(path.read_text()) for path in sorted(RESULTS.glob("papers_*.json")) if "_seed" not in path.stem]
+    saved = [json.loads(path.read_text()) for path in sorted(RESULTS.glob("papers_*.json"))]
+    every = [row for row in saved if not row.get("seed")]  # each row's own run; other seeds are listed beside it
+    other_seeds = {}
+    for run in saved:
+        if run.get("seed"):
+            other_seeds.setdefault(run["preset"], []).append(run)
     rows = [row for row in every if row["measure"] == "parzen"]
     code_rows = [row for row in every if row["measure"] == "code_error"]
     lines = [
@@ -616,7 +620,7 @@ def render():
             )
             if row.get("figure"):
                 lines += ["", f"Samples, one row per value of the categorical code (noise seed 1): [grid](figures/{row['figure']})."]
-            lines += _other_seeds(row)
+            lines += _other_seeds(row, other_seeds.get(row["preset"], []))
     for row in (r for r in every if r["measure"] == "critic"):
         first, last = row["history"][0], row["history"][-1]
         lines += [
