@@ -439,14 +439,22 @@ def main(argv=None):
     if args.render:
         result = json.loads(results.read_text())
         result["note"] = args.note if args.note is not None else result.get("note")
-        results.write_text(json.dumps(result, indent=1) + "\n")
-        table.write_text(render(result))
-        return 0
+    else:
+        result = measured(args, argv)
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(result, indent=1) + "\n")
+    table.write_text(render(result))
+    print(render(result))
+    return 0
+
+
+def measured(args, argv):
+    """The result of one run: every backend's rows at every batch size, with the run's command, date, machine and load."""
     load_before = [round(x, 2) for x in os.getloadavg()]
     rows = []
     for batch_size in args.batches:
         rows += measure(args.backends, batch_size, args.steps, args.rounds, args.presets, args.gpu)
-    result = {
+    return {
         "command": " ".join(["python -m benchmarks.backends", *(argv or [])]).strip(),
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()} {cpu_flags()}",
@@ -458,11 +466,6 @@ def main(argv=None):
         "note": args.note,
         "rows": rows,
     }
-    results.parent.mkdir(parents=True, exist_ok=True)
-    results.write_text(json.dumps(result, indent=1) + "\n")
-    table.write_text(render(result))
-    print(render(result))
-    return 0
 
 
 if __name__ == "__main__":
