@@ -1,8 +1,9 @@
-"""MinibatchDiscrimination, PacGAN's Pack, Maxout and InfoGAN's CodeAndNoise: shapes, behaviour, values by hand,
-serialisation."""
+"""MinibatchDiscrimination, PacGAN's Pack, Maxout, InfoGAN's CodeAndNoise and the Conv2DTranspose that trains fast on
+JAX: shapes, behaviour, values by hand, serialisation."""
 
 import keras
 import numpy as np
+import pytest
 
 import zoo
 
@@ -79,3 +80,69 @@ def test_code_and_noise_replaces_the_first_entries_by_their_one_hot_argmax():
     z = np.array([[0.1, 0.9, -0.5, 0.3, 0.7], [0.8, -0.2, 0.0, -0.4, 0.2]], "float32")
     out = keras.ops.convert_to_numpy(zoo.CodeAndNoise(3)(z))
     np.testing.assert_array_equal(out, np.array([[0, 1, 0, 0.3, 0.7], [1, 0, 0, -0.4, 0.2]], "float32"))
+
+
+TRANSPOSED_CONVOLUTIONS = [  # (input shape, layer arguments): the zoo's generators' kinds and the awkward cases
+    ((3, 7, 7, 8), dict(filters=4, kernel_size=5, strides=2, padding="same", use_bias=False)),
+    ((3, 7, 7, 8), dict(filters=4, kernel_size=4, strides=2, padding="same", activation="sigmoid")),
+    ((3, 7, 7, 8), dict(filters=4, kernel_size=3, strides=2, padding="valid", output_padding=1)),
+    ((3, 1, 1, 8), dict(filters=4, kernel_size=7, padding="valid", activation="relu")),
+    ((3, 8, 7, 7), dict(filters=4, kernel_size=5, strides=2, padding="same", data_format="channels_first")),
+]
+
+
+def _keras_and_zoo_conv2d_transpose(input_shape, arguments):
+    ours = zoo.Conv2DTranspose(**arguments, bias_initializer="random_normal")
+    ours.build(input_shape)
+    theirs = keras.layers.Conv2DTranspose(**arguments)
+    theirs.build(input_shape)
+    theirs.set_weights(ours.get_weights())
+    return ours, theirs
+
+
+@pytest.mark.parametrize("input_shape, arguments", TRANSPOSED_CONVOLUTIONS)
+def test_conv2d_transpose_is_keras_layer_on_every_backend(input_shape, arguments):
+    ours, theirs = _keras_and_zoo_conv2d_transpose(input_shape, arguments)
+    x = np.random.default_rng(0).normal(size=input_shape).astype("float32")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(ours(x)), keras.ops.convert_to_numpy(theirs(x)), atol=1e-5)
+    clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(ours))
+    assert type(clone) is zoo.Conv2DTranspose and clone.get_config() == ours.get_config()
+
+
+def _conv_dilations(jaxpr, found):
+    """(lhs_dilation, rhs_dilation) of every convolution in a jaxpr, its sub-jaxprs (custom_vjp, pjit) included."""
+    for equation in jaxpr.eqns:
+        if equation.primitive.name == "conv_general_dilated":
+            found.append((tuple(equation.params["lhs_dilation"]), tuple(equation.params["rhs_dilation"])))
+        for value in equation.params.values():
+            inner = getattr(value, "jaxpr", None)
+            if inner is not None:
+                _conv_dilations(getattr(inner, "jaxpr", inner), found)
+    return found
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="the fast kernel gradient is JAX's (make test runs this on JAX)")
+@pytest.mark.parametrize("input_shape, arguments", TRANSPOSED_CONVOLUTIONS)
+def test_conv2d_transpose_gradients_on_jax_are_keras_layers_without_its_slow_convolution(input_shape, arguments):
+    import jax
+    import jax.numpy as jnp
+
+    ours, theirs = _keras_and_zoo_conv2d_transpose(input_shape, arguments)
+    x = np.random.default_rng(0).normal(size=input_shape).astype("float32")
+
+    def loss(layer):
+        def of(weights, x):
+            return jnp.sum(jnp.sin(layer.stateless_call(weights, [], x)[0]))
+
+        return of
+
+    weights = [v.value for v in ours.trainable_variables]
+    ours_grads = jax.jit(jax.grad(loss(ours), (0, 1)))(weights, x)
+    theirs_grads = jax.jit(jax.grad(loss(theirs), (0, 1)))(weights, x)
+    for a, b in zip(jax.tree_util.tree_leaves(ours_grads), jax.tree_util.tree_leaves(theirs_grads)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5 * float(np.abs(b).max()))
+    # Keras's kernel gradient is a second lhs-dilated convolution (XLA:CPU's naive loop); ours has only the forward one.
+    strided = [(2, 2)] if arguments.get("strides", 1) == 2 else []
+    dilated = lambda layer: [c for c in _conv_dilations(jax.make_jaxpr(jax.grad(loss(layer)))(weights, x).jaxpr, []) if c[0] != (1, 1)]
+    assert len(dilated(theirs)) == 2 * len(strided)
+    assert len(dilated(ours)) == len(strided)

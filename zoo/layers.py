@@ -1,4 +1,4 @@
-"""Reusable layers for GAN discriminators."""
+"""Reusable layers for GAN generators and discriminators."""
 
 import keras
 from keras import ops
@@ -201,3 +201,70 @@ class CodeAndNoise(LatentCode):
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
+
+
+def _conv_transpose_fast_kernel_gradient(inputs, kernel, **options):
+    """`ops.conv_transpose` on JAX, with the kernel gradient taken as a strided convolution's.
+
+    XLA:CPU computes the kernel gradient of a strided transposed convolution (an lhs-dilated convolution) with
+    a naive loop: 3.1 s of a dcgan step's 3.8 s at batch 64 (jax-ml/jax#31662, openxla/xla#34273). The
+    transposed convolution is linear in its input; its adjoint in the input, A_k(g), is the strided
+    convolution of g with k, and d<g, T_k x>/dk = d<A_k g, x>/dk: a strided convolution's kernel gradient,
+    which XLA computes as fast as the forward pass. Exact (the same sums in another order).
+    """
+    import jax
+
+    def forward(x, k):
+        return ops.conv_transpose(x, k, **options)
+
+    @jax.custom_vjp
+    def conv_transpose(x, k):
+        return forward(x, k)
+
+    def conv_transpose_forward(x, k):
+        return forward(x, k), (x, k)
+
+    def conv_transpose_backward(residuals, upstream):
+        x, k = residuals
+        input_spec = jax.ShapeDtypeStruct(x.shape, x.dtype)
+
+        def adjoint(k):
+            return jax.linear_transpose(lambda x: forward(x, k), input_spec)(upstream)[0]
+
+        # d<A_k g, x>/dk is A's vjp in k at x; A_k g itself is the input's gradient.
+        input_gradient, adjoint_vjp = jax.vjp(adjoint, k)
+        return input_gradient, adjoint_vjp(x)[0]
+
+    conv_transpose.defvjp(conv_transpose_forward, conv_transpose_backward)
+    return conv_transpose(ops.convert_to_tensor(inputs), ops.convert_to_tensor(kernel))
+
+
+@keras.saving.register_keras_serializable(package="ganzoo")
+class Conv2DTranspose(keras.layers.Conv2DTranspose):
+    """`keras.layers.Conv2DTranspose` (same arguments, weights and outputs) that trains fast on JAX's CPU.
+
+    On JAX the kernel gradient is taken as a strided convolution's (`_conv_transpose_fast_kernel_gradient`
+    says why), which makes the dcgan preset's training step about 5x faster on a CPU; on TensorFlow and
+    torch it is Keras's layer unchanged. The zoo's generators use it.
+
+    Args:
+        *args, **kwargs: those of `keras.layers.Conv2DTranspose` (filters, kernel_size, strides, padding,
+            output_padding, data_format, dilation_rate, activation, use_bias, initializers, ...).
+    """
+
+    def call(self, inputs):
+        if keras.backend.backend() != "jax":
+            return super().call(inputs)
+        outputs = _conv_transpose_fast_kernel_gradient(
+            inputs,
+            self.kernel,
+            strides=list(self.strides),
+            padding=self.padding,
+            output_padding=self.output_padding,
+            dilation_rate=self.dilation_rate,
+            data_format=self.data_format,
+        )
+        if self.use_bias:
+            channels = (1, 1, 1, self.filters) if self.data_format == "channels_last" else (1, self.filters, 1, 1)
+            outputs = ops.add(outputs, ops.reshape(self.bias, channels))
+        return outputs if self.activation is None else self.activation(outputs)

@@ -17,7 +17,7 @@ import math
 import keras
 from keras import layers
 
-from zoo.layers import CodeAndNoise, LatentCode, Maxout, MinibatchDiscrimination, Pack
+from zoo.layers import CodeAndNoise, Conv2DTranspose, LatentCode, Maxout, MinibatchDiscrimination, Pack
 
 LABEL_EMBEDDING_DIM = 50
 CONDITIONINGS = ("concat", "projection", "acgan")
@@ -216,11 +216,11 @@ def dcgan_generator(
     strides = [1] * int(stride1_layers) + [2] * (steps - 1)
     for stride in strides:
         width //= 2
-        h = layers.Conv2DTranspose(
+        h = Conv2DTranspose(
             width, 5, strides=stride, padding="same", use_bias=False, kernel_initializer=_init()
         )(h)
         h = layers.ReLU()(layers.BatchNormalization()(h))
-    images = layers.Conv2DTranspose(
+    images = Conv2DTranspose(
         image_shape[-1], 5, strides=2, padding="same", activation="tanh", kernel_initializer=_init(), name="samples"
     )(h)
     return keras.Model(inputs, images, name=name)
@@ -481,9 +481,9 @@ def conv_fc_generator(
     h = layers.ReLU()(layers.BatchNormalization()(h))
     h = layers.Reshape((side, side, base_filters))(h)
     for width in filters:
-        h = layers.Conv2DTranspose(width, kernel_size, strides=2, padding="same", use_bias=False, kernel_initializer=_init())(h)
+        h = Conv2DTranspose(width, kernel_size, strides=2, padding="same", use_bias=False, kernel_initializer=_init())(h)
         h = layers.ReLU()(layers.BatchNormalization()(h))
-    h = layers.Conv2DTranspose(
+    h = Conv2DTranspose(
         data_shape[-1], kernel_size, strides=2, padding="same", activation="sigmoid", kernel_initializer=_init(),
         name="sigmoid_output",
     )(h)
@@ -531,11 +531,11 @@ def acgan_generator(data_shape, latent_dim, num_classes, name="generator"):
     embedded = layers.Embedding(num_classes, latent_dim, embeddings_initializer="glorot_normal")(label)
     h = layers.Dense(side * side * 384, activation="relu")(layers.Multiply()([z, embedded]))
     h = layers.Reshape((side, side, 384))(h)
-    h = layers.Conv2DTranspose(192, 5, padding="valid", activation="relu", kernel_initializer="glorot_normal")(h)
+    h = Conv2DTranspose(192, 5, padding="valid", activation="relu", kernel_initializer="glorot_normal")(h)
     h = layers.BatchNormalization()(h)
-    h = layers.Conv2DTranspose(96, 5, strides=2, padding="same", activation="relu", kernel_initializer="glorot_normal")(h)
+    h = Conv2DTranspose(96, 5, strides=2, padding="same", activation="relu", kernel_initializer="glorot_normal")(h)
     h = layers.BatchNormalization()(h)
-    images = layers.Conv2DTranspose(
+    images = Conv2DTranspose(
         data_shape[-1], 5, strides=2, padding="same", activation="tanh", kernel_initializer="glorot_normal", name="samples"
     )(h)
     return keras.Model([z, label], images, name=name)
@@ -568,11 +568,11 @@ def wgan_gp_generator(data_shape, latent_dim, filters=64, batch_norm=False, name
     z = keras.Input(shape=(latent_dim,), name="z")
     h = layers.ReLU()(normalised(layers.Dense(start * start * 4 * filters)(z)))
     h = layers.Reshape((start, start, 4 * filters))(h)
-    h = layers.ReLU()(normalised(layers.Conv2DTranspose(2 * filters, 5, strides=2, padding="same")(h)))
+    h = layers.ReLU()(normalised(Conv2DTranspose(2 * filters, 5, strides=2, padding="same")(h)))
     if 2 * start != quarter:
         h = layers.Cropping2D(((0, 2 * start - quarter), (0, 2 * start - quarter)))(h)
-    h = layers.ReLU()(normalised(layers.Conv2DTranspose(filters, 5, strides=2, padding="same")(h)))
-    h = layers.Conv2DTranspose(data_shape[-1], 5, strides=2, padding="same", activation="sigmoid", name="sigmoid_output")(h)
+    h = layers.ReLU()(normalised(Conv2DTranspose(filters, 5, strides=2, padding="same")(h)))
+    h = Conv2DTranspose(data_shape[-1], 5, strides=2, padding="same", activation="sigmoid", name="sigmoid_output")(h)
     return keras.Model(z, _zoo_pixels(h, data_shape), name=name)
 
 

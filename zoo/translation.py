@@ -16,6 +16,7 @@ import numpy as np
 from keras import layers, ops
 
 from zoo import gradients, random_states
+from zoo.layers import Conv2DTranspose
 
 NORMALIZATIONS = ("batch", "instance")
 
@@ -127,7 +128,7 @@ def unet_generator(image_shape, output_channels=None, filters=64, depth=None, dr
     skips.pop()  # the innermost map has no partner
     for i, width in enumerate(reversed(widths[:-1])):
         h = layers.ReLU()(h)
-        h = layers.Conv2DTranspose(
+        h = Conv2DTranspose(
             width, 4, strides=2, padding="same", use_bias=False, kernel_initializer=_init(), name=f"up_{i}"
         )(h)
         h = _normalization("batch")(h)
@@ -135,7 +136,7 @@ def unet_generator(image_shape, output_channels=None, filters=64, depth=None, dr
             h = layers.Dropout(0.5, name=f"noise_dropout_{i}")(h)
         h = layers.Concatenate()([skips.pop(), h])  # torch.cat([x, model(x)]): the skip first
     h = layers.ReLU()(h)
-    h = layers.Conv2DTranspose(
+    h = Conv2DTranspose(
         output_channels, 4, strides=2, padding="same", kernel_initializer=_init(), name=f"up_{depth - 1}"
     )(h)
     outputs = layers.Activation("tanh", name="translated")(h)
@@ -231,7 +232,7 @@ def resnet_generator(image_shape, output_channels=None, filters=64, blocks=None,
     for i in (1, 0):
         # torch's ConvTranspose2d(3, stride 2, padding 1, output_padding 1) keeps the full output from its second
         # row and column on; Keras's "same" would keep it from the first.
-        h = layers.Conv2DTranspose(filters * 2**i, 3, strides=2, padding="valid", kernel_initializer=_init())(h)
+        h = Conv2DTranspose(filters * 2**i, 3, strides=2, padding="valid", kernel_initializer=_init())(h)
         h = layers.Cropping2D(((1, 0), (1, 0)))(h)
         h = layers.ReLU()(_normalization("instance")(h))
     h = ReflectionPadding2D(3)(h)
