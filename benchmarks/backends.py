@@ -9,7 +9,8 @@ medians and the range over rounds.
 - TensorFlow: keras-io's DCGAN `train_step` (two tapes, D on fakes and reals concatenated) with `fit`, with and
   without XLA; `GAN.fit` with and without XLA.
 - JAX: the plain step as Keras's "training loop from scratch in JAX" guide writes it (`stateless_call`,
-  `jax.value_and_grad`, `optimizer.stateless_apply`, one `jax.jit`), in a Python loop; `GAN.fit` (compiled).
+  `jax.value_and_grad`, `optimizer.stateless_apply`, one `jax.jit`), in a Python loop, on the zoo's networks and
+  (up to batch 64) on the same networks built from Keras's own Conv2DTranspose; `GAN.fit` (compiled).
 - PyTorch: the GAN of Keras's "custom train_step in torch" guide (`zero_grad`, `backward`, `optimizer.apply`)
   with `fit`; `GAN.fit`.
 
@@ -18,7 +19,7 @@ same preset on TensorFlow.
 
     python -m benchmarks.backends [--batches 64] [--steps 30] [--rounds 5] [--backends tensorflow jax torch]
                                   [--presets vanilla conditional minibatch] [--note "pinned to one core"]
-    python -m benchmarks.backends --render [--note "..."]   # the table again from benchmarks/results/backends.json
+    python -m benchmarks.backends --render [--note "..."]   # benchmarks/training.md again from results/backends.json
 """
 
 import argparse
@@ -26,6 +27,7 @@ import json
 import os
 import pathlib
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -36,23 +38,31 @@ from benchmarks.machine import cpu
 
 ROOT = pathlib.Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "backends.json"
-TABLE = ROOT / "backends.md"
+TABLE = ROOT / "training.md"  # the training-throughput page: every backend, every preset
 IMAGE_SHAPE = (28, 28, 1)
 LATENT_DIM = 100
 WARM_UP_STEPS = 2
+PRESET_ROW = re.compile(r"GAN\.fit \((\w+) preset\)(,? \+? ?XLA)?")
+KERAS_LAYERS_MAX_BATCH = 64  # JAX's guide step on Keras's own Conv2DTranspose (5x slower) is timed up to this batch
 
 
 # ----------------------------------------------------------------------------- the networks and the data
 
 
-def preset_networks():
-    """The dcgan preset's generator and discriminator (fresh copies, so every configuration has its own)."""
+def preset_networks(keras_layers=False):
+    """The dcgan preset's generator and discriminator (fresh copies, so every configuration has its own).
+    `keras_layers`: with `keras.layers.Conv2DTranspose` where the zoo has its own (what a user copying a guide
+    builds; the two differ only in JAX's kernel gradient, see `zoo.Conv2DTranspose`)."""
     import keras
 
     import zoo
 
+    def clone(layer):
+        kind = keras.layers.Conv2DTranspose if keras_layers and isinstance(layer, zoo.Conv2DTranspose) else type(layer)
+        return kind.from_config(layer.get_config())
+
     gan = zoo.create("dcgan", data_shape=IMAGE_SHAPE, latent_dim=LATENT_DIM, seed=0)
-    return keras.models.clone_model(gan.generator), keras.models.clone_model(gan.discriminator)
+    return tuple(keras.models.clone_model(model, clone_function=clone) for model in (gan.generator, gan.discriminator))
 
 
 def adam():
@@ -196,12 +206,12 @@ def torch_guide_dcgan():
 class JaxGuideLoop:
     """The plain JAX step of Keras's JAX guide: stateless calls, value_and_grad, stateless_apply, one jax.jit."""
 
-    def __init__(self, batch_size):
+    def __init__(self, batch_size, keras_layers=False):
         import jax
         import jax.numpy as jnp
         import keras
 
-        generator, discriminator = preset_networks()
+        generator, discriminator = preset_networks(keras_layers)
         d_optimizer, g_optimizer = adam(), adam()
         d_optimizer.build(discriminator.trainable_variables)
         g_optimizer.build(generator.trainable_variables)
@@ -277,8 +287,11 @@ def configurations(backend, batch_size, presets=()):
 
     found = _dcgan_configurations(backend, batch_size, zoo_dcgan)
     for preset in presets:
-        gan = zoo.create(preset, data_shape=IMAGE_SHAPE, seed=0)
-        found[f"GAN.fit ({preset} preset)"] = FitRunner(gan, batch_size, False)
+        # JAX's fit always compiles with XLA; torch's has no XLA. TensorFlow's runs with and without it.
+        for xla in (False, True) if backend == "tensorflow" else (backend == "jax",):
+            name = f"GAN.fit ({preset} preset)" + (" + XLA" if xla and backend == "tensorflow" else "")
+            found[name] = lambda preset=preset, xla=xla: FitRunner(zoo.create(preset, data_shape=IMAGE_SHAPE, seed=0),
+                                                                   batch_size, xla)
     return found
 
 
@@ -291,10 +304,13 @@ def _dcgan_configurations(backend, batch_size, zoo_dcgan):
             "GAN.fit (dcgan preset) + XLA": FitRunner(zoo_dcgan(), batch_size, True),
         }
     if backend == "jax":
-        return {
+        found = {
             "guide's stateless step, jax.jit": JaxGuideLoop(batch_size),
             "GAN.fit (dcgan preset), XLA": FitRunner(zoo_dcgan(), batch_size, True),
         }
+        if batch_size <= KERAS_LAYERS_MAX_BATCH:
+            found["guide's stateless step, jax.jit, keras.layers.Conv2DTranspose"] = JaxGuideLoop(batch_size, True)
+        return found
     if backend == "torch":
         return {
             "guide's autograd step": FitRunner(torch_guide_dcgan(), batch_size, False),
@@ -303,13 +319,27 @@ def _dcgan_configurations(backend, batch_size, zoo_dcgan):
     raise ValueError(f"unknown backend {backend!r}")
 
 
-def worker(backend, batch_size, presets=()):
-    """Build and warm up, say "ready" with the configurations' names, then time "NAME STEPS" lines."""
+def worker(backend, batch_size, presets=(), round_budget=None, steps=None):
+    """Build and warm up, say "ready" with the configurations' names, then time "NAME STEPS" lines. With a
+    `round_budget` (seconds), a preset (other than dcgan) whose one timed step says `steps` would take longer is not
+    timed in rounds: its one step is reported instead ("probed")."""
     sys.path.insert(0, str(ROOT.parent))
-    runners = configurations(backend, batch_size, presets)
-    for runner in runners.values():
-        runner.run(WARM_UP_STEPS)
-    print(json.dumps({"ready": list(runners), "device": device_name(backend), "input": input_pipeline()}), flush=True)
+    runners, failed, probed = {}, {}, {}
+    for name, runner in configurations(backend, batch_size, presets).items():
+        try:  # a preset that fails here (say, under XLA) is reported in the table, not the end of the run
+            runner = runner() if callable(runner) else runner
+            runner.run(WARM_UP_STEPS)
+            match = PRESET_ROW.fullmatch(name)
+            budgeted = round_budget and match and match[1] != "dcgan"  # the dcgan rows are the comparisons: always timed
+            step = runner.run(1) if budgeted else 0.0
+            if budgeted and step * steps > round_budget:
+                probed[name] = step
+            else:
+                runners[name] = runner
+        except Exception as error:  # noqa: BLE001 - any failure is the finding
+            failed[name] = f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
+    print(json.dumps({"ready": list(runners), "failed": failed, "probed": probed, "device": device_name(backend),
+                      "input": input_pipeline()}), flush=True)
     for line in sys.stdin:
         request = json.loads(line)
         print(json.dumps({"seconds": runners[request["name"]].run(request["steps"])}), flush=True)
@@ -323,9 +353,10 @@ def cpu_flags():
     return "" if info is None else f"{info['cpu']}, {info['logical_cores']} cores, {' '.join(info['flags'])}"
 
 
-def measure(backends, batch_size, steps, rounds, presets=(), gpu=False):
-    """Rows of images/s per (backend, configuration), and {backend: (device, input pipeline)}. `gpu`: leave the
-    GPUs visible to the workers (by default they are hidden, for CPU figures on any machine)."""
+def measure(backends, batch_size, steps, rounds, presets=(), gpu=False, after_round=None, round_budget=None):
+    """Rows of images/s per (backend, configuration), each with its device and input pipeline. `gpu`: leave the
+    GPUs visible to the workers (by default they are hidden, for CPU figures on any machine). `after_round(rows)`
+    is called with the rows so far after every round (so a long run that is stopped keeps its finished rounds)."""
     workers = {}
     for backend in backends:
         env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -333,15 +364,19 @@ def measure(backends, batch_size, steps, rounds, presets=(), gpu=False):
             env["CUDA_VISIBLE_DEVICES"] = ""
         process = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.backends", "--worker", backend, "--batch", str(batch_size),
-             "--presets", *presets],
+             "--steps", str(steps), *(["--round-budget", str(round_budget)] if round_budget else []), "--presets", *presets],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT.parent,
         )
         workers[backend] = process
-    names, devices = [], {}
+    names, devices, failed = [], {}, []
     for backend, process in workers.items():  # built one after another's start: each waits for its "ready"
         ready = json.loads(_last_json_line(process))
         names += [(backend, name) for name in ready["ready"]]
         devices[backend] = {"device": ready["device"], "input": ready["input"]}
+        failed += [{"backend": backend, "configuration": name, "batch": batch_size, "failed": error, **devices[backend]}
+                   for name, error in ready["failed"].items()]
+        failed += [{"backend": backend, "configuration": name, "batch": batch_size, "probed": batch_size / seconds,
+                    **devices[backend]} for name, seconds in ready.get("probed", {}).items()]
     seconds = {key: [] for key in names}
     for round_index in range(rounds):
         order = names[round_index % len(names):] + names[: round_index % len(names)]  # rotate who goes first
@@ -350,10 +385,16 @@ def measure(backends, batch_size, steps, rounds, presets=(), gpu=False):
             process.stdin.write(json.dumps({"name": name, "steps": steps}) + "\n")
             process.stdin.flush()
             seconds[(backend, name)].append(json.loads(_last_json_line(process))["seconds"])
-        print(f"round {round_index + 1}/{rounds} done", file=sys.stderr, flush=True)
+        print(f"batch {batch_size}: round {round_index + 1}/{rounds} done", file=sys.stderr, flush=True)
+        if after_round:
+            after_round(_rows(names, seconds, steps, batch_size, devices) + failed)
     for process in workers.values():
         process.stdin.close()
         process.wait()
+    return _rows(names, seconds, steps, batch_size, devices) + failed
+
+
+def _rows(names, seconds, steps, batch_size, devices):
     rows = []
     for backend, name in names:
         rates = [steps * batch_size / s for s in seconds[(backend, name)]]
@@ -371,17 +412,30 @@ def _last_json_line(process):
             return line
 
 
+def _rounds_done(result):
+    """'5 rounds', or what each batch size had where the run stopped before its planned rounds."""
+    done = {}
+    for row in (row for row in result["rows"] if "median" in row):
+        done[row["batch"]] = min(done.get(row["batch"], len(row["rounds"])), len(row["rounds"]))
+    if all(count == result["rounds"] for count in done.values()):
+        return f"{result['rounds']} rounds"
+    finished = ", ".join(f"batch {batch}: {count}" for batch, count in done.items())
+    return f"{result['rounds']} rounds planned (the run was stopped; rounds measured: {finished})"
+
+
 def render(result):
     lines = [
-        "# Training throughput on each Keras backend",
+        "# Training throughput: every preset on every Keras backend",
         "",
         f"Produced by `{result['command']}` ({result['date']}). One worker process per backend, every configuration",
         "warmed up (traced, compiled), then timed in rounds interleaved across the workers, one configuration at a",
-        f"time: {result['steps']} steps x {result['rounds']} rounds; images/s, median (range over rounds), timed from the first step's",
+        f"time: {result['steps']} steps x {_rounds_done(result)}; images/s, median (range over rounds), timed from the first step's",
         "start to the end of training (not `fit`'s set-up and tear-down, whose tf.data wait `benchmarks/timing.py` describes).",
         "Networks: the `dcgan` preset's",
         "(Radford et al.'s widths at 28x28x1: G 7x7x256 -> 14x14x128 -> 28x28x1, D 128 -> 256 filters), Adam(2e-4, 0.5),",
-        "the same in every dcgan row. The plain steps are each backend's Keras guide (see `benchmarks/backends.py`).",
+        "the same in every dcgan row, with the zoo's `Conv2DTranspose` (Keras's, with a faster kernel gradient on JAX;",
+        "the row `keras.layers.Conv2DTranspose` has Keras's own). The plain steps are each backend's Keras guide",
+        "(see `benchmarks/backends.py`).",
         "Rows `GAN.fit (P preset)` train preset P's own networks (its paper's, at 28x28): compare them across backends.",
         "",
         f"Machine: {result['machine']}; load average {result['load_before']} -> {result['load_after']}. "
@@ -393,7 +447,7 @@ def render(result):
         "| vs keras-io two-tape (TF) | vs the same on TensorFlow |",
         "|---|---|---:|---|---:|---|---:|---:|---:|",
     ]
-    rows = result["rows"]
+    rows = [row for row in result["rows"] if "median" in row]
 
     def ratio(row, other):
         return f"{row['median'] / other['median']:.2f}x" if other else "-"
@@ -402,11 +456,17 @@ def render(result):
         return next((r for r in rows if r["batch"] == batch and (backend is None or r["backend"] == backend)
                      and (configuration is None or r["configuration"] == configuration) and (test is None or test(r))), None)
 
+    presets = {}  # preset -> {(batch, column): row}
     for row in rows:
-        dcgan_row = "dcgan" in row["configuration"] or "guide" in row["configuration"] or "keras-io" in row["configuration"]
+        match = PRESET_ROW.fullmatch(row["configuration"])
+        if match:
+            column = f"{row['backend']}{' + XLA' if match[2] and row['backend'] == 'tensorflow' else ''}"
+            presets.setdefault(match[1], {})[(row["batch"], column)] = row
+            if match[1] != "dcgan":
+                continue  # the presets' own table, below
         plain = find(row["batch"], row["backend"], test=lambda r: "guide" in r["configuration"]
-                     or r["configuration"] == "keras-io two-tape step") if dcgan_row else None
-        keras_io = find(row["batch"], configuration="keras-io two-tape step") if dcgan_row else None
+                     or r["configuration"] == "keras-io two-tape step")
+        keras_io = find(row["batch"], configuration="keras-io two-tape step")
         same_on_tf = None
         if row["backend"] != "tensorflow":
             name = row["configuration"].replace(", XLA", "")
@@ -415,7 +475,49 @@ def render(result):
             f"| {row['backend']} | {row.get('device', 'CPU')} | {row['batch']} | {row['configuration']} | {row['median']:.1f} | "
             f"{row['low']:.1f} - {row['high']:.1f} | {ratio(row, plain)} | {ratio(row, keras_io)} | {ratio(row, same_on_tf)} |"
         )
+    for row in (row for row in result["rows"] if "median" not in row):
+        match = PRESET_ROW.fullmatch(row["configuration"])
+        if match:
+            column = f"{row['backend']}{' + XLA' if match[2] and row['backend'] == 'tensorflow' else ''}"
+            presets.setdefault(match[1], {})[(row["batch"], column)] = row
+        if "failed" in row:
+            lines.append(f"| {row['backend']} | {row.get('device', 'CPU')} | {row['batch']} | {row['configuration']} | failed | "
+                         f"{row['failed']} | - | - | - |")
+        elif not match or match[1] == "dcgan":
+            lines.append(f"| {row['backend']} | {row.get('device', 'CPU')} | {row['batch']} | {row['configuration']} | "
+                         f"~{row['probed']:.1f} | one step (over the round budget) | - | - | - |")
+    if len(presets) > 1:
+        lines += _presets_table(presets)
     return "\n".join(lines) + "\n"
+
+
+def _presets_table(presets):
+    """Each preset's `GAN.fit` (its paper's networks at 28x28) on every backend, images/s at each batch size."""
+    columns = [c for c in ("tensorflow", "tensorflow + XLA", "jax", "torch")
+               if any(column == c for cells in presets.values() for _, column in cells)]
+    batches = sorted({batch for cells in presets.values() for batch, _ in cells})
+    lines = [
+        "",
+        "## Every preset on every backend",
+        "",
+        "`GAN.fit` of each preset with its defaults (its paper's networks, k, losses and stabilisers; the batch here),",
+        "images/s, median over the same interleaved rounds as above (the dcgan column repeats the rows above). JAX's",
+        "`fit` always compiles with XLA; torch's has no XLA. Fastest backend in bold; ~N: one step after warm-up, where",
+        "a round's steps would have taken longer than the run's round budget (not timed in rounds).",
+        "",
+        "| preset | batch | " + " | ".join(columns) + " |",
+        "|---|---:|" + "---:|" * len(columns),
+    ]
+    for preset, cells in presets.items():
+        for batch in batches:
+            found = {column: cells.get((batch, column)) for column in columns}
+            if not any(found.values()):
+                continue
+            best = max((row["median"] for row in found.values() if row and "median" in row), default=None)
+            text = ["-" if row is None else "failed" if "failed" in row else f"~{row['probed']:.1f}" if "probed" in row else
+                    (f"**{row['median']:.1f}**" if row["median"] == best else f"{row['median']:.1f}") for row in found.values()]
+            lines.append(f"| `{preset}` | {batch} | " + " | ".join(text) + " |")
+    return lines
 
 
 def main(argv=None):
@@ -430,42 +532,65 @@ def main(argv=None):
                         "machine)")
     parser.add_argument("--note", help="how the machine was shared while measuring (e.g. pinned to one core), for the table")
     parser.add_argument("--render", action="store_true", help="only redraw the table from the JSON (with --note: set it)")
+    parser.add_argument("--round-budget", type=float, help="seconds: a configuration slower than this for a round's "
+                        "steps (by one timed step after warm-up) is reported by that step instead of timed in rounds")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv if argv is not None else [])  # `make bench` calls main()
     if args.worker:
-        return worker(args.worker, args.batch, args.presets)
+        return worker(args.worker, args.batch, args.presets, args.round_budget, args.steps)
     results, table = (RESULTS, TABLE) if not args.out else (pathlib.Path(args.out) / RESULTS.name, pathlib.Path(args.out) / TABLE.name)
     if args.render:
         result = json.loads(results.read_text())
         result["note"] = args.note if args.note is not None else result.get("note")
     else:
-        result = measured(args, argv)
-    results.parent.mkdir(parents=True, exist_ok=True)
-    results.write_text(json.dumps(result, indent=1) + "\n")
-    table.write_text(render(result))
+        result = measured(args, argv, after_round=lambda partial: _write(partial, results, table))
+    _write(result, results, table)
     print(render(result))
     return 0
 
 
-def measured(args, argv):
-    """The result of one run: every backend's rows at every batch size, with the run's command, date, machine and load."""
+def _write(result, results, table):
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(result, indent=1) + "\n")
+    table.write_text(render(result))
+
+
+def measured(args, argv, after_round=None):
+    """The result of one run: every backend's rows at every batch size, with the run's command, date, machine and
+    load. `after_round(partial result)` after every round, with the rows so far."""
     load_before = [round(x, 2) for x in os.getloadavg()]
+    presets = zoo_presets() if args.presets == ["all"] else args.presets
+
+    def result(rows):
+        return {
+            "command": " ".join(["python -m benchmarks.backends", *(argv or [])]).strip(),
+            "date": time.strftime("%Y-%m-%d"),
+            "machine": f"{platform.machine()} {cpu_flags()}",
+            "load_before": load_before,
+            "load_after": [round(x, 2) for x in os.getloadavg()],
+            "steps": args.steps,
+            "rounds": args.rounds,
+            "gpu": args.gpu,
+            "note": args.note,
+            "round_budget": args.round_budget,
+            "rows": rows,
+        }
+
     rows = []
     for batch_size in args.batches:
-        rows += measure(args.backends, batch_size, args.steps, args.rounds, args.presets, args.gpu)
-    return {
-        "command": " ".join(["python -m benchmarks.backends", *(argv or [])]).strip(),
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()} {cpu_flags()}",
-        "load_before": load_before,
-        "load_after": [round(x, 2) for x in os.getloadavg()],
-        "steps": args.steps,
-        "rounds": args.rounds,
-        "gpu": args.gpu,
-        "note": args.note,
-        "rows": rows,
-    }
+        done = list(rows)
+        report = None if after_round is None else (lambda partial, done=done: after_round(result(done + partial)))
+        rows += measure(args.backends, batch_size, args.steps, args.rounds, presets, args.gpu, report, args.round_budget)
+    return result(rows)
+
+
+def zoo_presets():
+    """Every preset but dcgan (whose rows are the comparisons with the plain steps)."""
+    sys.path.insert(0, str(ROOT.parent))
+    import zoo
+
+    return [preset for preset in zoo.available() if preset != "dcgan"]
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from benchmarks import backends
 
 def _row(backend, configuration, median):
     return {"backend": backend, "configuration": configuration, "batch": 64, "median": median, "low": median - 1,
-            "high": median + 1, "rounds": [median], "device": "NVIDIA H200 (gpu)" if backend == "jax" else "CPU"}
+            "high": median + 1, "rounds": [median] * 5, "device": "NVIDIA H200 (gpu)" if backend == "jax" else "CPU"}
 
 
 def test_table_gives_each_row_against_its_backends_plain_step_and_keras_io():
@@ -33,10 +33,32 @@ def test_table_gives_each_row_against_its_backends_plain_step_and_keras_io():
     assert lines[("| torch", "64", "GAN.fit (dcgan preset)")] == "| torch | CPU | 64 | GAN.fit (dcgan preset) | 60.0 | 59.0 - 61.0 | 0.75x | 0.60x | 0.40x |"
     assert lines[("| jax", "64", "GAN.fit (dcgan preset), XLA")].startswith("| jax | NVIDIA H200 (gpu) | 64 |")
     assert lines[("| tensorflow", "64", "GAN.fit (dcgan preset)")].endswith("| 1.50x | 1.50x | - |")
-    # Another preset's networks: compared with the same preset on TensorFlow only.
-    assert lines[("| jax", "64", "GAN.fit (vanilla preset)")].endswith("| 500.0 | 499.0 - 501.0 | - | - | 0.50x |")
-    assert "30 steps x 5 rounds" in table
+    # Every preset, dcgan included, in a table of its own: a column per backend, the fastest in bold.
+    assert "| `vanilla` | 64 | **1000.0** | 500.0 | - |" in table
+    assert "| `dcgan` | 64 | 150.0 | 50.0 | 60.0 |" in table.replace("**", "")
+    assert not any(key[2] == "GAN.fit (vanilla preset)" for key in lines)
+    assert "30 steps x 5 rounds;" in table
     assert "Compare ratios within this table. Every worker pinned to core 0." in table
+
+
+def test_table_lists_failed_and_probed_configurations_and_says_when_a_run_stopped_early():
+    result = {
+        "command": "python -m benchmarks.backends", "date": "2026-12-06", "machine": "x86_64 test", "load_before": [0, 0, 0],
+        "load_after": [0, 0, 0], "steps": 30, "rounds": 5, "note": None,
+        "rows": [
+            _row("tensorflow", "keras-io two-tape step", 100.0),
+            {**_row("tensorflow", "GAN.fit (dcgan preset)", 150.0), "rounds": [150.0, 151.0, 149.0]},
+            {"backend": "tensorflow", "configuration": "GAN.fit (wgan preset) + XLA", "batch": 64, "device": "CPU",
+             "failed": "InvalidArgumentError: no XLA kernel"},
+            _row("tensorflow", "GAN.fit (wgan preset)", 30.0),
+            {"backend": "jax", "configuration": "GAN.fit (wgan preset)", "batch": 64, "device": "CPU", "probed": 2.5},
+        ],
+    }
+    table = backends.render(result)
+    assert "| tensorflow | CPU | 64 | GAN.fit (wgan preset) + XLA | failed | InvalidArgumentError: no XLA kernel |" in table
+    assert "5 rounds planned (the run was stopped; rounds measured: batch 64: 3)" in table
+    # Too slow for the round budget: its one step after warm-up, marked as such.
+    assert "| `wgan` | 64 | **30.0** | failed | ~2.5 |" in table
 
 
 def test_without_tensorflow_fit_reads_the_same_batches_from_a_generator(monkeypatch):
