@@ -7,7 +7,7 @@
 #   bash benchmarks/gpu_training.sh prepare           # here, with a package index: download the wheels
 #   bash benchmarks/gpu_training.sh run "$OUT"        # there (device tool, carry [".device"]): install, measure
 #
-# The table and JSON land in the folder given to `run` (backends.md / backends.json, each row naming its device).
+# The table and JSON land in the folder given to `run` (training.md / backends.json, each row naming its device).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WHEELS=.device/wheels
@@ -29,7 +29,7 @@ case "${1:-}" in
     python -c "import jax, torch, keras; print('jax', jax.__version__, jax.devices(), '| torch', torch.__version__, torch.cuda.is_available(), '| keras', keras.__version__)"
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
     python -m benchmarks.backends --backends jax torch --gpu --batches 64 256 --steps 30 --rounds 5 --out "$OUT_DIR"
-    cat "$OUT_DIR/backends.md"
+    cat "$OUT_DIR/training.md"
     ;;
   *)
     echo "usage: $0 prepare | run OUT_DIR" >&2

@@ -8,8 +8,8 @@ import sys
 
 BENCHMARKS = {
     "inference": "benchmarks.inference",  # ONNX Runtime vs TensorFlow generator latency/throughput
-    "training": "benchmarks.training",  # train-step throughput vs a plain Keras DCGAN
-    "backends": "benchmarks.backends",  # GAN.fit vs each backend's plain step, TensorFlow / JAX / PyTorch
+    "training": "benchmarks.training",  # TensorFlow's training options vs a plain Keras DCGAN: training_options.md
+    "backends": "benchmarks.backends",  # every preset's GAN.fit on TensorFlow / JAX / PyTorch vs their plain steps: training.md
     "quality": "benchmarks.quality",  # mode coverage and image metrics per preset
     "translation": "benchmarks.translation",  # pix2pix / CycleGAN task figures, exported generators' speed
 }

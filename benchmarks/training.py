@@ -1,4 +1,6 @@
-"""Train-step throughput (images/s) of every preset on 28x28 data, beside a plain Keras DCGAN.
+"""TensorFlow's training options (XLA, `update=`, mixed precision, input checks, MirroredStrategy): train-step
+throughput (images/s) on 28x28 data beside a plain Keras DCGAN, written to benchmarks/training_options.md.
+(Every preset on every backend, with each backend's plain step: benchmarks/backends.py, benchmarks/training.md.)
 
 The reference is keras-io's DCGAN in its own style (a `keras.Model` with a two-tape `train_step`,
 one D call on real + fake, binary cross-entropy), on the *same* generator and discriminator
@@ -35,7 +37,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = pathlib.Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "training.json"
-TABLE = ROOT / "training.md"
+TABLE = ROOT / "training_options.md"
 IMAGE_SHAPE = (28, 28, 1)
 SLOW_OPTION_MAX_BATCH = 64  # mixed precision on a CPU is measured at this batch size only
 LATENT_DIM = 100
@@ -296,7 +298,9 @@ def write_table(result):
         for run in result["runs"]
     )
     lines = [
-        "# Training throughput",
+        "# TensorFlow training options",
+        "",
+        "Every preset on TensorFlow, JAX and PyTorch, beside each backend's plain step: [training.md](training.md).",
         "",
         "Train-step images/s on 28x28x1 data (median of interleaved rounds), produced by "
         "`python -m benchmarks.training` (`make bench`). Ratio: against the plain Keras DCGAN (keras-io's "
