@@ -319,26 +319,18 @@ def _dcgan_configurations(backend, batch_size, zoo_dcgan):
     raise ValueError(f"unknown backend {backend!r}")
 
 
-def worker(backend, batch_size, presets=(), round_budget=None, steps=None):
-    """Build and warm up, say "ready" with the configurations' names, then time "NAME STEPS" lines. With a
-    `round_budget` (seconds), a preset (other than dcgan) whose one timed step says `steps` would take longer is not
-    timed in rounds: its one step is reported instead ("probed")."""
+def worker(backend, batch_size, presets=()):
+    """Build and warm up, say "ready" with the configurations' names, then time "NAME STEPS" lines."""
     sys.path.insert(0, str(ROOT.parent))
-    runners, failed, probed = {}, {}, {}
+    runners, failed = {}, {}
     for name, runner in configurations(backend, batch_size, presets).items():
         try:  # a preset that fails here (say, under XLA) is reported in the table, not the end of the run
             runner = runner() if callable(runner) else runner
             runner.run(WARM_UP_STEPS)
-            match = PRESET_ROW.fullmatch(name)
-            budgeted = round_budget and match and match[1] != "dcgan"  # the dcgan rows are the comparisons: always timed
-            step = runner.run(1) if budgeted else 0.0
-            if budgeted and step * steps > round_budget:
-                probed[name] = step
-            else:
-                runners[name] = runner
+            runners[name] = runner
         except Exception as error:  # noqa: BLE001 - any failure is the finding
             failed[name] = f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
-    print(json.dumps({"ready": list(runners), "failed": failed, "probed": probed, "device": device_name(backend),
+    print(json.dumps({"ready": list(runners), "failed": failed, "device": device_name(backend),
                       "input": input_pipeline()}), flush=True)
     for line in sys.stdin:
         request = json.loads(line)
@@ -356,7 +348,9 @@ def cpu_flags():
 def measure(backends, batch_size, steps, rounds, presets=(), gpu=False, after_round=None, round_budget=None):
     """Rows of images/s per (backend, configuration), each with its device and input pipeline. `gpu`: leave the
     GPUs visible to the workers (by default they are hidden, for CPU figures on any machine). `after_round(rows)`
-    is called with the rows so far after every round (so a long run that is stopped keeps its finished rounds)."""
+    is called with the rows so far after every round (so a long run that is stopped keeps its finished rounds).
+    With a `round_budget` (seconds), a preset (not dcgan's rows, the comparisons) whose one step, timed once every
+    worker is ready, says a round would take longer is reported by that step ("probed") and not timed in rounds."""
     workers = {}
     for backend in backends:
         env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -364,7 +358,7 @@ def measure(backends, batch_size, steps, rounds, presets=(), gpu=False, after_ro
             env["CUDA_VISIBLE_DEVICES"] = ""
         process = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.backends", "--worker", backend, "--batch", str(batch_size),
-             "--steps", str(steps), *(["--round-budget", str(round_budget)] if round_budget else []), "--presets", *presets],
+             "--presets", *presets],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT.parent,
         )
         workers[backend] = process
@@ -375,16 +369,20 @@ def measure(backends, batch_size, steps, rounds, presets=(), gpu=False, after_ro
         devices[backend] = {"device": ready["device"], "input": ready["input"]}
         failed += [{"backend": backend, "configuration": name, "batch": batch_size, "failed": error, **devices[backend]}
                    for name, error in ready["failed"].items()]
-        failed += [{"backend": backend, "configuration": name, "batch": batch_size, "probed": batch_size / seconds,
-                    **devices[backend]} for name, seconds in ready.get("probed", {}).items()]
+    if round_budget:
+        for backend, name in list(names):
+            match = PRESET_ROW.fullmatch(name)
+            if match and match[1] != "dcgan":
+                step = _timed(workers[backend], name, 1)
+                if step * steps > round_budget:
+                    names.remove((backend, name))
+                    failed.append({"backend": backend, "configuration": name, "batch": batch_size,
+                                   "probed": batch_size / step, **devices[backend]})
     seconds = {key: [] for key in names}
     for round_index in range(rounds):
         order = names[round_index % len(names):] + names[: round_index % len(names)]  # rotate who goes first
         for backend, name in order:
-            process = workers[backend]
-            process.stdin.write(json.dumps({"name": name, "steps": steps}) + "\n")
-            process.stdin.flush()
-            seconds[(backend, name)].append(json.loads(_last_json_line(process))["seconds"])
+            seconds[(backend, name)].append(_timed(workers[backend], name, steps))
         print(f"batch {batch_size}: round {round_index + 1}/{rounds} done", file=sys.stderr, flush=True)
         if after_round:
             after_round(_rows(names, seconds, steps, batch_size, devices) + failed)
@@ -392,6 +390,12 @@ def measure(backends, batch_size, steps, rounds, presets=(), gpu=False, after_ro
         process.stdin.close()
         process.wait()
     return _rows(names, seconds, steps, batch_size, devices) + failed
+
+
+def _timed(process, name, steps):
+    process.stdin.write(json.dumps({"name": name, "steps": steps}) + "\n")
+    process.stdin.flush()
+    return json.loads(_last_json_line(process))["seconds"]
 
 
 def _rows(names, seconds, steps, batch_size, devices):
@@ -538,7 +542,7 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv if argv is not None else [])  # `make bench` calls main()
     if args.worker:
-        return worker(args.worker, args.batch, args.presets, args.round_budget, args.steps)
+        return worker(args.worker, args.batch, args.presets)
     results, table = (RESULTS, TABLE) if not args.out else (pathlib.Path(args.out) / RESULTS.name, pathlib.Path(args.out) / TABLE.name)
     if args.render:
         result = json.loads(results.read_text())
