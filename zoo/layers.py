@@ -207,7 +207,7 @@ def _conv_transpose_fast_kernel_gradient(inputs, kernel, **options):
     """`ops.conv_transpose` on JAX, with the kernel gradient taken as a strided convolution's.
 
     XLA:CPU computes the kernel gradient of a strided transposed convolution (an lhs-dilated convolution) with
-    a naive loop: 3.1 s of a dcgan step's 3.8 s at batch 64 (jax-ml/jax#31662, openxla/xla#34273). The
+    a naive loop, most of a dcgan training step (jax-ml/jax#31662, openxla/xla#34273; benchmarks/training.md). The
     transposed convolution is linear in its input; its adjoint in the input, A_k(g), is the strided
     convolution of g with k, and d<g, T_k x>/dk = d<A_k g, x>/dk: a strided convolution's kernel gradient,
     which XLA computes as fast as the forward pass. Exact (the same sums in another order).
@@ -244,8 +244,8 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
     """`keras.layers.Conv2DTranspose` (same arguments, weights and outputs) that trains fast on JAX's CPU.
 
     On JAX the kernel gradient is taken as a strided convolution's (`_conv_transpose_fast_kernel_gradient`
-    says why), which makes the dcgan preset's training step about 5x faster on a CPU; on TensorFlow and
-    torch it is Keras's layer unchanged. The zoo's generators use it.
+    says why), which makes the dcgan preset's training step several times faster on a CPU
+    (benchmarks/training.md); on TensorFlow and torch it is Keras's layer unchanged. The zoo's generators use it.
 
     Args:
         *args, **kwargs: those of `keras.layers.Conv2DTranspose` (filters, kernel_size, strides, padding,
