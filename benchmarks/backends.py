@@ -362,22 +362,21 @@ def measure(backends, batch_size, steps, rounds, presets=(), gpu=False, after_ro
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT.parent,
         )
         workers[backend] = process
-    names, devices, failed = [], {}, []
+    names, devices, unmeasured = [], {}, []  # unmeasured: the rows that failed or were only probed
     for backend, process in workers.items():  # built one after another's start: each waits for its "ready"
         ready = json.loads(_last_json_line(process))
         names += [(backend, name) for name in ready["ready"]]
         devices[backend] = {"device": ready["device"], "input": ready["input"]}
-        failed += [{"backend": backend, "configuration": name, "batch": batch_size, "failed": error, **devices[backend]}
-                   for name, error in ready["failed"].items()]
+        unmeasured += [{"backend": backend, "configuration": name, "batch": batch_size, "failed": error, **devices[backend]}
+                       for name, error in ready["failed"].items()]
     if round_budget:
         for backend, name in list(names):
-            match = PRESET_ROW.fullmatch(name)
-            if match and match[1] != "dcgan":
+            if _preset_of(name) not in (None, "dcgan"):
                 step = _timed(workers[backend], name, 1)
                 if step * steps > round_budget:
                     names.remove((backend, name))
-                    failed.append({"backend": backend, "configuration": name, "batch": batch_size,
-                                   "probed": batch_size / step, **devices[backend]})
+                    unmeasured.append({"backend": backend, "configuration": name, "batch": batch_size,
+                                       "probed": batch_size / step, **devices[backend]})
     seconds = {key: [] for key in names}
     for round_index in range(rounds):
         order = names[round_index % len(names):] + names[: round_index % len(names)]  # rotate who goes first
@@ -385,11 +384,23 @@ def measure(backends, batch_size, steps, rounds, presets=(), gpu=False, after_ro
             seconds[(backend, name)].append(_timed(workers[backend], name, steps))
         print(f"batch {batch_size}: round {round_index + 1}/{rounds} done", file=sys.stderr, flush=True)
         if after_round:
-            after_round(_rows(names, seconds, steps, batch_size, devices) + failed)
+            after_round(_rows(names, seconds, steps, batch_size, devices) + unmeasured)
     for process in workers.values():
         process.stdin.close()
         process.wait()
-    return _rows(names, seconds, steps, batch_size, devices) + failed
+    return _rows(names, seconds, steps, batch_size, devices) + unmeasured
+
+
+def _preset_of(configuration):
+    """P of a `GAN.fit (P preset)` configuration (with or without XLA); None for the plain steps."""
+    match = PRESET_ROW.fullmatch(configuration)
+    return match[1] if match else None
+
+
+def _preset_column(row):
+    """The presets table's column of a `GAN.fit (P preset)` row: its backend, '+ XLA' for TensorFlow's XLA rows."""
+    xla = PRESET_ROW.fullmatch(row["configuration"])[2] and row["backend"] == "tensorflow"
+    return row["backend"] + (" + XLA" if xla else "")
 
 
 def _timed(process, name, steps):
@@ -460,14 +471,14 @@ def render(result):
         return next((r for r in rows if r["batch"] == batch and (backend is None or r["backend"] == backend)
                      and (configuration is None or r["configuration"] == configuration) and (test is None or test(r))), None)
 
-    presets = {}  # preset -> {(batch, column): row}
+    unmeasured = [row for row in result["rows"] if "median" not in row]
+    presets = {}  # preset -> {(batch, column): row}, for the presets' own table below
+    for row in rows + unmeasured:
+        if _preset_of(row["configuration"]):
+            presets.setdefault(_preset_of(row["configuration"]), {})[(row["batch"], _preset_column(row))] = row
     for row in rows:
-        match = PRESET_ROW.fullmatch(row["configuration"])
-        if match:
-            column = f"{row['backend']}{' + XLA' if match[2] and row['backend'] == 'tensorflow' else ''}"
-            presets.setdefault(match[1], {})[(row["batch"], column)] = row
-            if match[1] != "dcgan":
-                continue  # the presets' own table, below
+        if _preset_of(row["configuration"]) not in (None, "dcgan"):
+            continue  # in the presets' table only
         plain = find(row["batch"], row["backend"], test=lambda r: "guide" in r["configuration"]
                      or r["configuration"] == "keras-io two-tape step")
         keras_io = find(row["batch"], configuration="keras-io two-tape step")
@@ -479,15 +490,11 @@ def render(result):
             f"| {row['backend']} | {row.get('device', 'CPU')} | {row['batch']} | {row['configuration']} | {row['median']:.1f} | "
             f"{row['low']:.1f} - {row['high']:.1f} | {ratio(row, plain)} | {ratio(row, keras_io)} | {ratio(row, same_on_tf)} |"
         )
-    for row in (row for row in result["rows"] if "median" not in row):
-        match = PRESET_ROW.fullmatch(row["configuration"])
-        if match:
-            column = f"{row['backend']}{' + XLA' if match[2] and row['backend'] == 'tensorflow' else ''}"
-            presets.setdefault(match[1], {})[(row["batch"], column)] = row
+    for row in unmeasured:
         if "failed" in row:
             lines.append(f"| {row['backend']} | {row.get('device', 'CPU')} | {row['batch']} | {row['configuration']} | failed | "
                          f"{row['failed']} | - | - | - |")
-        elif not match or match[1] == "dcgan":
+        elif _preset_of(row["configuration"]) in (None, "dcgan"):
             lines.append(f"| {row['backend']} | {row.get('device', 'CPU')} | {row['batch']} | {row['configuration']} | "
                          f"~{row['probed']:.1f} | one step (over the round budget) | - | - | - |")
     if len(presets) > 1:
@@ -536,8 +543,8 @@ def main(argv=None):
                         "machine)")
     parser.add_argument("--note", help="how the machine was shared while measuring (e.g. pinned to one core), for the table")
     parser.add_argument("--render", action="store_true", help="only redraw the table from the JSON (with --note: set it)")
-    parser.add_argument("--round-budget", type=float, help="seconds: a configuration slower than this for a round's "
-                        "steps (by one timed step after warm-up) is reported by that step instead of timed in rounds")
+    parser.add_argument("--round-budget", type=float, help="seconds: a preset (not the dcgan rows) slower than this for a "
+                        "round's steps (by one timed step after warm-up) is reported by that step instead of timed in rounds")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv if argv is not None else [])  # `make bench` calls main()
