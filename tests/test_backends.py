@@ -33,6 +33,13 @@ RUN = ["train", "dcgan", "--dataset", "digits", "--epochs", "4", "--batch-size",
 
 
 def _run(backend, *args, env=None, timeout=600):
+    """`check_<args[0]>(*args[1:])` on `backend`: in this process when it runs that backend (pytest runs this file
+    on TensorFlow; a TensorFlow process costs seconds to start), else in a subprocess. JSON either way."""
+    import keras
+
+    if backend == keras.backend.backend() and env is None:
+        check, *arguments = map(str, args)
+        return json.loads(json.dumps(globals()[f"check_{check}"](*arguments)))
     done = subprocess.run(
         [sys.executable, __file__, *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=ROOT,
         env={**os.environ, **FAST_COMPILE, "KERAS_BACKEND": backend, "CUDA_VISIBLE_DEVICES": "", **(env or {})},
@@ -73,25 +80,20 @@ def test_one_step_is_the_tensorflow_step(backend, tmp_path):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_keras_files_move_between_backends(backend, tmp_path):
-    """A model trained and saved on one backend loads on another with the same outputs (1e-5), both ways."""
-    trained_there = _run(backend, "train_and_save", tmp_path / "there.keras", tmp_path / "there.npy")
-    assert trained_there["backend"] == backend and trained_there["steps"] == 6
+def test_the_zoo_trains_without_tensorflow_and_its_files_move_between_backends(backend, tmp_path):
+    """With JAX or PyTorch alone (TensorFlow's import refused, as on a GPU machine without its wheels): a model with
+    every kind of step state trains with fit, saves, and loads to the same samples; that file loads on TensorFlow
+    with the same outputs (1e-5) and its optimizer state, and a file TensorFlow trained loads there the same way."""
+    there = _run(backend, "without_tensorflow", tmp_path / "there.keras", tmp_path / "there.npy")
+    assert there == {"backend": backend, "steps": 6, "same_samples": True, "tensorflow_imported": False}
     here = _run("tensorflow", "load_and_generate", tmp_path / "there.keras", tmp_path / "there_on_tf.npy")
     assert here["steps"] == 6  # the optimizer state came along
     np.testing.assert_allclose(np.load(tmp_path / "there_on_tf.npy"), np.load(tmp_path / "there.npy"), atol=TOLERANCE)
 
     _run("tensorflow", "train_and_save", tmp_path / "tf.keras", tmp_path / "tf.npy")
-    _run(backend, "load_and_generate", tmp_path / "tf.keras", tmp_path / "tf_there.npy")
+    back = _run(backend, "load_and_generate", tmp_path / "tf.keras", tmp_path / "tf_there.npy", "without_tensorflow")
+    assert back == {"steps": 6, "tensorflow_imported": False}
     np.testing.assert_allclose(np.load(tmp_path / "tf_there.npy"), np.load(tmp_path / "tf.npy"), atol=TOLERANCE)
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_the_zoo_trains_saves_and_loads_without_tensorflow(backend, tmp_path):
-    """With JAX or PyTorch alone (TensorFlow's import refused, as on a GPU machine without its wheels): a model with
-    every kind of step state trains with fit, saves, and loads to the same samples."""
-    result = _run(backend, "without_tensorflow", tmp_path / "m.keras")
-    assert result == {"backend": backend, "steps": 6, "same_samples": True, "tensorflow_imported": False}
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -227,11 +229,13 @@ def check_step(folder):
         gan.compile(d_optimizer=keras.optimizers.SGD(0.1), g_optimizer=keras.optimizers.SGD(0.1))
         history = gan.fit(x, batch_size=16, epochs=1, shuffle=False, verbose=0).history
         weights = {}
-        networks = [gan.generator, gan.discriminator] + ([gan.ema_generator] if gan.ema_generator is not None else [])
-        for variable in [v for network in networks for v in network.weights]:
-            name = variable.path.replace("/", "_")
-            np.save(folder / f"{case}-{name}.npy", keras.ops.convert_to_numpy(variable))
-            weights[name] = True
+        networks = {"generator": gan.generator, "discriminator": gan.discriminator, "ema_generator": gan.ema_generator}
+        # Named by place, not by path: layer names count up in a process that has built other models.
+        for role, network in networks.items():
+            for index, variable in enumerate(network.weights if network is not None else []):
+                name = f"{role}_{index}_{variable.name}"
+                np.save(folder / f"{case}-{name}.npy", keras.ops.convert_to_numpy(variable))
+                weights[name] = True
         results[case] = {
             "weights": sorted(weights),
             "changed": max(float(np.abs(a - b).max()) for a, b in zip(start, gan.get_weights())),
@@ -264,28 +268,39 @@ def _trained_and_saved(path):
 TENSORFLOW_PACKAGES = ("tensorflow", "tf2onnx", "tensorflow_datasets", "tf_keras")
 
 
-def check_without_tensorflow(path):
+def _refuse_tensorflow():
     # None in sys.modules is Python's own "not installed": importing it raises ModuleNotFoundError and
     # importlib.util.find_spec returns None, as libraries that probe for TensorFlow (torch._dynamo) expect.
+    assert "keras" not in sys.modules, "refuse TensorFlow before Keras is imported"
     for name in TENSORFLOW_PACKAGES:
         sys.modules[name] = None
+
+
+def check_without_tensorflow(path, samples):
+    _refuse_tensorflow()
     import keras
 
     gan = _trained_and_saved(path)
+    np.save(samples, _samples(gan))
     back = keras.models.load_model(path)
     same = bool(np.allclose(_samples(back), _samples(gan), atol=TOLERANCE))
     return {"backend": keras.backend.backend(), "steps": int(keras.ops.convert_to_numpy(back.g_optimizer.iterations)),
             "same_samples": same, "tensorflow_imported": sys.modules.get("tensorflow") is not None}
 
 
-def check_load_and_generate(path, samples):
+def check_load_and_generate(path, samples, without_tensorflow=""):
+    if without_tensorflow:
+        _refuse_tensorflow()
     import keras
 
     import zoo  # noqa: F401
 
     gan = keras.models.load_model(path)
     np.save(samples, _samples(gan))
-    return {"steps": int(keras.ops.convert_to_numpy(gan.g_optimizer.iterations))}
+    result = {"steps": int(keras.ops.convert_to_numpy(gan.g_optimizer.iterations))}
+    if without_tensorflow:
+        result["tensorflow_imported"] = sys.modules.get("tensorflow") is not None
+    return result
 
 
 def _samples(gan):

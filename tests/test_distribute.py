@@ -79,9 +79,7 @@ def test_batchnorm_statistics_are_per_replica_by_default(measured):
 def test_models_trained_one_after_another_in_new_strategies_at_other_batch_sizes(measured):
     """A notebook trains several models in one process: a second MirroredStrategy at another batch size used to
     fail in minibatch discrimination's all_gather ("Shape mismatch in the collective instance")."""
-    assert measured["one_after_another"] == {
-        f"{preset}_batch_{batch}": "trained" for preset in ("dcgan", "dcgan_mbd_code_ema") for batch in (64, 256)
-    }
+    assert measured["one_after_another"] == {"dcgan_mbd_code_ema_batch_64": "trained", "dcgan_mbd_code_ema_batch_256": "trained"}
 
 
 def test_update_option_is_validated_and_survives_a_keras_round_trip(tmp_path):
@@ -178,14 +176,15 @@ def _noise(strategy):
 
 
 def _one_after_another():
-    """The issue's reproduction: each model in a new MirroredStrategy over the 2 CPUs, one batch each, 64 then 256."""
+    """The issue's reproduction: each model in a new MirroredStrategy over the 2 CPUs, one batch each, 64 then 256.
+    Its `dcgan` had minibatch features, whose all-gather failed; that model is `dcgan_mbd_code_ema` now."""
     import numpy as np
     import tensorflow as tf
 
     import zoo
 
     results = {}
-    for preset in ("dcgan", "dcgan_mbd_code_ema"):
+    for preset in ("dcgan_mbd_code_ema",):
         for batch in (64, 256):
             strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
             with strategy.scope():
