@@ -72,9 +72,11 @@ NOTES = {
     "(batch_cmp.sh) also trains 10 seeds of each loss and the paper shows one run of each. Before this setup (U(-1, 1) "
     "noise, Glorot weights, alternating updates) 3 seeds gave 4, 7, 1 modes captured against 2, 3, 2. Trained two "
     "runs at a time, one per core.",
-    "wgan_gp": "Trained on one of the machine's 2 cores (taskset), beside the acgan row's run on the other; stopped "
-    "after 2 of its budget's 4 epochs for the session's time, the estimate still falling. The samples at epoch 2 are "
-    "varied digits, a few malformed.",
+    "wgan_gp": "Trained on one of the machine's 2 cores (taskset) in three sittings, resumed exactly from its "
+    "checkpoints (points logged before a stop are kept): epochs 1-2 beside the acgan row's run on the other core, 3-4 "
+    "beside the infogan seed-4 run and test runs. The estimate still falls at the budget's end. The samples at epoch 4 "
+    "are varied digits of every class with cleaner strokes than at epoch 2, about one in five malformed "
+    "([grid](figures/papers_wgan_gp.png)).",
     "acgan": "Trained on one of the machine's 2 cores (taskset), beside the wgan_gp and lsgan rows' runs on the "
     "other. D's classifier learns on real images only (`fake_class_weight=0`), as in the Keras AC-GAN example whose "
     "networks these are: varied, well-formed digits of every class. With Odena et al.'s class term on the fakes as "
