@@ -10,6 +10,7 @@ BENCHMARKS = {
     "inference": "benchmarks.inference",  # ONNX Runtime vs TensorFlow generator latency/throughput
     "training": "benchmarks.training",  # TensorFlow's training options vs a plain Keras DCGAN: training_options.md
     "backends": "benchmarks.backends",  # every preset's GAN.fit on TensorFlow / JAX / PyTorch vs their plain steps: training.md
+    "step_costs": "benchmarks.step_costs",  # GAN.fit's TensorFlow step vs keras-io's, part by part: step_costs.md
     "quality": "benchmarks.quality",  # mode coverage and image metrics per preset
     "translation": "benchmarks.translation",  # pix2pix / CycleGAN task figures, exported generators' speed
 }

@@ -118,3 +118,15 @@ def test_fit_step_seconds_times_the_steps_not_the_calls_set_up_and_tear_down():
     whole_call = time.perf_counter() - start
     assert 0.2 <= seconds < 0.4
     assert whole_call - seconds >= 0.6
+
+
+def test_step_costs_pair_each_round_with_keras_ios_round():
+    """Worked by hand: rates 100, 90, 120 against keras-io's 100, 100, 100 give per-round ratios 1.0, 0.9, 1.2, median
+    1.0; and 90, 100, 45 against 100, 50, 50 give 0.9, 2.0, 0.9, median 0.9, where the rates' medians (90 / 50) would
+    say 1.8: each round is compared with keras-io's same round."""
+    from benchmarks.step_costs import paired_row
+
+    row = paired_row(64, "GAN.fit", [100.0, 90.0, 120.0], [100.0, 100.0, 100.0])
+    assert row == {"batch": 64, "configuration": "GAN.fit", "images_per_second": 100.0, "rounds": [100.0, 90.0, 120.0],
+                   "ratio": 1.0, "ratio_range": [0.9, 1.2]}
+    assert paired_row(64, "x", [90.0, 100.0, 45.0], [100.0, 50.0, 50.0])["ratio"] == 0.9  # not median / median = 1.8
