@@ -20,6 +20,7 @@ import datetime
 import json
 import os
 import pathlib
+import shlex
 import statistics
 import sys
 
@@ -121,7 +122,7 @@ def main(argv=None):
     parser.add_argument("--out", help="write the JSON and table here instead of benchmarks/")
     args = parser.parse_args(argv if argv is not None else [])
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # keras-io's step is TensorFlow's (two tapes)
-    result = {"command": "python -m benchmarks.step_costs " + " ".join(argv or []),
+    result = {"command": shlex.join(["python", "-m", "benchmarks.step_costs", *(argv or [])]),
               "date": datetime.date.today().isoformat(), "machine": backends.cpu_flags(),
               "load_before": [round(x, 2) for x in os.getloadavg()], "steps": args.steps, "rounds": args.rounds,
               "note": args.note, "rows": []}
