@@ -474,8 +474,8 @@ def render(result):
     unmeasured = [row for row in result["rows"] if "median" not in row]
     presets = {}  # preset -> {(batch, column): row}, for the presets' own table below
     for row in rows + unmeasured:
-        if _preset_of(row["configuration"]):
-            presets.setdefault(_preset_of(row["configuration"]), {})[(row["batch"], _preset_column(row))] = row
+        if preset := _preset_of(row["configuration"]):
+            presets.setdefault(preset, {})[(row["batch"], _preset_column(row))] = row
     for row in rows:
         if _preset_of(row["configuration"]) not in (None, "dcgan"):
             continue  # in the presets' table only
