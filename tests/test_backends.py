@@ -204,10 +204,7 @@ def _fixed_noise_gan(options):
 
     base = zoo.create("minibatch", backbone="mlp", data_shape=(4, 4, 1), latent_dim=8, g_units=(16,), d_units=(16,),
                       minibatch_kernels=4, minibatch_dim=3, dropout=0.0, seed=3)
-    config = {**base.get_config(), **options}
-    config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
-    config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
-    return FixedNoiseGAN(**{k: v for k, v in config.items() if k not in ("name", "trainable", "dtype")}), base
+    return FixedNoiseGAN.from_config({**base.get_config(), **options}), base
 
 
 def check_step(folder):
