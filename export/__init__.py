@@ -12,14 +12,16 @@
 
 Importing this package never imports TensorFlow: `export_generator`, `export_translator` and their
 reports load `export.exporter` / `export.translation` lazily (PEP 562), so a serving environment
-needs no TensorFlow installed.
+needs no TensorFlow installed. The sessions load `export.runtime` (onnxruntime) the same way, so
+training, which writes its files through `export.files`, needs no onnxruntime.
 """
 
 import importlib
 
-from export.runtime import GeneratorSession, TranslatorSession, save_grid
-
 _LAZY = {
+    "GeneratorSession": "export.runtime",
+    "TranslatorSession": "export.runtime",
+    "save_grid": "export.runtime",
     "export_generator": "export.exporter",
     "ExportReport": "export.exporter",
     "export_translator": "export.translation",
