@@ -15,6 +15,7 @@ import sys
 
 import numpy as np
 import pytest
+import without_tensorflow
 from faulty_train import sigkill_after_epochs
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -28,6 +29,9 @@ BACKENDS = [
 STATEFUL = ("dcgan_mbd_code_ema", {"data_shape": (8, 8, 1), "latent_dim": 16, "filters": 4, "seed": 3})
 # JAX compiles faster without its slower optimisations; these checks are about values, not speed.
 FAST_COMPILE = {"JAX_DISABLE_MOST_OPTIMIZATIONS": "1"}
+# PyTorch's CPU kernels on 2 threads made runs of one seed differ now and then (by up to 3e-3 after 88 steps, in
+# about 1 of 8 processes here, with tf.data input as with numpy): runs that must repeat to 1e-5 use one thread.
+TORCH_ONE_THREAD = {"OMP_NUM_THREADS": "1"}
 RUN = ["train", "dcgan", "--dataset", "digits", "--epochs", "4", "--batch-size", "64", "--seed", "5",
        "--latent-dim", "16", "--option", "filters=8", "--quiet"]
 
@@ -48,9 +52,13 @@ def _run(backend, *args, env=None, timeout=600):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _ganzoo(backend, *args, cwd=ROOT):
-    command = [sys.executable, "-c", "import sys; from train.cli import main; sys.exit(main())", *args, "--backend", backend]
-    return command, {**os.environ, **FAST_COMPILE, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "2"}
+def _ganzoo(backend, *args, hide_tensorflow=False):
+    """(command, environment) of `ganzoo ARGS --backend BACKEND`, with TensorFlow hidden (tests/without_tensorflow.py)
+    if asked."""
+    refuse = f"sys.path.insert(0, {str(ROOT / 'tests')!r}); import without_tensorflow; without_tensorflow.refuse(); "
+    program = f"import sys; {refuse if hide_tensorflow else ''}from train.cli import main; sys.exit(main())"
+    command = [sys.executable, "-c", program, *args, "--backend", backend]
+    return command, {**os.environ, **FAST_COMPILE, **TORCH_ONE_THREAD, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
 def _weights(path):
@@ -98,17 +106,19 @@ def test_the_zoo_trains_without_tensorflow_and_its_files_move_between_backends(b
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_sigkilled_run_resumes_to_the_uninterrupted_runs_weights(backend, tmp_path):
-    """`ganzoo train --backend B` with a seed, and the same command SIGKILLed after its second epoch and started
-    again: it continues, and ends with the uninterrupted run's weights (the random streams are saved with the
-    model), which also shows that one seed gives one result in separate processes."""
-    command, env = _ganzoo(backend, *RUN, "--out", str(tmp_path / "uninterrupted"))
+    """`ganzoo train --backend B` with a seed where TensorFlow is not installed, and the same command SIGKILLed
+    after its second epoch and started again: it continues, and ends with the uninterrupted run's weights (the
+    random streams are saved with the model), which also shows that one seed gives one result in separate
+    processes."""
+    command, env = _ganzoo(backend, *RUN, "--out", str(tmp_path / "uninterrupted"), hide_tensorflow=True)
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     uninterrupted = _weights(tmp_path / "uninterrupted" / "gan.keras")
     config = json.loads((tmp_path / "uninterrupted" / "config.json").read_text())
     assert config["backend"] == backend and config["versions"][backend]
+    assert not (tmp_path / "uninterrupted" / "logs").exists()  # TensorBoard's files need TensorFlow: none written
 
-    command, env = _ganzoo(backend, *RUN, "--out", str(tmp_path / "killed"))
+    command, env = _ganzoo(backend, *RUN, "--out", str(tmp_path / "killed"), hide_tensorflow=True)
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     killed_at = sigkill_after_epochs(process, lambda: [tmp_path / "killed"], epochs=2, timeout=300)
     process.wait()
@@ -133,9 +143,9 @@ def test_jax_data_parallel_on_two_devices_is_the_one_device_step():
 
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
 def test_export_of_a_jax_trained_run_passes_its_parity_check(tmp_path):
-    """`ganzoo export` (which runs on TensorFlow whatever KERAS_BACKEND says) exports a JAX-trained run; the
-    export API on JAX itself says where export runs."""
-    command, env = _ganzoo("jax", *RUN[:5], "1", *RUN[6:], "--out", str(tmp_path / "run"))
+    """`ganzoo export` (which runs on TensorFlow whatever KERAS_BACKEND says) exports a run trained on JAX where
+    TensorFlow is not installed; the export API on JAX itself says where export runs."""
+    command, env = _ganzoo("jax", *RUN[:5], "1", *RUN[6:], "--out", str(tmp_path / "run"), hide_tensorflow=True)
     assert subprocess.run(command, env=env, capture_output=True, timeout=600).returncode == 0
     export = [sys.executable, "-c", "import sys; from train.cli import main; sys.exit(main())",
               "export", str(tmp_path / "run"), "--out", str(tmp_path / "g.onnx")]
@@ -262,19 +272,8 @@ def _trained_and_saved(path):
     return gan
 
 
-TENSORFLOW_PACKAGES = ("tensorflow", "tf2onnx", "tensorflow_datasets", "tf_keras")
-
-
-def _refuse_tensorflow():
-    # None in sys.modules is Python's own "not installed": importing it raises ModuleNotFoundError and
-    # importlib.util.find_spec returns None, as libraries that probe for TensorFlow (torch._dynamo) expect.
-    assert "keras" not in sys.modules, "refuse TensorFlow before Keras is imported"
-    for name in TENSORFLOW_PACKAGES:
-        sys.modules[name] = None
-
-
 def check_without_tensorflow(path, samples):
-    _refuse_tensorflow()
+    without_tensorflow.refuse()
     import keras
 
     gan = _trained_and_saved(path)
@@ -282,12 +281,12 @@ def check_without_tensorflow(path, samples):
     back = keras.models.load_model(path)
     same = bool(np.allclose(_samples(back), _samples(gan), atol=TOLERANCE))
     return {"backend": keras.backend.backend(), "steps": int(keras.ops.convert_to_numpy(back.g_optimizer.iterations)),
-            "same_samples": same, "tensorflow_imported": sys.modules.get("tensorflow") is not None}
+            "same_samples": same, "tensorflow_imported": "tensorflow" in sys.modules}
 
 
-def check_load_and_generate(path, samples, without_tensorflow=""):
-    if without_tensorflow:
-        _refuse_tensorflow()
+def check_load_and_generate(path, samples, refuse_tensorflow=""):
+    if refuse_tensorflow:
+        without_tensorflow.refuse()
     import keras
 
     import zoo  # noqa: F401
@@ -295,8 +294,8 @@ def check_load_and_generate(path, samples, without_tensorflow=""):
     gan = keras.models.load_model(path)
     np.save(samples, _samples(gan))
     result = {"steps": int(keras.ops.convert_to_numpy(gan.g_optimizer.iterations))}
-    if without_tensorflow:
-        result["tensorflow_imported"] = sys.modules.get("tensorflow") is not None
+    if refuse_tensorflow:
+        result["tensorflow_imported"] = "tensorflow" in sys.modules
     return result
 
 

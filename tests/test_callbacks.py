@@ -52,7 +52,7 @@ def test_curves_toy_figures_and_tensorboard_scalars(tmp_path):
     import tensorflow as tf
 
     curves = callbacks.TrainingCurves(tmp_path / "curves.png", history={"d_loss": [1.0], "g_loss": [2.0]})
-    board = callbacks.tensorboard_callback(tmp_path / "logs")
+    (board,) = callbacks.tensorboard_callbacks(tmp_path / "logs")
     gan = zoo.create("vanilla", data_shape=(1,), latent_dim=1, g_units=(5, 5), d_units=(10, 10), activation="tanh")
     gan.compile()
     toy = datasets.load_arrays("gaussian1d")

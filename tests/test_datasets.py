@@ -127,19 +127,42 @@ def test_load_dataset_batches_labels_and_rejects_oversized_batches():
         datasets.load_dataset("ring8", 64, labels=True)
 
 
-def test_epoch_order_depends_only_on_seed_and_epoch():
+def _batches_of_tf_data(arrays, batch_size, seed, first, last, labels=False):
+    return [tuple(map(np.asarray, b)) if labels else np.asarray(b)
+            for b in datasets.epoch_dataset(arrays, batch_size, seed, first, last, labels=labels)]
+
+
+def _batches_of_numpy(arrays, batch_size, seed, first, last, labels=False):  # epoch_dataset's on JAX and PyTorch
+    batches = datasets.epoch_batches(arrays, batch_size, seed, first, last, labels=labels)
+    return [batches[i] for i in range(len(batches))]
+
+
+@pytest.mark.parametrize("batches", [_batches_of_tf_data, _batches_of_numpy], ids=["tf.data", "numpy"])
+def test_epoch_order_depends_only_on_seed_and_epoch(batches):
     arrays = datasets.load_arrays("digits", "test")
 
     def epochs(seed, first, last):
-        batches = [labels.numpy() for _, labels in datasets.epoch_dataset(arrays, 40, seed, first, last, labels=True)]
+        labels = [y for _, y in batches(arrays, 40, seed, first, last, labels=True)]
         per_epoch = len(arrays) // 40
-        return [np.concatenate(batches[i : i + per_epoch]) for i in range(0, len(batches), per_epoch)]
+        return [np.concatenate(labels[i : i + per_epoch]) for i in range(0, len(labels), per_epoch)]
 
     full = epochs(seed=7, first=0, last=3)
-    assert len(full) == 3
+    assert len(full) == 3 and all(len(epoch) == 360 for epoch in full)
     resumed = epochs(seed=7, first=2, last=3)
     np.testing.assert_array_equal(resumed[0], full[2])  # a resumed run sees the same epoch
     assert not np.array_equal(full[0], full[1])  # reshuffled every epoch
     assert not np.array_equal(epochs(seed=8, first=0, last=1)[0], full[0])
-    images = next(iter(datasets.epoch_dataset(arrays, 360, 7, 0, 1)))
-    assert len(np.unique(images.numpy().reshape(360, -1), axis=0)) == len(np.unique(arrays.x.reshape(360, -1), axis=0))
+    (images,) = batches(arrays, 360, 7, 0, 1)
+    assert len(np.unique(images.reshape(360, -1), axis=0)) == len(np.unique(arrays.x.reshape(360, -1), axis=0))
+    assert len(batches(arrays, 100, 7, 0, 2)) == 2 * 3  # incomplete final batches dropped
+
+
+def test_images_resize_the_same_without_tensorflow():
+    """Off TensorFlow, Pillow's filters give tf.image.resize's images when growing and when shrinking by a whole
+    factor (at other factors its exact area average differs from TensorFlow's "area")."""
+    import tensorflow as tf
+
+    x = np.random.default_rng(0).uniform(-1, 1, (3, 28, 28, 2)).astype("float32")
+    for size, method in ((14, "area"), (7, "area"), (32, "bilinear"), (56, "bilinear")):
+        expected = tf.image.resize(x, (size, size), method=method).numpy()
+        np.testing.assert_allclose(datasets._resize_with_pillow(x, size), expected, atol=1e-6, err_msg=str(size))

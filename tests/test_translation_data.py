@@ -22,6 +22,7 @@ from train.translation_data import (
     load_translation_data,
     steps_per_epoch,
     thicken,
+    translation_epoch_batches,
     translation_epoch_dataset,
 )
 
@@ -214,45 +215,57 @@ def as_lists(dataset):
     return [tuple(np.asarray(x) for x in batch) for batch in dataset.as_numpy_iterator()]
 
 
+def numpy_lists(batches):  # translation_epoch_dataset's batches on JAX and PyTorch
+    return [batches[i] for i in range(len(batches))]
+
+
+BATCHES = [
+    pytest.param(lambda *args, **kwargs: as_lists(translation_epoch_dataset(*args, **kwargs)), id="tf.data"),
+    pytest.param(lambda *args, **kwargs: numpy_lists(translation_epoch_batches(*args, **kwargs)), id="numpy"),
+]
+
+
 def test_jitter_keeps_the_papers_ratio():
     assert jitter_sizes(256) == (286, 256)
     assert jitter_sizes(32) == (36, 32)
     assert jitter_sizes(16) == (18, 16)
 
 
-def test_paired_batches_share_one_crop_and_flip_and_are_stateless(edges2digits):
+@pytest.mark.parametrize("batches", BATCHES)
+def test_paired_batches_share_one_crop_and_flip_and_are_stateless(edges2digits, batches):
     images = edges2digits.train_b[:32]
     twins = TranslationData("twins", True, images, images.copy(), images, images)
-    run = as_lists(translation_epoch_dataset(twins, 8, seed=5, first_epoch=0, epochs=2))
+    run = batches(twins, 8, seed=5, first_epoch=0, epochs=2)
     assert len(run) == 2 * steps_per_epoch(twins, 8) == 8
     for a, b in run:
         assert a.shape == b.shape == (8, 16, 16, 1)
         np.testing.assert_array_equal(a, b)  # the same crop and flip for A and its B
     assert shared_rows(run[0][0], images) == 0  # jittered, not the stored images
 
-    again = as_lists(translation_epoch_dataset(twins, 8, seed=5, first_epoch=0, epochs=2))
-    resumed = as_lists(translation_epoch_dataset(twins, 8, seed=5, first_epoch=1, epochs=2))
+    again = batches(twins, 8, seed=5, first_epoch=0, epochs=2)
+    resumed = batches(twins, 8, seed=5, first_epoch=1, epochs=2)
     for first, second in zip(run[4:], resumed, strict=True):  # a run resumed at epoch 1 sees epoch 1's batches
         np.testing.assert_array_equal(first[0], second[0])
     np.testing.assert_array_equal(run[0][0], again[0][0])  # same (seed, epoch): same batches
     assert not np.array_equal(run[0][0], run[4][0])  # another epoch: another order and jitter
 
-    plain = as_lists(translation_epoch_dataset(twins, 8, seed=5, first_epoch=0, epochs=1, jitter=False))
+    plain = batches(twins, 8, seed=5, first_epoch=0, epochs=1, jitter=False)
     assert rows(np.concatenate([a for a, _ in plain])) == rows(images)  # every image once, untouched
 
 
-def test_unpaired_batches_jitter_each_domain_on_its_own(thin2thick_digits):
+@pytest.mark.parametrize("batches", BATCHES)
+def test_unpaired_batches_jitter_each_domain_on_its_own(thin2thick_digits, batches):
     a = thin2thick_digits.train_a[:40]
     data = TranslationData("unpaired", False, a, a[:24].copy(), a, a)
     assert steps_per_epoch(data, 8) == 5  # CycleGAN's epoch runs over the larger domain
-    batches = as_lists(translation_epoch_dataset(data, 8, seed=1, first_epoch=0, epochs=1))
-    assert len(batches) == 5
-    assert any(not np.array_equal(x, y) for x, y in batches)
-    plain = as_lists(translation_epoch_dataset(data, 8, seed=1, first_epoch=0, epochs=1, jitter=False))
+    run = batches(data, 8, seed=1, first_epoch=0, epochs=1)
+    assert len(run) == 5
+    assert any(not np.array_equal(x, y) for x, y in run)
+    plain = batches(data, 8, seed=1, first_epoch=0, epochs=1, jitter=False)
     assert rows(np.concatenate([x for x, _ in plain])) == rows(a)
     assert rows(np.concatenate([y for _, y in plain])) <= rows(a[:24])
     with pytest.raises(DatasetError, match="batch size 41"):
-        translation_epoch_dataset(data, 41, seed=1, first_epoch=0, epochs=1)
+        batches(data, 41, seed=1, first_epoch=0, epochs=1)
 
 
 # ------------------------------------------------------------------------------------------- task figures

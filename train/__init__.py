@@ -15,6 +15,7 @@ _EXPORTS = {
     "dataset_names": "train.datasets",
     "toy_modes": "train.datasets",
     "epoch_dataset": "train.datasets",
+    "epoch_batches": "train.datasets",
     # callbacks
     "SampleGrid": "train.callbacks",
     "LatentWalk": "train.callbacks",

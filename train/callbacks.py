@@ -4,6 +4,7 @@ Every callback skips an epoch whose logs hold a NaN or Inf (see `StopOnDivergenc
 run never overwrites its last good pictures.
 """
 
+import importlib.util
 import math
 import pathlib
 import time
@@ -308,9 +309,13 @@ def progress_callbacks(verbose=progress.AUTO):
     return [TrainingProgress(verbosity)] if verbosity else []
 
 
-def tensorboard_callback(log_dir):
-    """Epoch-level TensorBoard scalars (d_loss, g_loss, d_real, d_fake); no graph, which GANs clutter."""
-    return keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False, update_freq="epoch")
+def tensorboard_callbacks(log_dir):
+    """[a callback writing epoch-level TensorBoard scalars (d_loss, g_loss, d_real, d_fake)], with no graph, which
+    GANs clutter; [] where TensorFlow is not installed (a JAX or PyTorch machine), since Keras writes the event
+    files with `tf.summary`: state.json and curves.png hold the same figures."""
+    if importlib.util.find_spec("tensorflow") is None:
+        return []
+    return [keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False, update_freq="epoch")]
 
 
 class TranslationGrid(keras.callbacks.Callback):

@@ -1,4 +1,5 @@
-"""Training data for the zoo: images in [-1, 1] (NHWC float32) or toy vectors, as numpy or tf.data.
+"""Training data for the zoo: images in [-1, 1] (NHWC float32) or toy vectors, as numpy, tf.data or (on JAX and
+PyTorch) a `keras.utils.PyDataset`.
 
 Sources, by `name`:
 - ``digits``: scikit-learn's bundled 8x8 handwritten digits (1,797 images, 10 classes), offline.
@@ -211,6 +212,8 @@ def epoch_dataset(arrays, batch_size, seed, first_epoch, epochs, labels=False):
     Each epoch's order is a stateless shuffle seeded by (seed, epoch), so it depends only on the run's
     seed and the epoch number: a resumed run sees exactly the batches the uninterrupted run would have.
     Incomplete final batches are dropped, so every epoch has `len(arrays) // batch_size` steps.
+    On TensorFlow a `tf.data.Dataset`; on JAX and PyTorch a `train.batches.EpochBatches` of numpy batches,
+    which needs no TensorFlow.
 
     Args:
         arrays: a `DatasetArrays` (see `load_arrays`).
@@ -220,9 +223,13 @@ def epoch_dataset(arrays, batch_size, seed, first_epoch, epochs, labels=False):
         epochs: the epoch to stop before.
         labels: yield (samples, labels) for a conditional model.
     """
-    import tensorflow as tf
+    import keras
 
     _check_batch_size(arrays, batch_size, labels)
+    if keras.backend.backend() != "tensorflow":
+        return epoch_batches(arrays, batch_size, seed, first_epoch, epochs, labels=labels)
+    import tensorflow as tf
+
     n = len(arrays)
     x = tf.constant(arrays.x)
     y = tf.constant(arrays.y.astype("int32")) if labels else None
@@ -237,6 +244,15 @@ def epoch_dataset(arrays, batch_size, seed, first_epoch, epochs, labels=False):
 
     epochs_range = tf.data.Dataset.range(int(first_epoch), int(epochs))
     return epochs_range.flat_map(one_epoch).map(gather).prefetch(tf.data.AUTOTUNE)
+
+
+def epoch_batches(arrays, batch_size, seed, first_epoch, epochs, labels=False):
+    """`epoch_dataset`'s batches as a `train.batches.EpochBatches` (numpy, no TensorFlow), what it gives on JAX and
+    PyTorch; the arguments are the same."""
+    from train.batches import EpochBatches
+
+    _check_batch_size(arrays, batch_size, labels)
+    return EpochBatches(arrays.x, arrays.y.astype("int32") if labels else None, batch_size, seed, first_epoch, epochs)
 
 
 def fingerprint(x, y=None):
@@ -262,17 +278,37 @@ def _check_batch_size(arrays, batch_size, labels):
 
 
 def resize_images(x, image_size):
-    """Resize NHWC images in [-1, 1] to image_size x image_size (area when shrinking, bilinear when growing)."""
+    """Resize NHWC images in [-1, 1] to image_size x image_size (area when shrinking, bilinear when growing).
+
+    On TensorFlow `tf.image.resize`; on JAX and PyTorch Pillow's box and bilinear filters, which give the same
+    images when growing and when shrinking by a whole factor (28 -> 14), and the exact area average at other
+    factors, where TensorFlow's "area" differs."""
+    import keras
+
     size = int(image_size)
     if size < 1:
         raise DatasetError(f"image size must be positive, got {image_size}.")
     if x.shape[1:3] == (size, size):
         return x
+    if keras.backend.backend() != "tensorflow":
+        return np.clip(_resize_with_pillow(x, size), -1.0, 1.0)
     import tensorflow as tf
 
     method = "area" if size < x.shape[1] else "bilinear"
     resized = [tf.image.resize(x[i : i + 4096], (size, size), method=method).numpy() for i in range(0, len(x), 4096)]
     return np.clip(np.concatenate(resized), -1.0, 1.0).astype("float32")
+
+
+def _resize_with_pillow(x, size):
+    from PIL import Image
+
+    method = Image.Resampling.BOX if size < x.shape[1] else Image.Resampling.BILINEAR
+    resized = np.empty((len(x), size, size, x.shape[-1]), "float32")
+    for i, image in enumerate(np.asarray(x, "float32")):
+        for channel in range(x.shape[-1]):  # Pillow's float images ("F") have one channel
+            plane = Image.fromarray(np.ascontiguousarray(image[..., channel]))  # float32: mode "F"
+            resized[i, ..., channel] = np.asarray(plane.resize((size, size), method))
+    return resized
 
 
 def _to_unit_range(pixels, max_value=255.0):

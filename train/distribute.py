@@ -16,6 +16,7 @@ local devices: the step sees the global batch as one array that XLA shards, so i
 Build, compile and fit inside its `scope()`.
 """
 
+import contextlib
 import json
 import os
 
@@ -36,7 +37,8 @@ TF_STRATEGIES = ("mirrored", "multiworker")  # tf.distribute's: the tensorflow b
 def get_strategy(name="default", devices=None):
     """The `tf.distribute.Strategy` called `name`.
 
-    - "default": no distribution (one device; TensorFlow places ops itself).
+    - "default": no distribution (one device; TensorFlow places ops itself). On JAX and PyTorch a `OneDevice`,
+      whose `scope()` does nothing.
     - "mirrored": `MirroredStrategy` over `devices` (e.g. ["/gpu:0", "/gpu:1"]), by default every
       local GPU, or the CPU where there is none. Variables are mirrored and gradients all-reduced
       every step.
@@ -52,7 +54,6 @@ def get_strategy(name="default", devices=None):
         devices: device names for "mirrored" (e.g. ["/gpu:0", "/gpu:1"]); None for all local GPUs.
     """
     import keras
-    import tensorflow as tf
 
     backend = keras.backend.backend()
     if name == "data_parallel":
@@ -66,7 +67,13 @@ def get_strategy(name="default", devices=None):
     if name == "default":
         if devices:
             raise ValueError("devices can only be given with the 'mirrored' strategy.")
+        if backend != "tensorflow":
+            return OneDevice()
+        import tensorflow as tf
+
         return tf.distribute.get_strategy()
+    import tensorflow as tf
+
     if name == "mirrored":
         devices = list(devices) if devices else None
         cross_device_ops = None
@@ -84,6 +91,13 @@ def get_strategy(name="default", devices=None):
                              "section 'Several hosts', says how; train.distribute.tf_config writes it).")
         return tf.distribute.MultiWorkerMirroredStrategy()
     raise ValueError(f"Unknown strategy {name!r}; choose one of {STRATEGIES}.")
+
+
+class OneDevice:
+    """The "default" strategy on JAX and PyTorch: one device, nothing to distribute, no TensorFlow needed."""
+
+    def scope(self):
+        return contextlib.nullcontext()
 
 
 def tf_config(workers, index, task_type="worker"):

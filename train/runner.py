@@ -19,6 +19,7 @@ an uninterrupted one.
 
 import contextlib
 import dataclasses
+import importlib
 import math
 import pathlib
 import platform
@@ -91,28 +92,31 @@ class RunResult:
 
 
 def versions():
-    import importlib
+    """The versions a run records: Python, gan-zoo, Keras, numpy, TensorFlow where it is installed, and the
+    backend's. Read from the installed distributions, so a JAX or PyTorch run imports no TensorFlow."""
+    from importlib.metadata import PackageNotFoundError, version
 
     import keras
-    import numpy
-    import tensorflow
 
-    try:
-        from importlib.metadata import version
+    def installed(name):
+        try:
+            return version(name)
+        except PackageNotFoundError:  # not installed, or (gan-zoo) run from a checkout
+            return None
 
-        ganzoo = version("gan-zoo")
-    except Exception:  # noqa: BLE001 - not installed as a distribution
-        ganzoo = None
-    found = {
-        "gan-zoo": ganzoo,
-        "python": platform.python_version(),
-        "tensorflow": tensorflow.__version__,
-        "keras": keras.__version__,
-        "numpy": numpy.__version__,
-    }
     backend = keras.backend.backend()
+    found = {
+        "gan-zoo": installed("gan-zoo"),
+        "python": platform.python_version(),
+        # On TensorFlow the module's own (whichever distribution installed it: tensorflow, tensorflow-cpu, ...).
+        "tensorflow": (
+            importlib.import_module("tensorflow").__version__ if backend == "tensorflow" else installed("tensorflow")
+        ),
+        "keras": keras.__version__,
+        "numpy": installed("numpy"),
+    }
     if backend != "tensorflow":
-        found[backend] = importlib.import_module(backend).__version__
+        found[backend] = installed(backend)
     return found
 
 
@@ -404,7 +408,7 @@ def _run_callbacks(config, arrays, run_dir, gan, history, divergence):
             run_dir / "curves.png", history={k: v for k, v in history.items() if k != "seconds"}, every=CURVES_EVERY,
             last_epoch=last,
         ),
-        callbacks.tensorboard_callback(run_dir / "logs"),
+        *callbacks.tensorboard_callbacks(run_dir / "logs"),
         # Last: an epoch is committed only after everything it promises (grids, curves) is on disk.
         callbacks.RunCheckpoint(run_dir, history, divergence),
     ]

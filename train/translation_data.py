@@ -572,6 +572,19 @@ def _check_batch_size(data, batch_size):
         )
 
 
+def translation_epoch_batches(data, batch_size, seed, first_epoch, epochs, jitter=True):
+    """`translation_epoch_dataset`'s batches as a `train.batches.TranslationEpochBatches` (numpy, no TensorFlow),
+    what it gives on JAX and PyTorch; the arguments are the same."""
+    from train.batches import TranslationEpochBatches
+
+    _check_batch_size(data, batch_size)
+    height, width = data.train_a.shape[1:3]
+    load_size = (jitter_sizes(height)[0], jitter_sizes(width)[0]) if jitter else None
+    return TranslationEpochBatches(
+        data.train_a, data.train_b, data.paired, batch_size, seed, first_epoch, epochs, load_size=load_size
+    )
+
+
 def translation_epoch_dataset(data, batch_size, seed, first_epoch, epochs, jitter=True):
     """(a_batch, b_batch) for epochs `first_epoch` .. `epochs - 1`, back to back, for
     `model.fit(dataset, steps_per_epoch=steps_per_epoch(data, batch_size))`.
@@ -588,6 +601,9 @@ def translation_epoch_dataset(data, batch_size, seed, first_epoch, epochs, jitte
     Jitter (both papers): resize to `jitter_sizes(side)[0]` (bicubic, as the reference code), crop a random
     side x side window, mirror left-right with probability 1/2.
 
+    On TensorFlow a `tf.data.Dataset`; on JAX and PyTorch a `train.batches.TranslationEpochBatches`, the same
+    draws in numpy (from another random stream), which needs no TensorFlow.
+
     Args:
         data: a `TranslationData`; its train split is used.
         batch_size: images per batch and domain.
@@ -596,10 +612,14 @@ def translation_epoch_dataset(data, batch_size, seed, first_epoch, epochs, jitte
         epochs: the epoch to stop before.
         jitter: apply the papers' resize-crop-mirror jitter.
     """
-    import tensorflow as tf
+    import keras
 
     _check_batch_size(data, batch_size)
     batch_size = int(batch_size)
+    if keras.backend.backend() != "tensorflow":
+        return translation_epoch_batches(data, batch_size, seed, first_epoch, epochs, jitter=jitter)
+    import tensorflow as tf
+
     a, b = tf.constant(data.train_a), tf.constant(data.train_b)
     size_a, size_b, length = len(data.train_a), len(data.train_b), _epoch_length(data)
     height, width = data.train_a.shape[1:3]

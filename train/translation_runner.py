@@ -205,7 +205,7 @@ def _train_locked(config, data, run_dir, with_seed, callbacks, verbose, log, sta
                 run_dir / "curves.png", history={k: v for k, v in history.items() if k != "seconds"},
                 every=runner.CURVES_EVERY, last_epoch=epochs,
             ),
-            run_callbacks.tensorboard_callback(run_dir / "logs"),
+            *run_callbacks.tensorboard_callbacks(run_dir / "logs"),
             run_callbacks.RunCheckpoint(run_dir, history, divergence),  # last: commits the epoch's files
         ]
         model.fit(

@@ -42,6 +42,15 @@ def import_tensorflow():
     return tensorflow
 
 
+def import_tensorflow_if_backend():
+    """Import TensorFlow quietly (as `import_tensorflow`) when it is Keras's backend in this process; on JAX or
+    PyTorch nothing, so a command runs where TensorFlow is not installed."""
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        import_tensorflow()
+
+
 def select_backend(name):
     """Make `name` the Keras backend of this process: Keras reads KERAS_BACKEND once, when it is imported."""
     if name is None:
