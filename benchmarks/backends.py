@@ -80,8 +80,8 @@ def batches(batch_size, count=4):
 
 def dataset(batch_size, labels=False):
     """What `fit` reads: the same 4 batches (with labels for a conditional model), repeated, as train.datasets'
-    pipelines end; where TensorFlow is not installed (a GPU machine with JAX or torch alone), a Python generator
-    of the same batches (`input_pipeline` says which)."""
+    pipelines end: tf.data on TensorFlow, a Python generator of the same numpy batches on JAX and torch (as
+    `ganzoo train` feeds them there; `input_pipeline` says which)."""
     import itertools
 
     import numpy as np
@@ -99,9 +99,9 @@ def dataset(batch_size, labels=False):
 
 
 def input_pipeline():
-    import importlib.util
+    import keras
 
-    return "tf.data" if importlib.util.find_spec("tensorflow") else "a Python generator of numpy batches"
+    return "tf.data" if keras.backend.backend() == "tensorflow" else "a Python generator of numpy batches"
 
 
 def device_name(backend):

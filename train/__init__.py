@@ -16,6 +16,7 @@ _EXPORTS = {
     "toy_modes": "train.datasets",
     "epoch_dataset": "train.datasets",
     "epoch_batches": "train.datasets",
+    "tf_epoch_dataset": "train.datasets",
     # callbacks
     "SampleGrid": "train.callbacks",
     "LatentWalk": "train.callbacks",

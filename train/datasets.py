@@ -225,11 +225,17 @@ def epoch_dataset(arrays, batch_size, seed, first_epoch, epochs, labels=False):
     """
     import keras
 
-    _check_batch_size(arrays, batch_size, labels)
     if keras.backend.backend() != "tensorflow":
         return epoch_batches(arrays, batch_size, seed, first_epoch, epochs, labels=labels)
+    return tf_epoch_dataset(arrays, batch_size, seed, first_epoch, epochs, labels=labels)
+
+
+def tf_epoch_dataset(arrays, batch_size, seed, first_epoch, epochs, labels=False):
+    """`epoch_dataset`'s batches as a `tf.data.Dataset`, what it gives on TensorFlow (any backend can read it where
+    TensorFlow is installed); the arguments are the same."""
     import tensorflow as tf
 
+    _check_batch_size(arrays, batch_size, labels)
     n = len(arrays)
     x = tf.constant(arrays.x)
     y = tf.constant(arrays.y.astype("int32")) if labels else None
