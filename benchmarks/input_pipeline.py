@@ -17,12 +17,11 @@ import json
 import os
 import pathlib
 import shlex
-import statistics
 import subprocess
 import sys
 
 from benchmarks import backends
-from benchmarks.step_costs import paired_row
+from benchmarks.step_costs import paired_row, write
 
 ROOT = pathlib.Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "input_pipeline.json"
@@ -102,12 +101,7 @@ def main(argv=None):
         )
         result["backends"][backend] = json.loads(done.stdout.strip().splitlines()[-1])
     result["load_after"] = [round(x, 2) for x in os.getloadavg()]
-    results, table = (pathlib.Path(args.out) / RESULTS.name, pathlib.Path(args.out) / TABLE.name) if args.out else (RESULTS, TABLE)
-    results.parent.mkdir(parents=True, exist_ok=True)
-    results.write_text(json.dumps(result, indent=1) + "\n")
-    page = render(result)
-    table.write_text(page)
-    print(page)
+    write(result, render(result), RESULTS, TABLE, args.out)
     return 0
 
 

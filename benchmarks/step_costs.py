@@ -125,13 +125,19 @@ def main(argv=None):
     for batch_size in args.batches:
         result["rows"] += measure(batch_size, args.steps, args.rounds)
     result["load_after"] = [round(x, 2) for x in os.getloadavg()]
-    results, table = (pathlib.Path(args.out) / RESULTS.name, pathlib.Path(args.out) / TABLE.name) if args.out else (RESULTS, TABLE)
+    write(result, render(result), RESULTS, TABLE, args.out)
+    return 0
+
+
+def write(result, page, results, table, out=None):
+    """The result as JSON at `results` and its page at `table` (both in the folder `out` instead, when given);
+    the page printed as well."""
+    if out:
+        results, table = pathlib.Path(out) / results.name, pathlib.Path(out) / table.name
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps(result, indent=1) + "\n")
-    page = render(result)
     table.write_text(page)
     print(page)
-    return 0
 
 
 if __name__ == "__main__":

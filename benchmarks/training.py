@@ -3,8 +3,9 @@ throughput (images/s) on 28x28 data beside a plain Keras DCGAN, written to bench
 (Every preset on every backend, with each backend's plain step: benchmarks/backends.py, benchmarks/training.md.)
 
 The reference is keras-io's DCGAN in its own style (a `keras.Model` with a two-tape `train_step`,
-one D call on real + fake, binary cross-entropy), on the *same* generator and discriminator
-networks as zoo's dcgan, the same batch, in the same process, so the ratio shows what our
+one D call on real + fake, binary cross-entropy; `benchmarks.backends.keras_io_dcgan`), on the *same*
+generator and discriminator networks as the `dcgan` preset, the same batches (`benchmarks.backends.dataset`),
+in the same process, so the ratio shows what our
 abstractions cost or save. Options that change the cost are measured each on their own, then
 together: XLA (jit_compile), `update="reuse_fake"` (one G forward pass per step, PyTorch's DCGAN
 example), `update="fused"` (one forward pass of G and D for both updates), mixed precision.
@@ -30,7 +31,7 @@ import subprocess
 import sys
 import time
 
-from benchmarks import timing
+from benchmarks import backends, timing
 from export import files
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -38,9 +39,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = pathlib.Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "training.json"
 TABLE = ROOT / "training_options.md"
-IMAGE_SHAPE = (28, 28, 1)
+IMAGE_SHAPE, LATENT_DIM = backends.IMAGE_SHAPE, backends.LATENT_DIM  # the networks keras_io_dcgan builds
 SLOW_OPTION_MAX_BATCH = 64  # mixed precision on a CPU is measured at this batch size only
-LATENT_DIM = 100
 PRESETS = ("vanilla", "dcgan", "conditional", "minibatch")
 CHECKED_PRESETS = ("dcgan", "conditional")  # measured again with fit(check_data=False)
 # DCGAN option sets: name -> (update, jit_compile, mixed precision)
@@ -54,86 +54,16 @@ DCGAN_OPTIONS = {
 }
 
 
-def plain_keras_dcgan():
-    """keras-io's DCGAN train_step (fchollet), trimmed to its essentials, on zoo's DCGAN networks."""
-    import keras
-    import tensorflow as tf
-    from keras import ops
-
-    from zoo import networks
-
-    class PlainDCGAN(keras.Model):
-        def __init__(self):
-            super().__init__()
-            self.generator = networks.dcgan_generator(IMAGE_SHAPE, LATENT_DIM)
-            self.discriminator = networks.dcgan_discriminator(IMAGE_SHAPE)
-            self.seed_generator = keras.random.SeedGenerator(1337)
-
-        def compile(self, **kwargs):
-            super().compile(**kwargs)
-            self.d_optimizer = keras.optimizers.Adam(2e-4, beta_1=0.5)
-            self.g_optimizer = keras.optimizers.Adam(2e-4, beta_1=0.5)
-            self.d_optimizer.build(self.discriminator.trainable_variables)
-            self.g_optimizer.build(self.generator.trainable_variables)
-            self.loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
-            self.d_loss_metric = keras.metrics.Mean(name="d_loss")
-            self.g_loss_metric = keras.metrics.Mean(name="g_loss")
-
-        @property
-        def metrics(self):
-            return [self.d_loss_metric, self.g_loss_metric]
-
-        def train_step(self, real_images):
-            batch_size = ops.shape(real_images)[0]
-            z = keras.random.uniform((batch_size, LATENT_DIM), -1.0, 1.0, seed=self.seed_generator)
-            generated_images = self.generator(z, training=True)
-            combined_images = ops.concatenate([generated_images, real_images], axis=0)
-            labels = ops.concatenate([ops.zeros((batch_size, 1)), ops.ones((batch_size, 1))], axis=0)
-            with tf.GradientTape() as tape:
-                predictions = self.discriminator(combined_images, training=True)
-                d_loss = self.loss_fn(labels, predictions)
-            grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
-            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
-
-            z = keras.random.uniform((batch_size, LATENT_DIM), -1.0, 1.0, seed=self.seed_generator)
-            with tf.GradientTape() as tape:
-                predictions = self.discriminator(self.generator(z, training=True), training=True)
-                g_loss = self.loss_fn(ops.ones((batch_size, 1)), predictions)
-            grads = tape.gradient(g_loss, self.generator.trainable_weights)
-            self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
-            self.d_loss_metric.update_state(d_loss)
-            self.g_loss_metric.update_state(g_loss)
-            return {m.name: m.result() for m in self.metrics}
-
-    return PlainDCGAN()
-
-
-# The dcgan preset is narrowed to 16 filters for CPU training budgets; against the plain Keras DCGAN
-# it is measured at the networks' full width (64), so the ratio compares the same networks.
-SAME_NETWORKS = {"dcgan": {"filters": 64}}
-
-
 def zoo_gan(preset, update="alternating", mixed_precision=False):
     """`zoo.create(preset)` on 28x28 data with GAN's `update` option."""
     import zoo
     from train.distribute import mixed_precision as policy_scope
 
     with policy_scope(mixed_precision):
-        gan = zoo.create(preset, data_shape=IMAGE_SHAPE, latent_dim=LATENT_DIM, **SAME_NETWORKS.get(preset, {}))
+        gan = zoo.create(preset, data_shape=IMAGE_SHAPE, latent_dim=LATENT_DIM)
         if update != "alternating":
             gan = zoo.GAN.from_config({**gan.get_config(), "update": update})
     return gan
-
-
-def dataset(batch_size, conditional):
-    import numpy as np
-    import tensorflow as tf
-
-    rng = np.random.default_rng(0)
-    images = rng.uniform(-1, 1, (4 * batch_size, *IMAGE_SHAPE)).astype("float32")
-    elements = (images, rng.integers(0, 10, 4 * batch_size)) if conditional else images
-    batches = tf.data.Dataset.from_tensor_slices(elements).batch(batch_size, drop_remainder=True)
-    return batches.cache().repeat().prefetch(tf.data.AUTOTUNE)  # as train.datasets' pipelines end
 
 
 class Timed:
@@ -141,7 +71,7 @@ class Timed:
 
     def __init__(self, name, model, batch_size, jit_compile=False, check_data=None):
         self.name, self.model, self.batch_size = name, model, batch_size
-        self.data = dataset(batch_size, getattr(model, "conditional", False))
+        self.data = backends.dataset(batch_size, labels=getattr(model, "conditional", False))
         self.fit_options = {} if check_data is None else {"check_data": check_data}
         model.compile(jit_compile=jit_compile)
         model.fit(self.data, steps_per_epoch=1, epochs=1, verbose=0, **self.fit_options)  # trace, compile, warm up
@@ -162,8 +92,9 @@ def measure(batch_sizes, steps, rounds, presets, options):
     rows = []
     for batch_size in batch_sizes:
         keras.utils.set_random_seed(0)
-        configs = [Timed("plain keras dcgan (reference)", plain_keras_dcgan(), batch_size)]
-        configs.append(Timed("plain keras dcgan + xla", plain_keras_dcgan(), batch_size, jit_compile=True))
+        # keras-io's two-tape step on the dcgan preset's networks, as benchmarks/backends.py times it.
+        configs = [Timed("plain keras dcgan (reference)", backends.keras_io_dcgan(), batch_size)]
+        configs.append(Timed("plain keras dcgan + xla", backends.keras_io_dcgan(), batch_size, jit_compile=True))
         for preset in presets:
             configs.append(Timed(preset, zoo_gan(preset), batch_size))
             if preset in CHECKED_PRESETS:
