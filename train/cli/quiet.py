@@ -9,6 +9,7 @@ TF_CPP_MIN_LOG_LEVEL=3 does. So: that variable (unless the user set one), and fd
 """
 
 import contextlib
+import importlib
 import importlib.util
 import os
 import sys
@@ -21,15 +22,28 @@ BACKENDS = ("tensorflow", "jax", "torch")
 
 def import_tensorflow():
     """Import TensorFlow (once) with its start-up logging hidden; returns the module."""
+    return _import_quietly("tensorflow")
+
+
+def import_keras():
+    """Import Keras (and so its backend) with TensorFlow's start-up logging hidden, as `import_tensorflow`; where
+    TensorFlow is installed it is imported too, whatever the backend (TensorBoard's writer uses it), and where it
+    is not, a JAX or PyTorch command runs without it."""
+    if importlib.util.find_spec("tensorflow") is not None:
+        _import_quietly("tensorflow")
+    _import_quietly("keras")
+
+
+def _import_quietly(name):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if "tensorflow" in sys.modules:
-        return sys.modules["tensorflow"]
+    if name in sys.modules:
+        return sys.modules[name]
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as captured:
         os.dup2(captured.fileno(), 2)
         try:
-            import tensorflow
+            module = importlib.import_module(name)
         except BaseException:
             os.dup2(saved, 2)
             captured.seek(0)
@@ -39,16 +53,7 @@ def import_tensorflow():
         finally:
             os.dup2(saved, 2)
             os.close(saved)
-    return tensorflow
-
-
-def import_tensorflow_if_backend():
-    """Import TensorFlow quietly (as `import_tensorflow`) when it is Keras's backend in this process; on JAX or
-    PyTorch nothing, so a command runs where TensorFlow is not installed."""
-    import keras
-
-    if keras.backend.backend() == "tensorflow":
-        import_tensorflow()
+    return module
 
 
 def select_backend(name):

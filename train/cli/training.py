@@ -9,7 +9,7 @@ import time
 
 from train.cli import values
 from train.cli.errors import UsageError, usage_errors
-from train.cli.quiet import import_tensorflow, import_tensorflow_if_backend, select_backend
+from train.cli.quiet import import_keras, import_tensorflow, select_backend
 
 LOSSES = ("non_saturating", "minimax", "hinge", "wasserstein", "wasserstein_gp", "least_squares")  # zoo.LOSSES, kept TF-free
 PRIORS = ("uniform", "normal")
@@ -178,7 +178,7 @@ def progress_verbosity(args):
 def train_command(args):
     started = time.perf_counter()
     select_backend(args.backend)
-    import_tensorflow_if_backend()  # before spec_from_args, which reads zoo's options (so imports Keras)
+    import_keras()  # before spec_from_args, which reads zoo's options
     if args.preset in TRANSLATION_MODELS:
         return translation_train_command(args, started)
     spec = spec_from_args(args)
