@@ -32,6 +32,7 @@ import sys
 import time
 
 from benchmarks import backends, timing
+from benchmarks.step_costs import paired_row
 from export import files
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -114,19 +115,12 @@ def _timed_rows(configs, batch_size, steps, rounds):
         for config in configs:
             config.run(steps)
         print(f"  batch {batch_size} round {round_ + 1}/{rounds}", flush=True)
-    reference = configs[0].median()
     rows = []
-    for config in configs:
-        rows.append(
-            {
-                "batch_size": batch_size,
-                "config": config.name,
-                "images_per_s": round(config.median(), 1),
-                "all_rounds": [round(v, 1) for v in config.images_per_s],
-                "vs_plain_keras_dcgan": round(config.median() / reference, 3),
-            }
-        )
-        print(f"  {config.name:32s} {config.median():9.1f} img/s  x{config.median() / reference:.2f}", flush=True)
+    for config in configs:  # each round's rate over the reference's in that round: load bursts move both
+        row = paired_row(batch_size, config.name, config.images_per_s, configs[0].images_per_s)
+        rows.append({"batch_size": batch_size, "config": config.name, "images_per_s": row["images_per_second"],
+                     "all_rounds": row["rounds"], "vs_plain_keras_dcgan": row["ratio"], "ratio_range": row["ratio_range"]})
+        print(f"  {config.name:32s} {row['images_per_second']:9.1f} img/s  x{row['ratio']:.2f}", flush=True)
     return rows
 
 
@@ -215,6 +209,7 @@ def environment():
     return {
         "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU",
         "cpu_count": os.cpu_count(),
+        "cpu": backends.cpu_flags(),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
@@ -235,16 +230,20 @@ def write_table(result):
         "",
         "Train-step images/s on 28x28x1 data (median of interleaved rounds), produced by "
         "`python -m benchmarks.training` (`make bench`). Ratio: against the plain Keras DCGAN (keras-io's "
-        "two-tape `train_step` on the same networks) at the same batch size, in the same process.",
+        "two-tape `train_step` on the same networks) at the same batch size, in the same process: the median over "
+        "rounds of the row's images/s over the plain DCGAN's in the same round (range over rounds where measured).",
         "",
-        f"Machine: {result['environment']['device']}, {result['environment']['cpu_count']} cores, shared with other "
+        f"Machine: {result['environment']['device']}, "
+        f"{result['environment'].get('cpu') or str(result['environment']['cpu_count']) + ' cores'}, shared with other "
         f"jobs (compare ratios, not absolute rates). Runs: {runs}.",
         "",
-        "| batch | configuration | images/s | vs plain Keras DCGAN |",
-        "|---:|---|---:|---:|",
+        "| batch | configuration | images/s | vs plain Keras DCGAN | range |",
+        "|---:|---|---:|---:|---|",
     ]
     for row in result["rows"]:
-        lines.append(f"| {row['batch_size']} | {row['config']} | {row['images_per_s']:.1f} | {row['vs_plain_keras_dcgan']:.2f}x |")
+        spread = " - ".join(f"{r:.2f}" for r in row["ratio_range"]) if row.get("ratio_range") else "-"
+        lines.append(f"| {row['batch_size']} | {row['config']} | {row['images_per_s']:.1f} | "
+                     f"{row['vs_plain_keras_dcgan']:.2f}x | {spread} |")
     if result.get("input_checks"):
         check = result["input_checks"]
         lines += [
@@ -265,6 +264,8 @@ def write_table(result):
                 f"{row['cost']:+.1%} | {rounds} | {row.get('check_ms_per_batch', float('nan')):.3f} | {row.get('step_ms', float('nan')):.1f} |"
             )
     lines += ["", "MirroredStrategy on 2 logical CPU devices (they share the same cores: reported for correctness only):", ""]
+    if not result["two_logical_devices"]:
+        lines.append("- not measured in this run (`--no-two-devices`)")
     for entry in result["two_logical_devices"]:
         if "error" in entry:
             lines.append(f"- failed: {entry['error'][-300:]}")
