@@ -11,8 +11,38 @@ import keras
 import numpy as np
 
 
-class EpochBatches(keras.utils.PyDataset):
-    """Batches for epochs `first_epoch` .. `epochs - 1`, back to back, for `fit(steps_per_epoch=...)`.
+class _SeededEpochs(keras.utils.PyDataset):
+    """What both kinds of batches share: epochs `first_epoch` .. `epochs - 1` of `length` items, back to back, in
+    batches of `batch_size` (an incomplete last batch dropped), each epoch's draws made once from
+    `numpy.random.default_rng((seed, epoch))` by `_draw`."""
+
+    def __init__(self, length, batch_size, seed, first_epoch, epochs):
+        super().__init__()  # one worker, no multiprocessing: a batch is one numpy gather
+        self.batch_size, self.seed = int(batch_size), int(seed)
+        self.first_epoch, self.epochs = int(first_epoch), int(epochs)
+        self.steps_per_epoch = int(length) // self.batch_size
+        self._draws_of = (None, None)  # (epoch, draws): fit asks for one epoch's batches in turn
+
+    def __len__(self):
+        return max(0, self.epochs - self.first_epoch) * self.steps_per_epoch
+
+    def draws(self, epoch):
+        """What `_draw` drew for `epoch`."""
+        if self._draws_of[0] != epoch:
+            self._draws_of = (epoch, self._draw(np.random.default_rng((self.seed, epoch))))
+        return self._draws_of[1]
+
+    def _epoch_and_rows(self, index):
+        """(the draws of batch `index`'s epoch, the slice of that epoch's items the batch takes)."""
+        if not 0 <= index < len(self):
+            raise IndexError(f"batch {index} of {len(self)}")
+        epoch, step = divmod(int(index), self.steps_per_epoch)
+        return self.draws(self.first_epoch + epoch), slice(step * self.batch_size, (step + 1) * self.batch_size)
+
+
+class EpochBatches(_SeededEpochs):
+    """Batches for epochs `first_epoch` .. `epochs - 1`, back to back, for `fit(steps_per_epoch=...)`, each epoch
+    in the order `default_rng((seed, epoch)).permutation`.
 
     Incomplete final batches are dropped, so every epoch has `len(x) // batch_size` steps.
 
@@ -26,31 +56,19 @@ class EpochBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, x, y, batch_size, seed, first_epoch, epochs):
-        super().__init__()  # one worker, no multiprocessing: a batch is one numpy gather
+        super().__init__(len(x), batch_size, seed, first_epoch, epochs)
         self.x, self.y = x, y
-        self.batch_size, self.seed = int(batch_size), int(seed)
-        self.first_epoch, self.epochs = int(first_epoch), int(epochs)
-        self.steps_per_epoch = len(x) // self.batch_size
-        self._order_of = (None, None)  # (epoch, order): fit asks for one epoch's batches in turn
 
-    def __len__(self):
-        return max(0, self.epochs - self.first_epoch) * self.steps_per_epoch
-
-    def order(self, epoch):
-        """The sample indices of `epoch`, in the order its batches take them."""
-        if self._order_of[0] != epoch:
-            self._order_of = (epoch, np.random.default_rng((self.seed, epoch)).permutation(len(self.x)))
-        return self._order_of[1]
+    def _draw(self, rng):
+        return rng.permutation(len(self.x))
 
     def __getitem__(self, index):
-        if not 0 <= index < len(self):
-            raise IndexError(f"batch {index} of {len(self)}")
-        epoch, step = divmod(int(index), self.steps_per_epoch)
-        rows = self.order(self.first_epoch + epoch)[step * self.batch_size : (step + 1) * self.batch_size]
+        order, batch = self._epoch_and_rows(index)
+        rows = order[batch]
         return self.x[rows] if self.y is None else (self.x[rows], self.y[rows])
 
 
-class TranslationEpochBatches(keras.utils.PyDataset):
+class TranslationEpochBatches(_SeededEpochs):
     """`train.translation_data.translation_epoch_dataset`'s (a_batch, b_batch) in numpy, for JAX and PyTorch.
 
     The same draws as TensorFlow's version, from `numpy.random.default_rng((seed, epoch))`: paired data gathers a
@@ -69,41 +87,26 @@ class TranslationEpochBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, a, b, paired, batch_size, seed, first_epoch, epochs, load_size=None):
-        super().__init__()
+        self.length = len(a) if paired else max(len(a), len(b))
+        super().__init__(self.length, batch_size, seed, first_epoch, epochs)
         self.a, self.b, self.paired = a, b, bool(paired)
-        self.batch_size, self.seed = int(batch_size), int(seed)
-        self.first_epoch, self.epochs = int(first_epoch), int(epochs)
-        self.length = len(a) if self.paired else max(len(a), len(b))
-        self.steps_per_epoch = self.length // self.batch_size
         self.load_size = None if load_size is None else tuple(int(v) for v in load_size)
-        self._draws_of = (None, None)
 
-    def __len__(self):
-        return max(0, self.epochs - self.first_epoch) * self.steps_per_epoch
-
-    def draws(self, epoch):
-        """(a rows, b rows, a crops, a flips, b crops, b flips) of `epoch`, one per image of the epoch."""
-        if self._draws_of[0] != epoch:
-            rng = np.random.default_rng((self.seed, epoch))
-            order = rng.permutation(self.length)
-            b_rows = rng.integers(0, len(self.b), self.length)
-            height, width = self.a.shape[1:3]
-            spare = np.array([1, 1]) if self.load_size is None else np.array(self.load_size) - (height, width) + 1
-            crops = [np.floor(rng.random((self.length, 2)) * spare).astype(int) for _ in range(2)]
-            flips = [rng.random(self.length) < 0.5 for _ in range(2)]
-            if self.paired:
-                draws = (order, order, crops[0], flips[0], crops[0], flips[0])
-            else:
-                draws = (order % len(self.a), b_rows, crops[0], flips[0], crops[1], flips[1])
-            self._draws_of = (epoch, draws)
-        return self._draws_of[1]
+    def _draw(self, rng):
+        """(a rows, b rows, a crops, a flips, b crops, b flips), one per image of the epoch."""
+        order = rng.permutation(self.length)
+        b_rows = rng.integers(0, len(self.b), self.length)
+        height, width = self.a.shape[1:3]
+        spare = np.array([1, 1]) if self.load_size is None else np.array(self.load_size) - (height, width) + 1
+        crops = [np.floor(rng.random((self.length, 2)) * spare).astype(int) for _ in range(2)]
+        flips = [rng.random(self.length) < 0.5 for _ in range(2)]
+        if self.paired:
+            return (order, order, crops[0], flips[0], crops[0], flips[0])
+        return (order % len(self.a), b_rows, crops[0], flips[0], crops[1], flips[1])
 
     def __getitem__(self, index):
-        if not 0 <= index < len(self):
-            raise IndexError(f"batch {index} of {len(self)}")
-        epoch, step = divmod(int(index), self.steps_per_epoch)
-        batch = slice(step * self.batch_size, (step + 1) * self.batch_size)
-        a_rows, b_rows, crops_a, flips_a, crops_b, flips_b = (d[batch] for d in self.draws(self.first_epoch + epoch))
+        draws, batch = self._epoch_and_rows(index)
+        a_rows, b_rows, crops_a, flips_a, crops_b, flips_b = (d[batch] for d in draws)
         a, b = self.a[a_rows], self.b[b_rows]
         if self.load_size is None:
             return a, b

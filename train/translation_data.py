@@ -614,11 +614,12 @@ def translation_epoch_dataset(data, batch_size, seed, first_epoch, epochs, jitte
     """
     import keras
 
-    _check_batch_size(data, batch_size)
-    batch_size = int(batch_size)
     if keras.backend.backend() != "tensorflow":
         return translation_epoch_batches(data, batch_size, seed, first_epoch, epochs, jitter=jitter)
     import tensorflow as tf
+
+    _check_batch_size(data, batch_size)
+    batch_size = int(batch_size)
 
     a, b = tf.constant(data.train_a), tf.constant(data.train_b)
     size_a, size_b, length = len(data.train_a), len(data.train_b), _epoch_length(data)
