@@ -266,16 +266,17 @@ class JaxGuideLoop:
 
 
 class FitRunner:
-    """A keras.Model trained with `fit` for `steps` steps per call (what a user runs)."""
+    """A keras.Model trained with `fit` for `steps` steps per call (what a user runs); `fit_options` go to every
+    `fit` (e.g. `check_data=False`)."""
 
-    def __init__(self, model, batch_size, jit_compile):
-        self.model = model
+    def __init__(self, model, batch_size, jit_compile, **fit_options):
+        self.model, self.fit_options = model, fit_options
         self.data = dataset(batch_size, labels=bool(getattr(model, "conditional", False)))
         model.compile(jit_compile=jit_compile)
 
     def run(self, steps):
         """Seconds the steps took (not the call's set-up and tear-down: benchmarks/timing.py says why)."""
-        return timing.fit_step_seconds(self.model, self.data, steps)
+        return timing.fit_step_seconds(self.model, self.data, steps, **self.fit_options)
 
 
 def configurations(backend, batch_size, presets=()):

@@ -21,7 +21,7 @@ import subprocess
 import sys
 
 from benchmarks import backends
-from benchmarks.step_costs import paired_row, write
+from benchmarks.step_costs import paired_cells, paired_row, write
 
 ROOT = pathlib.Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "input_pipeline.json"
@@ -67,11 +67,7 @@ def render(result):
         "|---|---|---:|---|---:|---|",
     ]
     for backend, rows in result["backends"].items():
-        for row in rows:
-            rounds = row["rounds"]
-            lines.append(f"| {backend} | {row['configuration']} | {row['images_per_second']:.1f} | "
-                         f"{min(rounds):.1f} - {max(rounds):.1f} | {row['ratio']:.2f}x | "
-                         f"{row['ratio_range'][0]:.2f} - {row['ratio_range'][1]:.2f} |")
+        lines += [f"| {backend} | {row['configuration']} | {paired_cells(row)} |" for row in rows]
     return "\n".join(lines) + "\n"
 
 

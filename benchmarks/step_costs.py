@@ -102,11 +102,15 @@ def render(result):
         "|---:|---|---:|---|---:|---|",
     ]
     for row in result["rows"]:
-        rounds = row["rounds"]
-        lines.append(f"| {row['batch']} | {row['configuration']} | {row['images_per_second']:.1f} | "
-                     f"{min(rounds):.1f} - {max(rounds):.1f} | {row['ratio']:.2f}x | "
-                     f"{row['ratio_range'][0]:.2f} - {row['ratio_range'][1]:.2f} |")
+        lines.append(f"| {row['batch']} | {row['configuration']} | {paired_cells(row)} |")
     return "\n".join(lines) + "\n"
+
+
+def paired_cells(row):
+    """A `paired_row`'s table cells: images/s | its range over rounds | the ratio | the ratio's range."""
+    rounds, (low, high) = row["rounds"], row["ratio_range"]
+    return (f"{row['images_per_second']:.1f} | {min(rounds):.1f} - {max(rounds):.1f} | {row['ratio']:.2f}x | "
+            f"{low:.2f} - {high:.2f}")
 
 
 def main(argv=None):

@@ -31,7 +31,7 @@ import subprocess
 import sys
 import time
 
-from benchmarks import backends, timing
+from benchmarks import backends
 from benchmarks.step_costs import paired_row
 from export import files
 
@@ -67,20 +67,17 @@ def zoo_gan(preset, update="alternating", mixed_precision=False):
     return gan
 
 
-class Timed:
-    """One model on one batch size: warmed up once, then timed `steps` steps per round."""
+class Timed(backends.FitRunner):
+    """One model on one batch size: warmed up once, then timed `steps` steps per round, its images/s kept."""
 
     def __init__(self, name, model, batch_size, jit_compile=False, check_data=None):
-        self.name, self.model, self.batch_size = name, model, batch_size
-        self.data = backends.dataset(batch_size, labels=getattr(model, "conditional", False))
-        self.fit_options = {} if check_data is None else {"check_data": check_data}
-        model.compile(jit_compile=jit_compile)
-        model.fit(self.data, steps_per_epoch=1, epochs=1, verbose=0, **self.fit_options)  # trace, compile, warm up
+        super().__init__(model, batch_size, jit_compile, **({} if check_data is None else {"check_data": check_data}))
+        self.name, self.batch_size = name, batch_size
+        super().run(1)  # trace, compile, warm up
         self.images_per_s = []
 
     def run(self, steps):
-        seconds = timing.fit_step_seconds(self.model, self.data, steps, **self.fit_options)
-        self.images_per_s.append(steps * self.batch_size / seconds)
+        self.images_per_s.append(steps * self.batch_size / super().run(steps))
 
     def median(self):
         return statistics.median(self.images_per_s)
