@@ -414,7 +414,22 @@ def test_infogan_reads_its_codes_from_the_noise():
     np.testing.assert_array_equal(seen[:, 10:], z[:, 10:])  # then the two continuous codes and 62 noise entries
     assert gan.discriminator.get_layer("code").units == 12  # Q: 10 logits, then the 2 continuous means
     optimizer = gan.default_optimizer
-    assert (optimizer["d_learning_rate"], optimizer["g_learning_rate"]) == (2e-4, 1e-3)
+    assert (optimizer["d_learning_rate"], optimizer["g_learning_rate"], optimizer["epsilon"]) == (2e-4, 1e-3, 1e-8)
+    gan.compile()
+    assert (gan.d_optimizer.epsilon, gan.g_optimizer.epsilon) == (1e-8, 1e-8)
+    # openai/InfoGAN's BatchNorm: epsilon 1e-5, decay 0.9, gamma from N(1, 0.02), in G, D and Q alike.
+    norms = [layer for net in (gan.generator, gan.discriminator) for layer in net.layers
+             if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(norms) == 3 + 3 and {(layer.epsilon, layer.momentum) for layer in norms} == {(1e-5, 0.9)}
+    assert 0.0 < float(np.std(norms[0].gamma.numpy())) < 0.05
+    # Their code's rows of an MNIST-sized training split; a smaller set trains on all of its own.
+    from train.datasets import DatasetArrays
+    from train.runner import papers_rows
+
+    mnist_sized = DatasetArrays(np.zeros((60_000, 1, 1, 1), "float32"), np.arange(60_000), None, "mnist")
+    split, rows = papers_rows("infogan", mnist_sized)
+    assert split == "train[5000:60000]" and rows.y[0] == 5000 and len(rows) == 55_000
+    assert papers_rows("infogan", mnist_sized.take(slice(0, 1797)))[0] == "train"
 
 
 def test_acgan_needs_labels_and_gives_class_logits():

@@ -91,6 +91,21 @@ class RunResult:
 # ------------------------------------------------------------------------------------------ helpers
 
 
+def papers_rows(preset, arrays):
+    """(split, arrays): the rows of the training split `preset`'s paper trained on, where `arrays` (the whole
+    training split) is an image set at least that large, else all of them ("train"). Goodfellow et al. trained on
+    train[0:50000] (the rest was their validation set); InfoGAN's code on train[5000:60000] (TensorFlow's MNIST
+    tutorial split sets the first 5,000 aside)."""
+    from train import datasets
+    from zoo import presets
+
+    image_split = presets.PRESETS[preset].get("image_split")
+    rows = datasets.parse_split(image_split)[1] if image_split else None
+    if rows is None or arrays.x.ndim != 4 or len(arrays) < rows.stop:
+        return "train", arrays
+    return image_split, arrays.take(rows)
+
+
 def versions():
     """The versions a run records: Python, gan-zoo, Keras, numpy, TensorFlow where it is installed, and the
     backend's. Read from the installed distributions, so a JAX or PyTorch run imports no TensorFlow."""
@@ -222,13 +237,9 @@ def _request(spec, out, runs_dir):
 
     if out is not None:  # found before the data is loaded and anything is trained
         files.check_writable(pathlib.Path(out) / CONFIG_FILE)
-    split = spec.split or "train"
-    arrays = datasets.load_arrays(spec.dataset, split=split, image_size=spec.image_size, data_dir=spec.data_dir)
-    image_split = presets.PRESETS[spec.preset].get("image_split")
-    if spec.split is None and image_split and arrays.x.ndim == 4:
-        # The paper's own training rows (Goodfellow et al.: train[0:50000], the rest their validation set).
-        split = image_split
-        arrays = arrays.take(datasets.parse_split(image_split)[1])
+    arrays = datasets.load_arrays(spec.dataset, split=spec.split or "train", image_size=spec.image_size,
+                                  data_dir=spec.data_dir)
+    split, arrays = (spec.split, arrays) if spec.split else papers_rows(spec.preset, arrays)
     epochs, batch_size = recipes.budget(spec.preset, len(arrays), spec.batch_size)
     spec = dataclasses.replace(spec, epochs=spec.epochs or epochs, batch_size=batch_size)
     if int(spec.batch_size) > len(arrays):

@@ -464,25 +464,38 @@ def improved_gan_discriminator(
 # transposed convolutions to sigmoid pixels; D two stride-2 convolutions and a fully connected layer.
 
 
+# openai/InfoGAN's BatchNorm (misc/custom_ops.py): epsilon 1e-5 where Keras's default is 1e-3, moving averages
+# with decay 0.9, gamma drawn from N(1, 0.02). The epsilon matters: D's second convolution has a variance near
+# 1e-4 at initialisation, which epsilon 1e-3 would leave at about a third of unit scale.
+INFOGAN_BATCH_NORM = dict(epsilon=1e-5, momentum=0.9, gamma_stddev=0.02)
+
+
+def _batch_norm(epsilon=1e-3, momentum=0.99, gamma_stddev=0.0):
+    """Keras's BatchNormalization (its defaults), or with a reference code's epsilon, averaging and gamma draw."""
+    gamma = keras.initializers.RandomNormal(1.0, gamma_stddev) if gamma_stddev else "ones"
+    return layers.BatchNormalization(epsilon=epsilon, momentum=momentum, gamma_initializer=gamma)
+
+
 def conv_fc_generator(
     data_shape, latent_dim, dense_units=(1024,), base_filters=128, filters=(64,), kernel_size=4, latent_code=0,
-    name="generator",
+    batch_norm=None, name="generator",
 ):
     """z -> FC `dense_units` -> FC (side/4)^2 x `base_filters` -> transposed convolutions `filters` -> sigmoid,
     BatchNorm and ReLU after every hidden layer. InfoGAN's MNIST G: dense (1024,), base 128, filters (64,),
-    kernel 4, with its latent codes read from z (`CodeAndNoise`); LSGAN's (mcgan.py): dense (), base 128,
-    filters (128,), kernel 5."""
+    kernel 4, with its latent codes read from z (`CodeAndNoise`) and `INFOGAN_BATCH_NORM`; LSGAN's (mcgan.py):
+    dense (), base 128, filters (128,), kernel 5. `batch_norm`: `_batch_norm`'s arguments (default Keras's)."""
+    batch_norm = batch_norm or {}
     side = _side_over(data_shape, 2 ** (len(filters) + 1), "InfoGAN/LSGAN")
     z = keras.Input(shape=(latent_dim,), name="z")
     h = CodeAndNoise(latent_code, name="latent_code")(z) if latent_code else z
     for width in dense_units:
-        h = layers.ReLU()(layers.BatchNormalization()(layers.Dense(width, use_bias=False, kernel_initializer=_init())(h)))
+        h = layers.ReLU()(_batch_norm(**batch_norm)(layers.Dense(width, use_bias=False, kernel_initializer=_init())(h)))
     h = layers.Dense(side * side * base_filters, use_bias=False, kernel_initializer=_init())(h)
-    h = layers.ReLU()(layers.BatchNormalization()(h))
+    h = layers.ReLU()(_batch_norm(**batch_norm)(h))
     h = layers.Reshape((side, side, base_filters))(h)
     for width in filters:
         h = Conv2DTranspose(width, kernel_size, strides=2, padding="same", use_bias=False, kernel_initializer=_init())(h)
-        h = layers.ReLU()(layers.BatchNormalization()(h))
+        h = layers.ReLU()(_batch_norm(**batch_norm)(h))
     h = Conv2DTranspose(
         data_shape[-1], kernel_size, strides=2, padding="same", activation="sigmoid", kernel_initializer=_init(),
         name="sigmoid_output",
@@ -492,19 +505,24 @@ def conv_fc_generator(
 
 def conv_fc_discriminator(
     data_shape, filters=(64, 128), dense_units=1024, kernel_size=4, negative_slope=0.01, code_units=0,
-    code_hidden=128, minibatch_kernels=0, minibatch_dim=5, name="discriminator",
+    code_hidden=128, minibatch_kernels=0, minibatch_dim=5, batch_norm=None, truncated_conv_init=False,
+    name="discriminator",
 ):
     """[0, 1] pixels -> stride-2 convolutions `filters` (BatchNorm from the second) -> FC `dense_units` with
     BatchNorm ("features") -> one logit, LeakyReLU(`negative_slope`) throughout. `code_units` > 0 adds
     InfoGAN's Q head on the features: FC `code_hidden` with BatchNorm -> `code_units` outputs (the
-    categorical code's logits, then the continuous codes' means), named "code"."""
+    categorical code's logits, then the continuous codes' means), named "code". `batch_norm`: `_batch_norm`'s
+    arguments (default Keras's); `truncated_conv_init`: the convolutions' N(0, 0.02) truncated at 2 std, as
+    InfoGAN's custom_conv2d."""
+    batch_norm = batch_norm or {}
     x = keras.Input(shape=tuple(data_shape), name="samples")
     h = _paper_pixels(x)
     for i, width in enumerate(filters):
-        h = layers.Conv2D(width, kernel_size, strides=2, padding="same", use_bias=i == 0, kernel_initializer=_init())(h)
-        h = layers.LeakyReLU(negative_slope)(layers.BatchNormalization()(h) if i else h)
+        init = keras.initializers.TruncatedNormal(stddev=0.02) if truncated_conv_init else _init()
+        h = layers.Conv2D(width, kernel_size, strides=2, padding="same", use_bias=i == 0, kernel_initializer=init)(h)
+        h = layers.LeakyReLU(negative_slope)(_batch_norm(**batch_norm)(h) if i else h)
     h = layers.Dense(dense_units, use_bias=False, kernel_initializer=_init())(layers.Flatten()(h))
-    features = layers.LeakyReLU(negative_slope, name="features")(layers.BatchNormalization()(h))
+    features = layers.LeakyReLU(negative_slope, name="features")(_batch_norm(**batch_norm)(h))
     h = features
     if minibatch_kernels:
         h = MinibatchDiscrimination(minibatch_kernels, minibatch_dim, name="minibatch")(h)
@@ -512,7 +530,7 @@ def conv_fc_discriminator(
     if not code_units:
         return keras.Model(x, logits, name=name)
     q = layers.Dense(code_hidden, use_bias=False, kernel_initializer=_init())(features)
-    q = layers.LeakyReLU(negative_slope)(layers.BatchNormalization()(q))
+    q = layers.LeakyReLU(negative_slope)(_batch_norm(**batch_norm)(q))
     return keras.Model(x, [logits, layers.Dense(code_units, kernel_initializer=_init(), name="code")(q)], name=name)
 
 

@@ -158,7 +158,7 @@ def make(spec, side, learning_rate=None):
         spec: a dict with "name" ("adam", "rmsprop" or "sgd") and its settings:
             - every optimizer: "learning_rate", optionally "d_learning_rate" / "g_learning_rate" for
               one side (InfoGAN trains D at 2e-4 and G at 1e-3);
-            - adam: "beta_1", "beta_2"; rmsprop: "rho", "epsilon";
+            - adam: "beta_1", "beta_2", "epsilon"; rmsprop: "rho", "epsilon";
             - sgd: "momentum", and for pylearn2's schedules "decay_factor" and "min_learning_rate"
               (`FlooredExponentialDecay`), "final_momentum", "momentum_start", "momentum_saturate"
               (`ScheduledMomentumSGD`).
@@ -172,7 +172,9 @@ def make(spec, side, learning_rate=None):
     rate = float(rate)
     name = spec["name"]
     if name == "adam":
-        return keras.optimizers.Adam(rate, beta_1=spec.get("beta_1", 0.9), beta_2=spec.get("beta_2", 0.999))
+        return keras.optimizers.Adam(
+            rate, beta_1=spec.get("beta_1", 0.9), beta_2=spec.get("beta_2", 0.999), epsilon=spec.get("epsilon", 1e-7)
+        )
     if name == "rmsprop":
         return keras.optimizers.RMSprop(rate, rho=spec.get("rho", 0.9), epsilon=spec.get("epsilon", 1e-7))
     if spec.get("decay_factor"):
