@@ -59,11 +59,13 @@ CRITIC_FIGURES = {"wgan": "Arjovsky et al. 2017, Figures 3-4", "wgan_gp": "Gulra
 BASELINE_GENERATOR = ROOT / "saved_models" / "vanilla_mnist.keras"
 # What a row's numbers cannot say by themselves.
 NOTES = {
-    "dcgan": "Trained on one of the machine's 2 cores (taskset), beside the wgan row's run on the other. At the "
+    "dcgan": "**Measured before the preset took its reference code's numerics** (BatchNorm epsilon 1e-8 and gains from N(1, 0.02), as dcgan_code, where Keras's epsilon 1e-3 left D's second convolution at 0.54 of unit scale on fakes; 2026-12-07): this row is the earlier preset's, to be rerun. "
+    "Trained on one of the machine's 2 cores (taskset), beside the wgan row's run on the other. At the "
     "preset's 4,000-step budget (9 epochs of batch 128): sharp strokes of every digit, some malformed; FD 19.5 "
     "against the MLP baseline's 8.3 after its 105,000 steps. Radford et al. show MNIST samples only in their "
     "appendix, with no number.",
-    "wgan": "Trained on one of the machine's 2 cores (taskset), beside the dcgan row's run on the other.",
+    "wgan": "**Measured before the preset took its reference code's numerics** (tflib's BatchNorm epsilon 1e-5, where Keras's 1e-3 never normalised the clipped critic's third convolution; tf.train.RMSPropOptimizer's rho 0.9, epsilon 1e-10 and mean square from ones, where the rows ran PyTorch's rho 0.99 and epsilon 1e-8 inside Keras's square root; tflib's He-uniform convolutions; 2026-12-07): this row is the earlier preset's, to be rerun. "
+    "Trained on one of the machine's 2 cores (taskset), beside the dcgan row's run on the other.",
     "lsgan": "Read from the figure, as the paper reads its own: least squares spreads its samples round the ring in 9 "
     "of 10 runs (6 to 8 blobs; seed 0 keeps 4), but the blobs often sit off the true modes, between or beside them, "
     "so few count as visible; the regular GAN either lands exactly on all 8 modes (5 of 10 runs) or collapses onto "
@@ -72,7 +74,8 @@ NOTES = {
     "(batch_cmp.sh) also trains 10 seeds of each loss and the paper shows one run of each. Before this setup (U(-1, 1) "
     "noise, Glorot weights, alternating updates) 3 seeds gave 4, 7, 1 modes captured against 2, 3, 2. Trained two "
     "runs at a time, one per core.",
-    "wgan_gp": "Trained on one of the machine's 2 cores (taskset) in three sittings, resumed exactly from its "
+    "wgan_gp": "**Measured before the preset took its reference code's numerics** (tflib's He-uniform convolutions, 2 to 2.8 times the Glorot weights' std it had, and TensorFlow's Adam epsilon 1e-8; 2026-12-07): this row is the earlier preset's, to be rerun. "
+    "Trained on one of the machine's 2 cores (taskset) in three sittings, resumed exactly from its "
     "checkpoints (points logged before a stop are kept): epochs 1-2 beside the acgan row's run on the other core, 3-4 "
     "beside the infogan seed-4 run and test runs. The estimate still falls at the budget's end. The samples at epoch 4 "
     "are varied digits of every class with cleaner strokes than at epoch 2, about one in five malformed "
@@ -105,8 +108,11 @@ NOTES = {
     "implies (it never stops by itself) reaches 225 is not measured here. The reference code's history "
     "(goodfeli/adversarial) holds nothing else: its first commit (2014-06-09, the day before the paper's arXiv "
     "version, \"Copy the code and hyperparameters from galatea\") has this mnist.yaml with its termination "
-    "criterion and best-model saving commented out, uniform noise, and the later commits change only its monitoring; "
-    "so the figure came from a run of unrecorded length, not from a setting a plain reading misses.",
+    "criterion and best-model saving commented out, uniform noise, and the later commits change only its monitoring. "
+    "The file it was copied from, goodfeli/galatea's adversarial/reboot_ll_uniform.yaml (2014-06-03), is the same "
+    "configuration with the same rules commented out (a sibling there, reboot_early.yaml, does stop, on a "
+    "100-sample Parzen estimate; this one does not), and the repository's parzen_ll.py scores whatever model file it "
+    "is given. So the figure came from a run of unrecorded length, not from a setting a plain reading misses.",
 }
 
 

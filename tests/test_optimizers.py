@@ -36,6 +36,15 @@ def test_momentum_update_by_hand():
     assert float(w.numpy()[0]) == pytest.approx(0.58)
 
 
+def test_tf1_rmsprop_starts_its_mean_square_at_ones():
+    # ms = 0.9 * 1 + 0.1 * 0.5^2 = 0.925; w = 1 - 0.1 * 0.5 / sqrt(0.925 + 1e-10) = 0.948012...
+    w = keras.Variable(np.array([1.0], "float32"))
+    optimizer = zoo.TF1RMSprop(0.1, rho=0.9, epsilon=1e-10)
+    optimizer.apply_gradients([(np.array([0.5], "float32"), w)])
+    assert float(w.numpy()[0]) == pytest.approx(1 - 0.05 / 0.925**0.5, abs=1e-6)
+    assert float(optimizer.variables[-1].numpy()[0]) == pytest.approx(0.925)
+
+
 def test_specs_build_the_papers_optimizers_and_round_trip():
     sgd = optimizers.make(zoo.describe("vanilla")["options"]["default_optimizer"], "d")
     config = keras.optimizers.serialize(sgd)
@@ -44,7 +53,9 @@ def test_specs_build_the_papers_optimizers_and_round_trip():
     restored = keras.optimizers.deserialize(config)
     assert type(restored) is zoo.ScheduledMomentumSGD and restored.momentum_saturate == 125_000
     rmsprop = optimizers.make(zoo.describe("wgan")["options"]["default_optimizer"], "g")
-    assert isinstance(rmsprop, keras.optimizers.RMSprop) and float(rmsprop.learning_rate) == pytest.approx(5e-5)
+    assert isinstance(rmsprop, zoo.TF1RMSprop) and float(rmsprop.learning_rate) == pytest.approx(5e-5)
+    assert (rmsprop.rho, rmsprop.epsilon) == (0.9, 1e-10)  # tf.train.RMSPropOptimizer's defaults, as their code
+    assert type(keras.optimizers.deserialize(keras.optimizers.serialize(rmsprop))) is zoo.TF1RMSprop
     infogan = zoo.describe("infogan")["options"]["default_optimizer"]
     assert float(optimizers.make(infogan, "d").learning_rate) == pytest.approx(2e-4)
     assert float(optimizers.make(infogan, "g").learning_rate) == pytest.approx(1e-3)

@@ -158,6 +158,27 @@ def test_dcgan_architecture_follows_radford_et_al():
                if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose)))
     optimizer = zoo.optimizers.make(gan.default_optimizer, "g")
     assert (float(optimizer.learning_rate), optimizer.beta_1) == (pytest.approx(2e-4), 0.5)
+    # dcgan_code's BatchNorm (epsilon 1e-8) with gains from N(1, 0.02); the tuned presets keep Keras's.
+    norms = [layer for layer in gan.generator.layers + d_layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert {layer.epsilon for layer in norms} == {1e-8} and 0 < float(np.std(norms[0].gamma.numpy())) < 0.05
+    tuned = zoo.create("dcgan_mbd_code_ema", data_shape=(28, 28, 1)).generator.layers
+    assert {layer.epsilon for layer in tuned if isinstance(layer, keras.layers.BatchNormalization)} == {1e-3}
+
+
+def test_wgan_presets_are_gulrajani_et_als_code():
+    gan = zoo.create("wgan")
+    norms = [layer for net in (gan.generator, gan.discriminator) for layer in net.layers
+             if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(norms) == 3 + 2 and {layer.epsilon for layer in norms} == {1e-5}  # tflib's, not Keras's 1e-3
+    # tflib's he_init: uniform, std sqrt(4 / (fan_in + fan_out)), the strided side's fan divided by stride^2.
+    kernels = {layer.name: layer.kernel.numpy() for net in (gan.generator, gan.discriminator) for layer in net.layers
+               if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))}
+    critic = [k for k in kernels.values() if k.shape == (5, 5, 64, 128)][0]  # Conv2D: (k, k, in, out)
+    expected = math.sqrt(4 / (64 * 25 + 128 * 25 / 4))
+    assert float(critic.std()) == pytest.approx(expected, rel=0.02) and np.abs(critic).max() <= math.sqrt(3) * expected
+    upsampling = [k for k in kernels.values() if k.shape == (5, 5, 128, 256)][0]  # Conv2DTranspose: (k, k, out, in)
+    assert float(upsampling.std()) == pytest.approx(math.sqrt(4 / (256 * 25 / 4 + 128 * 25)), rel=0.02)
+    assert zoo.create("wgan_gp").default_optimizer["epsilon"] == 1e-8
 
 
 def _maps(model, layer_type):
@@ -368,6 +389,16 @@ def test_lsgan_on_vectors_is_their_mixture_code():
     assert len(kernels) == 6
     hidden = kernels[1]  # 128 x 128: orthogonal with gain 1.4, so W^T W = 1.96 I
     np.testing.assert_allclose(hidden.T @ hidden, 1.96 * np.eye(128), atol=1e-4)
+
+
+def test_lsgan_on_images_has_their_tensorflow_codes_numerics():
+    gan = zoo.create("lsgan")  # ops.py's BatchNorm (epsilon 1e-5, decay 0.9), truncated N(0, 0.02) convolutions
+    norms = [layer for net in (gan.generator, gan.discriminator) for layer in net.layers
+             if isinstance(layer, keras.layers.BatchNormalization)]
+    assert {(layer.epsilon, layer.momentum) for layer in norms} == {(1e-5, 0.9)}
+    convolutions = [layer for layer in gan.discriminator.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert all(isinstance(layer.kernel_initializer, keras.initializers.TruncatedNormal) for layer in convolutions)
+    assert gan.default_optimizer["epsilon"] == 1e-8
 
 
 def test_vanilla_on_vectors_keeps_the_zoos_mlp():

@@ -33,7 +33,8 @@ from zoo.losses import (
     wasserstein_generator_loss,
     wasserstein_gradient_penalty,
 )
-from zoo.optimizers import ConstantThenLinearDecay, FlooredExponentialDecay, ScheduledMomentumSGD
+from zoo.networks import TflibHeUniform
+from zoo.optimizers import ConstantThenLinearDecay, FlooredExponentialDecay, ScheduledMomentumSGD, TF1RMSprop
 from zoo.pix2pix import Pix2Pix
 from zoo.presets import TRANSLATORS, available, build_gan, create, create_translator, describe
 from zoo.pretrained import load_pretrained, pretrained
@@ -73,6 +74,8 @@ __all__ = [
     "MinibatchDiscrimination",
     "Pack",
     "ScheduledMomentumSGD",
+    "TF1RMSprop",
+    "TflibHeUniform",
     "auxiliary_classifier_loss",
     "available",
     "build_gan",

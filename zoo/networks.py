@@ -172,6 +172,52 @@ def _init():
     return keras.initializers.RandomNormal(stddev=0.02)
 
 
+def batch_norm(config=None, **keras_options):
+    """A BatchNormalization layer: Keras's defaults, or a reference code's `config` (a dict): `epsilon`,
+    `momentum` (of the moving averages) and `gamma_stddev` (gamma drawn from N(1, gamma_stddev); 0: ones).
+    The epsilon is not cosmetic: Keras's 1e-3 leaves a layer whose pre-normalisation variance is near 1e-4
+    (common at initialisation with N(0, 0.02) weights, and for good under WGAN's weight clipping) far below
+    unit scale, where the papers' code (epsilon 1e-5 or 1e-8) normalised it."""
+    config = dict(config or {})
+    unknown = set(config) - {"epsilon", "momentum", "gamma_stddev"}
+    if unknown:
+        raise ValueError(f"batch_norm_config takes epsilon, momentum and gamma_stddev; got {sorted(unknown)}.")
+    gamma_stddev = config.pop("gamma_stddev", 0.0)
+    if gamma_stddev:
+        keras_options["gamma_initializer"] = keras.initializers.RandomNormal(1.0, gamma_stddev)
+    return layers.BatchNormalization(**config, **keras_options)
+
+
+@keras.saving.register_keras_serializable(package="ganzoo")
+class TflibHeUniform(keras.initializers.RandomUniform):
+    """Gulrajani et al.'s tflib convolution weights (he_init): uniform with std sqrt(4 / (fan_in + fan_out)),
+    where the strided side's fan is divided by stride^2 (fan_out of a strided convolution, fan_in of a
+    transposed one). Keras kernels: (k, k, in, out) for Conv2D, (k, k, out, in) for Conv2DTranspose.
+
+    Args:
+        stride: the layer's stride.
+        transposed: a Conv2DTranspose kernel.
+        seed: as Keras's initializers.
+    """
+
+    def __init__(self, stride=2, transposed=False, seed=None, **unused):  # **unused: RandomUniform's config keys
+        super().__init__(-1.0, 1.0, seed=seed)
+        self.stride, self.transposed = int(stride), bool(transposed)
+
+    def __call__(self, shape, dtype=None):
+        area = shape[0] * shape[1]
+        inputs, outputs = (shape[3], shape[2]) if self.transposed else (shape[2], shape[3])
+        fan_in, fan_out = inputs * area, outputs * area
+        if self.transposed:
+            fan_in /= self.stride**2
+        else:
+            fan_out /= self.stride**2
+        return super().__call__(shape, dtype=dtype) * (math.sqrt(3.0) * math.sqrt(4.0 / (fan_in + fan_out)))
+
+    def get_config(self):
+        return {**super().get_config(), "stride": self.stride, "transposed": self.transposed}
+
+
 def dcgan_upsamplings(image_shape):
     """How many stride-2 layers take the DCGAN from its first feature map to `image_shape`.
 
@@ -196,7 +242,8 @@ def dcgan_upsamplings(image_shape):
 
 
 def dcgan_generator(
-    image_shape, latent_dim, filters=64, num_classes=None, name="generator", latent_code=0, stride1_layers=0
+    image_shape, latent_dim, filters=64, num_classes=None, name="generator", latent_code=0, stride1_layers=0,
+    batch_norm_config=None,
 ):
     """Radford et al. 2015: project z, then fractionally-strided convolutions with BatchNorm and ReLU, tanh out.
 
@@ -204,7 +251,7 @@ def dcgan_generator(
     (filters=128) is 4x4x1024 -> 8x8x512 -> 16x16x256 -> 32x32x128 -> 64x64xC; at 28x28 it is
     7x7x256 -> 14x14x128 -> 28x28xC. `stride1_layers` adds stride-1 transposed convolutions right after
     the projection (the zoo's earlier generator had one: 7x7x256 -> 7x7x128 -> 14x14x64 -> 28x28xC at
-    filters=64), each doubling the projection's width.
+    filters=64), each doubling the projection's width. `batch_norm_config`: `batch_norm`'s (default Keras's).
     """
     steps = dcgan_upsamplings(image_shape)
     side = image_shape[0] // 2**steps
@@ -212,21 +259,21 @@ def dcgan_generator(
     width = filters * 2 ** (steps - 1 + int(stride1_layers))
     h = layers.Dense(side * side * width, use_bias=False, kernel_initializer=_init())(h)
     h = layers.Reshape((side, side, width))(h)
-    h = layers.ReLU()(layers.BatchNormalization()(h))
+    h = layers.ReLU()(batch_norm(batch_norm_config)(h))
     strides = [1] * int(stride1_layers) + [2] * (steps - 1)
     for stride in strides:
         width //= 2
         h = Conv2DTranspose(
             width, 5, strides=stride, padding="same", use_bias=False, kernel_initializer=_init()
         )(h)
-        h = layers.ReLU()(layers.BatchNormalization()(h))
+        h = layers.ReLU()(batch_norm(batch_norm_config)(h))
     images = Conv2DTranspose(
         image_shape[-1], 5, strides=2, padding="same", activation="tanh", kernel_initializer=_init(), name="samples"
     )(h)
     return keras.Model(inputs, images, name=name)
 
 
-NORMALIZATIONS = {"batch": layers.BatchNormalization, "layer": layers.LayerNormalization, None: None}
+NORMALIZATIONS = {"batch": batch_norm, "layer": layers.LayerNormalization, None: None}
 
 
 def dcgan_discriminator(
@@ -240,12 +287,14 @@ def dcgan_discriminator(
     normalization="batch",
     name="discriminator",
     latent_code=0,
+    batch_norm_config=None,
 ):
     """Radford et al. 2015: strided convolutions, LeakyReLU(0.2), BatchNorm on all but the first; no pooling.
 
     A "concat" conditional discriminator gets the label as an extra input channel (an embedding
     reshaped to H x W). `normalization` "layer" (or None) replaces the BatchNorm: a WGAN-GP critic
     must judge each sample on its own, since its penalty is per sample (Gulrajani et al. 2017, section 4).
+    `batch_norm_config`: `batch_norm`'s (default Keras's).
     """
     if normalization not in NORMALIZATIONS:
         raise ValueError(f"Unknown normalization {normalization!r}; choose one of {tuple(NORMALIZATIONS)}.")
@@ -261,7 +310,9 @@ def dcgan_discriminator(
             layers.Conv2D, filters * 2**i, 5, strides=2, padding="same", kernel_initializer=_init(),
             spectral_norm=spectral_norm,
         )(h)
-        if i > 0 and normalization is not None:
+        if i > 0 and normalization == "batch":
+            h = batch_norm(batch_norm_config)(h)
+        elif i > 0 and normalization is not None:
             h = NORMALIZATIONS[normalization]()(h)
         h = layers.LeakyReLU(negative_slope=0.2)(h)
     h = layers.Flatten(name="features")(h)
@@ -464,38 +515,25 @@ def improved_gan_discriminator(
 # transposed convolutions to sigmoid pixels; D two stride-2 convolutions and a fully connected layer.
 
 
-# openai/InfoGAN's BatchNorm (misc/custom_ops.py): epsilon 1e-5 where Keras's default is 1e-3, moving averages
-# with decay 0.9, gamma drawn from N(1, 0.02). The epsilon matters: D's second convolution has a variance near
-# 1e-4 at initialisation, which epsilon 1e-3 would leave at about a third of unit scale.
-INFOGAN_BATCH_NORM = dict(epsilon=1e-5, momentum=0.9, gamma_stddev=0.02)
-
-
-def _batch_norm(epsilon=1e-3, momentum=0.99, gamma_stddev=0.0):
-    """Keras's BatchNormalization (its defaults), or with a reference code's epsilon, averaging and gamma draw."""
-    gamma = keras.initializers.RandomNormal(1.0, gamma_stddev) if gamma_stddev else "ones"
-    return layers.BatchNormalization(epsilon=epsilon, momentum=momentum, gamma_initializer=gamma)
-
-
 def conv_fc_generator(
     data_shape, latent_dim, dense_units=(1024,), base_filters=128, filters=(64,), kernel_size=4, latent_code=0,
-    batch_norm=None, name="generator",
+    batch_norm_config=None, name="generator",
 ):
     """z -> FC `dense_units` -> FC (side/4)^2 x `base_filters` -> transposed convolutions `filters` -> sigmoid,
     BatchNorm and ReLU after every hidden layer. InfoGAN's MNIST G: dense (1024,), base 128, filters (64,),
-    kernel 4, with its latent codes read from z (`CodeAndNoise`) and `INFOGAN_BATCH_NORM`; LSGAN's (mcgan.py):
-    dense (), base 128, filters (128,), kernel 5. `batch_norm`: `_batch_norm`'s arguments (default Keras's)."""
-    batch_norm = batch_norm or {}
+    kernel 4, with its latent codes read from z (`CodeAndNoise`); LSGAN's (mcgan.py): dense (), base 128,
+    filters (128,), kernel 5. `batch_norm_config`: `batch_norm`'s arguments (default Keras's)."""
     side = _side_over(data_shape, 2 ** (len(filters) + 1), "InfoGAN/LSGAN")
     z = keras.Input(shape=(latent_dim,), name="z")
     h = CodeAndNoise(latent_code, name="latent_code")(z) if latent_code else z
     for width in dense_units:
-        h = layers.ReLU()(_batch_norm(**batch_norm)(layers.Dense(width, use_bias=False, kernel_initializer=_init())(h)))
+        h = layers.ReLU()(batch_norm(batch_norm_config)(layers.Dense(width, use_bias=False, kernel_initializer=_init())(h)))
     h = layers.Dense(side * side * base_filters, use_bias=False, kernel_initializer=_init())(h)
-    h = layers.ReLU()(_batch_norm(**batch_norm)(h))
+    h = layers.ReLU()(batch_norm(batch_norm_config)(h))
     h = layers.Reshape((side, side, base_filters))(h)
     for width in filters:
         h = Conv2DTranspose(width, kernel_size, strides=2, padding="same", use_bias=False, kernel_initializer=_init())(h)
-        h = layers.ReLU()(_batch_norm(**batch_norm)(h))
+        h = layers.ReLU()(batch_norm(batch_norm_config)(h))
     h = Conv2DTranspose(
         data_shape[-1], kernel_size, strides=2, padding="same", activation="sigmoid", kernel_initializer=_init(),
         name="sigmoid_output",
@@ -505,24 +543,23 @@ def conv_fc_generator(
 
 def conv_fc_discriminator(
     data_shape, filters=(64, 128), dense_units=1024, kernel_size=4, negative_slope=0.01, code_units=0,
-    code_hidden=128, minibatch_kernels=0, minibatch_dim=5, batch_norm=None, truncated_conv_init=False,
+    code_hidden=128, minibatch_kernels=0, minibatch_dim=5, batch_norm_config=None, truncated_conv_init=False,
     name="discriminator",
 ):
     """[0, 1] pixels -> stride-2 convolutions `filters` (BatchNorm from the second) -> FC `dense_units` with
     BatchNorm ("features") -> one logit, LeakyReLU(`negative_slope`) throughout. `code_units` > 0 adds
     InfoGAN's Q head on the features: FC `code_hidden` with BatchNorm -> `code_units` outputs (the
-    categorical code's logits, then the continuous codes' means), named "code". `batch_norm`: `_batch_norm`'s
-    arguments (default Keras's); `truncated_conv_init`: the convolutions' N(0, 0.02) truncated at 2 std, as
-    InfoGAN's custom_conv2d."""
-    batch_norm = batch_norm or {}
+    categorical code's logits, then the continuous codes' means), named "code". `batch_norm_config`:
+    `batch_norm`'s arguments (default Keras's); `truncated_conv_init`: the convolutions' N(0, 0.02) truncated at
+    2 std, as InfoGAN's and LSGAN's TensorFlow code drew them."""
     x = keras.Input(shape=tuple(data_shape), name="samples")
     h = _paper_pixels(x)
     for i, width in enumerate(filters):
         init = keras.initializers.TruncatedNormal(stddev=0.02) if truncated_conv_init else _init()
         h = layers.Conv2D(width, kernel_size, strides=2, padding="same", use_bias=i == 0, kernel_initializer=init)(h)
-        h = layers.LeakyReLU(negative_slope)(_batch_norm(**batch_norm)(h) if i else h)
+        h = layers.LeakyReLU(negative_slope)(batch_norm(batch_norm_config)(h) if i else h)
     h = layers.Dense(dense_units, use_bias=False, kernel_initializer=_init())(layers.Flatten()(h))
-    features = layers.LeakyReLU(negative_slope, name="features")(_batch_norm(**batch_norm)(h))
+    features = layers.LeakyReLU(negative_slope, name="features")(batch_norm(batch_norm_config)(h))
     h = features
     if minibatch_kernels:
         h = MinibatchDiscrimination(minibatch_kernels, minibatch_dim, name="minibatch")(h)
@@ -530,7 +567,7 @@ def conv_fc_discriminator(
     if not code_units:
         return keras.Model(x, logits, name=name)
     q = layers.Dense(code_hidden, use_bias=False, kernel_initializer=_init())(features)
-    q = layers.LeakyReLU(negative_slope)(_batch_norm(**batch_norm)(q))
+    q = layers.LeakyReLU(negative_slope)(batch_norm(batch_norm_config)(q))
     return keras.Model(x, [logits, layers.Dense(code_units, kernel_initializer=_init(), name="code")(q)], name=name)
 
 
@@ -574,32 +611,41 @@ def acgan_discriminator(data_shape, num_classes, dropout=0.3, name="discriminato
 # --------------------------------------------------------------------------- WGAN-GP (Gulrajani et al. 2017), and WGAN on it
 
 
-def wgan_gp_generator(data_shape, latent_dim, filters=64, batch_norm=False, name="generator"):
+def wgan_gp_generator(data_shape, latent_dim, filters=64, with_batch_norm=False, batch_norm_config=None,
+                      name="generator"):
     """Gulrajani et al.'s MNIST generator (gan_mnist.py): z -> 4x4x(4 filters) -> 5x5 transposed convolutions
-    2 filters (cropped to side/4: 8 -> 7 at 28x28), filters, C -> sigmoid. BatchNorm only in its WGAN mode."""
+    2 filters (cropped to side/4: 8 -> 7 at 28x28), filters, C -> sigmoid, with tflib's weights (glorot dense,
+    `TflibHeUniform` convolutions). BatchNorm only in its WGAN mode (`with_batch_norm`; `batch_norm_config`:
+    `batch_norm`'s, tflib's epsilon is 1e-5)."""
     quarter = _side_over(data_shape, 4, "WGAN-GP")
     start = -(-quarter // 2)
 
     def normalised(h):
-        return layers.BatchNormalization()(h) if batch_norm else h
+        return batch_norm(batch_norm_config)(h) if with_batch_norm else h
+
+    def upsampling(width, **options):
+        return Conv2DTranspose(
+            width, 5, strides=2, padding="same", kernel_initializer=TflibHeUniform(2, transposed=True), **options
+        )
 
     z = keras.Input(shape=(latent_dim,), name="z")
     h = layers.ReLU()(normalised(layers.Dense(start * start * 4 * filters)(z)))
     h = layers.Reshape((start, start, 4 * filters))(h)
-    h = layers.ReLU()(normalised(Conv2DTranspose(2 * filters, 5, strides=2, padding="same")(h)))
+    h = layers.ReLU()(normalised(upsampling(2 * filters)(h)))
     if 2 * start != quarter:
         h = layers.Cropping2D(((0, 2 * start - quarter), (0, 2 * start - quarter)))(h)
-    h = layers.ReLU()(normalised(Conv2DTranspose(filters, 5, strides=2, padding="same")(h)))
-    h = Conv2DTranspose(data_shape[-1], 5, strides=2, padding="same", activation="sigmoid", name="sigmoid_output")(h)
+    h = layers.ReLU()(normalised(upsampling(filters)(h)))
+    h = upsampling(data_shape[-1], activation="sigmoid", name="sigmoid_output")(h)
     return keras.Model(z, _zoo_pixels(h, data_shape), name=name)
 
 
-def wgan_gp_discriminator(data_shape, filters=64, batch_norm=False, name="discriminator"):
-    """Gulrajani et al.'s MNIST critic: [0, 1] pixels -> 5x5 stride-2 convolutions filters, 2, 4 filters with
-    LeakyReLU(0.2) (BatchNorm on the last two only in WGAN mode) -> one linear output."""
+def wgan_gp_discriminator(data_shape, filters=64, with_batch_norm=False, batch_norm_config=None,
+                          name="discriminator"):
+    """Gulrajani et al.'s MNIST critic: [0, 1] pixels -> 5x5 stride-2 convolutions filters, 2, 4 filters
+    (`TflibHeUniform`) with LeakyReLU(0.2) (BatchNorm on the last two only in WGAN mode) -> one linear output."""
     x = keras.Input(shape=tuple(data_shape), name="samples")
     h = _paper_pixels(x)
     for i, width in enumerate((filters, 2 * filters, 4 * filters)):
-        h = layers.Conv2D(width, 5, strides=2, padding="same")(h)
-        h = layers.LeakyReLU(0.2)(layers.BatchNormalization()(h) if batch_norm and i else h)
+        h = layers.Conv2D(width, 5, strides=2, padding="same", kernel_initializer=TflibHeUniform(2))(h)
+        h = layers.LeakyReLU(0.2)(batch_norm(batch_norm_config)(h) if with_batch_norm and i else h)
     return keras.Model(x, layers.Dense(1, name="logits")(layers.Flatten(name="features")(h)), name=name)

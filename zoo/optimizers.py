@@ -142,6 +142,23 @@ class ScheduledMomentumSGD(keras.optimizers.SGD):
         }
 
 
+@keras.saving.register_keras_serializable(package="ganzoo")
+class TF1RMSprop(keras.optimizers.RMSprop):
+    """RMSprop as TensorFlow 1's `tf.train.RMSPropOptimizer` ran it: Keras's update (epsilon inside the square
+    root), but the running mean square starts at ones, not zeros, so the first updates are about
+    `learning_rate * gradient` and grow to normalised steps as the mean square decays towards the gradients'
+    (a warm-up of a few hundred updates at rho 0.9). Gulrajani et al.'s WGAN code trained with it at its
+    defaults: rho 0.9, epsilon 1e-10."""
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        for velocity in self._velocities:
+            if velocity is not None:
+                velocity.assign(ops.ones(velocity.shape, velocity.dtype))
+
+
 def checked_spec(spec):
     """`spec` as a plain dict with a known optimizer name (ValueError otherwise); None stays None."""
     if spec is None:
@@ -158,7 +175,8 @@ def make(spec, side, learning_rate=None):
         spec: a dict with "name" ("adam", "rmsprop" or "sgd") and its settings:
             - every optimizer: "learning_rate", optionally "d_learning_rate" / "g_learning_rate" for
               one side (InfoGAN trains D at 2e-4 and G at 1e-3);
-            - adam: "beta_1", "beta_2", "epsilon"; rmsprop: "rho", "epsilon";
+            - adam: "beta_1", "beta_2", "epsilon"; rmsprop: "rho", "epsilon", "mean_square_from_ones"
+              (`TF1RMSprop`);
             - sgd: "momentum", and for pylearn2's schedules "decay_factor" and "min_learning_rate"
               (`FlooredExponentialDecay`), "final_momentum", "momentum_start", "momentum_saturate"
               (`ScheduledMomentumSGD`).
@@ -176,7 +194,8 @@ def make(spec, side, learning_rate=None):
             rate, beta_1=spec.get("beta_1", 0.9), beta_2=spec.get("beta_2", 0.999), epsilon=spec.get("epsilon", 1e-7)
         )
     if name == "rmsprop":
-        return keras.optimizers.RMSprop(rate, rho=spec.get("rho", 0.9), epsilon=spec.get("epsilon", 1e-7))
+        rmsprop = TF1RMSprop if spec.get("mean_square_from_ones") else keras.optimizers.RMSprop
+        return rmsprop(rate, rho=spec.get("rho", 0.9), epsilon=spec.get("epsilon", 1e-7))
     if spec.get("decay_factor"):
         rate = FlooredExponentialDecay(rate, spec["decay_factor"], spec.get("min_learning_rate", 0.0))
     momentum = float(spec.get("momentum", 0.0))

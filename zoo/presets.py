@@ -81,11 +81,16 @@ PRESETS = {
     "dcgan": dict(
         paper="Radford et al. 2015",
         summary="all-convolutional, BatchNorm, 128 filters, Adam",
-        builds="strided convolutions only, BatchNorm, ReLU in G and LeakyReLU(0.2) in D, 128 filters (G 256-128 at "
-        "28x28; 1024-512-256-128 at 64x64), N(0, 0.02) weights, Adam 2e-4 beta_1 0.5, batch 128",
+        builds="strided convolutions only, BatchNorm (dcgan_code's: epsilon 1e-8, gains from N(1, 0.02)), ReLU in G "
+        "and LeakyReLU(0.2) in D, 128 filters (G 256-128 at 28x28; 1024-512-256-128 at 64x64), N(0, 0.02) weights, "
+        "Adam 2e-4 beta_1 0.5, batch 128",
         paper_result=None,
-        our_result="MNIST at the 4,212-step budget: classifier score 7.36, Frechet distance 19.5 (benchmarks/papers.md)",
-        options=dict(backbone="dcgan", dcgan=dict(filters=128, stride1_layers=0)),
+        our_result="MNIST at the 4,212-step budget: classifier score 7.36, Frechet distance 19.5, measured before the "
+        "BatchNorm took dcgan_code's epsilon (benchmarks/papers.md)",
+        # BatchNorm as dcgan_code's lib/ops.py (epsilon 1e-8) with its gains from N(1, 0.02) (train_uncond_dcgan.py).
+        options=dict(
+            backbone="dcgan", dcgan=dict(filters=128, stride1_layers=0, batch_norm_config=dict(epsilon=1e-8, gamma_stddev=0.02))
+        ),
     ),
     "minibatch": dict(
         paper="Salimans et al. 2016",
@@ -121,8 +126,8 @@ PRESETS = {
         paper="Chen et al. 2016",
         summary="conv GAN + categorical and continuous codes",
         builds="their MNIST networks: G FC 1024-7x7x128, 4x4 transposed convolutions 64-1; D 64-128 convolutions, FC "
-        "1024, Q FC 128; a 10-valued categorical and two U(-1, 1) continuous codes with 62 noise dimensions, "
-        "lambda 1; Adam D 2e-4, G 1e-3, beta_1 0.5, batch 128",
+        "1024, Q FC 128; their BatchNorm (epsilon 1e-5); a 10-valued categorical and two U(-1, 1) continuous codes "
+        "with 62 noise dimensions, lambda 1; Adam D 2e-4, G 1e-3, beta_1 0.5, batch 128, on train[5000:60000]",
         paper_result="categorical code vs. digit class: 5% error (section 7.2)",
         # Their code trains on TensorFlow's MNIST tutorial split, which sets the first 5,000 images aside.
         image_split="train[5000:60000]",
@@ -130,6 +135,8 @@ PRESETS = {
         "(benchmarks/papers.md)",
         options=dict(
             backbone="infogan", latent_dim=74, latent_code=10, continuous_codes=2,
+            # openai/InfoGAN's BatchNorm (misc/custom_ops.py): epsilon 1e-5, averages with decay 0.9, gamma from N(1, 0.02).
+            batch_norm_config=dict(epsilon=1e-5, momentum=0.9, gamma_stddev=0.02),
             default_optimizer=dict(
                 name="adam", learning_rate=2e-4, d_learning_rate=2e-4, g_learning_rate=1e-3, beta_1=0.5, epsilon=1e-8
             ),
@@ -138,27 +145,31 @@ PRESETS = {
     "wgan": dict(
         paper="Arjovsky et al. 2017",
         summary="Wasserstein critic, weight clipping, RMSprop",
-        builds="critic and generator of Gulrajani et al.'s MNIST code in its WGAN mode (BatchNorm), weight clipping "
-        "0.01, RMSprop 5e-5, 5 critic steps, batch 50",
+        builds="critic and generator of Gulrajani et al.'s MNIST code in its WGAN mode (BatchNorm, epsilon 1e-5; "
+        "tflib's He-uniform convolutions), weight clipping 0.01, RMSprop 5e-5 as their TensorFlow 1 code ran it "
+        "(rho 0.9, mean square from ones), 5 critic steps, batch 50",
         paper_result="the critic's Wasserstein estimate falls as the samples improve (Figures 3-4)",
-        our_result="it does: Spearman 0.86 between the estimate and the Frechet distance over the 4,800-step budget "
-        "(benchmarks/papers.md)",
+        our_result="it does: Spearman 0.86 between the estimate and the Frechet distance over the 4,800-step budget, "
+        "measured before the preset took their code's BatchNorm epsilon, RMSprop and initialisation (benchmarks/papers.md)",
         options=dict(
             backbone="wgan_gp", loss="wasserstein", clip_value=0.01, batch_norm=True, prior="normal", latent_dim=128,
-            default_optimizer=dict(name="rmsprop", learning_rate=5e-5, rho=0.99, epsilon=1e-8),
+            # tflib's BatchNorm epsilon; tf.train.RMSPropOptimizer(5e-5) at its defaults, as their code trained.
+            batch_norm_config=dict(epsilon=1e-5),
+            default_optimizer=dict(name="rmsprop", learning_rate=5e-5, rho=0.9, epsilon=1e-10, mean_square_from_ones=True),
         ),
     ),
     "wgan_gp": dict(
         paper="Gulrajani et al. 2017",
         summary="Wasserstein critic, gradient penalty",
         builds="their MNIST networks (gan_mnist.py): G 128-d normal z -> 4x4x256 -> 128 -> 64 -> sigmoid; critic "
-        "64-128-256 5x5 convolutions; gradient penalty 10, 5 critic steps, Adam 1e-4 (0.5, 0.9), batch 50",
+        "64-128-256 5x5 convolutions; tflib's He-uniform convolutions; gradient penalty 10, 5 critic steps, Adam 1e-4 "
+        "(0.5, 0.9), batch 50",
         paper_result="the critic's negative loss tracks sample quality (section 5, 'meaningful loss curves')",
-        our_result="it does: Spearman 0.96 between the critic's estimate and the Frechet distance over the 4,800-step budget "
-        "(benchmarks/papers.md)",
+        our_result="it does: Spearman 0.96 between the critic's estimate and the Frechet distance over the 4,800-step budget, "
+        "measured before the preset took tflib's initialisation (benchmarks/papers.md)",
         options=dict(
             backbone="wgan_gp", loss="wasserstein_gp", gp_weight=10.0, prior="normal", latent_dim=128,
-            default_optimizer=dict(name="adam", learning_rate=1e-4, beta_1=0.5, beta_2=0.9),
+            default_optimizer=dict(name="adam", learning_rate=1e-4, beta_1=0.5, beta_2=0.9, epsilon=1e-8),
         ),
     ),
     "lsgan": dict(
@@ -174,7 +185,9 @@ PRESETS = {
         image_backbone="lsgan",
         options=dict(
             backbone="auto", loss="least_squares",
-            lsgan=dict(latent_dim=1024),
+            # Their ops.py's BatchNorm (epsilon 1e-5, decay 0.9) and TensorFlow's Adam epsilon.
+            lsgan=dict(latent_dim=1024, batch_norm_config=dict(epsilon=1e-5, momentum=0.9),
+                       default_optimizer=dict(name="adam", learning_rate=2e-4, beta_1=0.5, epsilon=1e-8)),
             # Their mixture code (stability_comparison/mixture_gaussian/ls.py): N(0, 1) noise, orthogonal weights
             # with gain 1.4, and both players' updates from one forward pass (one session run), i.e. "fused".
             mlp=dict(g_units=(128, 128), d_units=(128, 128), activation="tanh", latent_dim=256, prior="normal",
@@ -258,6 +271,7 @@ def build_gan(
     d_init_range=0.005,
     noise_range=None,
     batch_norm=False,
+    batch_norm_config=None,
     d_loss_scale=1.0,
     sampling_dropout=False,
     clip_value=None,
@@ -334,6 +348,9 @@ def build_gan(
         d_pieces, g_branch_units, d_branch_units, d_branch_pieces, input_dropout, g_dropout, g_init_range,
             d_init_range, noise_range: "maxout" options (see `networks.maxout_generator`).
         batch_norm: BatchNorm in the "wgan_gp" networks (Gulrajani et al.'s WGAN mode).
+        batch_norm_config: the BatchNorm layers' `epsilon`, `momentum` and `gamma_stddev` (gamma from
+            N(1, gamma_stddev)) as a paper's code set them ("dcgan", "infogan", "lsgan", "wgan_gp"; see
+            `networks.batch_norm`); None: Keras's (epsilon 1e-3, momentum 0.99, gamma ones).
         d_loss_scale: factor on D's adversarial loss (see `zoo.GAN`).
         sampling_dropout: sample with G's dropout on (see `zoo.GAN`; the `conditional` preset's G needs it).
         clip_value: WGAN's weight clipping c (see `zoo.GAN`); None: off.
@@ -431,11 +448,13 @@ def _networks(backbone, data_shape, latent_dim, num_classes, conditioning, laten
         )
     elif backbone == "dcgan":
         generator = networks.dcgan_generator(
-            data_shape, latent_dim, o["filters"], num_classes, latent_code=latent_code, stride1_layers=o["stride1_layers"]
+            data_shape, latent_dim, o["filters"], num_classes, latent_code=latent_code, stride1_layers=o["stride1_layers"],
+            batch_norm_config=o["batch_norm_config"],
         )
         discriminator = networks.dcgan_discriminator(
             data_shape, o["filters"], num_classes, o["minibatch_kernels"], o["minibatch_dim"], conditioning,
             o["spectral_norm"], normalization="layer" if o["loss"] == "wasserstein_gp" else "batch", latent_code=latent_code,
+            batch_norm_config=o["batch_norm_config"],
         )
     elif backbone == "maxout":
         generator = networks.maxout_generator(
@@ -453,21 +472,26 @@ def _networks(backbone, data_shape, latent_dim, num_classes, conditioning, laten
         )
     elif backbone == "infogan":
         generator = networks.conv_fc_generator(
-            data_shape, latent_dim, latent_code=latent_code, batch_norm=networks.INFOGAN_BATCH_NORM
+            data_shape, latent_dim, latent_code=latent_code, batch_norm_config=o["batch_norm_config"]
         )
         discriminator = networks.conv_fc_discriminator(
-            data_shape, code_units=latent_code + continuous_codes, batch_norm=networks.INFOGAN_BATCH_NORM,
+            data_shape, code_units=latent_code + continuous_codes, batch_norm_config=o["batch_norm_config"],
             truncated_conv_init=True, **minibatch,
         )
     elif backbone == "lsgan":
-        generator = networks.conv_fc_generator(data_shape, latent_dim, dense_units=(), filters=(128,), kernel_size=5)
-        discriminator = networks.conv_fc_discriminator(data_shape, kernel_size=5, negative_slope=0.2, **minibatch)
+        generator = networks.conv_fc_generator(
+            data_shape, latent_dim, dense_units=(), filters=(128,), kernel_size=5, batch_norm_config=o["batch_norm_config"]
+        )
+        discriminator = networks.conv_fc_discriminator(
+            data_shape, kernel_size=5, negative_slope=0.2, batch_norm_config=o["batch_norm_config"],
+            truncated_conv_init=True, **minibatch,
+        )
     elif backbone == "acgan":
         generator = networks.acgan_generator(data_shape, latent_dim, num_classes)
         discriminator = networks.acgan_discriminator(data_shape, num_classes, 0.3 if o["dropout"] is None else o["dropout"])
     else:  # "wgan_gp"
-        generator = networks.wgan_gp_generator(data_shape, latent_dim, o["filters"], o["batch_norm"])
-        discriminator = networks.wgan_gp_discriminator(data_shape, o["filters"], o["batch_norm"])
+        generator = networks.wgan_gp_generator(data_shape, latent_dim, o["filters"], o["batch_norm"], o["batch_norm_config"])
+        discriminator = networks.wgan_gp_discriminator(data_shape, o["filters"], o["batch_norm"], o["batch_norm_config"])
     return generator, discriminator
 
 
