@@ -148,7 +148,11 @@ class TF1RMSprop(keras.optimizers.RMSprop):
     root), but the running mean square starts at ones, not zeros, so the first updates are about
     `learning_rate * gradient` and grow to normalised steps as the mean square decays towards the gradients'
     (a warm-up of a few hundred updates at rho 0.9). Gulrajani et al.'s WGAN code trained with it at its
-    defaults: rho 0.9, epsilon 1e-10."""
+    defaults: rho 0.9, epsilon 1e-10.
+
+    Args:
+        learning_rate, rho, epsilon, **kwargs: as `keras.optimizers.RMSprop`'s.
+    """
 
     def build(self, var_list):
         if self.built:
