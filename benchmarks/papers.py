@@ -52,6 +52,11 @@ MIXTURE_STEPS, MIXTURE_BATCH, MIXTURE_SEEDS = 35_000, 512, (0, 1, 2)
 KDE_SAMPLES, NEAR_STD, VISIBLE_SHARE = 5120, 10.0, 0.01
 CODE_ERROR_SAMPLES = 10_000
 QUALITY_SAMPLES = 10_000
+# The presets whose reference code samples (and scores) with BatchNorm on the batch's own statistics, and that
+# batch: dcgan_code's gen_samples (nbatch 128), tflib in WGAN mode (gan_mnist.py's BATCH_SIZE 50; its
+# Batchnorm's is_training=None is the training branch), improved-gan's MNIST generator (deterministic=False,
+# batch 100). Their rows also read the model that way, beside the zoo's moving averages.
+BATCH_STATISTICS_SAMPLING = {"dcgan": 128, "wgan": 50, "minibatch": 100}
 # Which figure of its paper a critic row reproduces.
 CRITIC_FIGURES = {"wgan": "Arjovsky et al. 2017, Figures 3-4", "wgan_gp": "Gulrajani et al. 2017, 'meaningful loss curves'"}
 # The "samples" rows measure beside their preset the vanilla preset's best checkpoint, the paper's baseline GAN:
@@ -369,7 +374,8 @@ def run_critic_row(preset, every_steps, seed=0, dataset=MNIST, runs=RUNS, epochs
     sample quality over training.
     Every `every_steps` generator steps: the estimate E D(x) - E D(G(z)) on 1,000 test images and 1,000 samples
     (the critic in inference mode), and the Frechet distance of 2,000 samples to the test set in the evaluation
-    classifier's features. The row reports both curves and their Spearman correlation (the paper's claim: positive,
+    classifier's features; for a preset in BATCH_STATISTICS_SAMPLING the same with G and the critic on batch
+    statistics as well. The row reports both curves and their Spearman correlation (the paper's claim: positive,
     the estimate falls as the samples improve)."""
     import keras
     import numpy as np
@@ -395,9 +401,19 @@ def run_critic_row(preset, every_steps, seed=0, dataset=MNIST, runs=RUNS, epochs
             fake = gan.generate(1000, seed=seed + 1)
             estimate = float(np.mean(gan.discriminator(real, training=False)) - np.mean(gan.discriminator(fake, training=False)))
             features = classifier.features(gan.generate(2000, seed=seed + 2))
-            fd = metrics.frechet_distance(*metrics.statistics(features), *test_statistics)
+            point = {"step": step, "estimate": estimate,
+                     "frechet_distance": float(metrics.frechet_distance(*metrics.statistics(features), *test_statistics))}
+            if preset in BATCH_STATISTICS_SAMPLING:  # also as the reference code reads it, on batch statistics
+                batch = BATCH_STATISTICS_SAMPLING[preset]
+                sampler = BatchStatisticsSampler(gan, batch)
+                fake = sampler.generate(1000, seed=seed + 1)
+                critic = lambda x: np.mean(np.concatenate([with_batch_statistics(gan.discriminator, x[i : i + batch])
+                                                           for i in range(0, len(x), batch)]))
+                features = classifier.features(sampler.generate(2000, seed=seed + 2))
+                point.update(estimate_batch_statistics=float(critic(real) - critic(fake)), frechet_distance_batch_statistics=float(
+                    metrics.frechet_distance(*metrics.statistics(features), *test_statistics)))
             history = [row for row in _read_jsonl(log) if row["step"] < step]  # a resumed run redoes later steps
-            _write_jsonl(log, [*history, {"step": step, "estimate": estimate, "frechet_distance": float(fd)}])
+            _write_jsonl(log, [*history, point])
 
     started = time.perf_counter()
     spec = RunSpec(preset=preset, dataset=str(dataset), seed=seed, epochs=epochs, sample_every=1)
@@ -414,8 +430,55 @@ def collect_critic_row(preset, run_dir, seed=0):
     facts = _run_facts(preset, "critic", seed, pathlib.Path(run_dir))
     history = [h for h in _read_jsonl(pathlib.Path(run_dir) / "critic.jsonl") if h["step"] <= facts["steps"]]
     rho = stats.spearmanr([h["estimate"] for h in history], [h["frechet_distance"] for h in history])
-    return {**facts, "d_steps": 5, "spearman": float(rho.statistic), "spearman_p": float(rho.pvalue),
-            "history": history}
+    row = {**facts, "d_steps": 5, "spearman": float(rho.statistic), "spearman_p": float(rho.pvalue), "history": history}
+    if history and "estimate_batch_statistics" in history[0]:
+        rho = stats.spearmanr([h["estimate_batch_statistics"] for h in history],
+                              [h["frechet_distance_batch_statistics"] for h in history])
+        row.update(spearman_batch_statistics=float(rho.statistic), spearman_p_batch_statistics=float(rho.pvalue),
+                   batch_statistics_batch=BATCH_STATISTICS_SAMPLING[preset])
+    return row
+
+
+def with_batch_statistics(model, inputs):
+    """model(inputs) as numpy with its BatchNorm layers on the batch's own statistics, the way the DCGAN and WGAN
+    reference codes sample and score (dcgan_code's batchnorm and tflib's in WGAN mode have no inference branch);
+    the moving averages are put back as they were, so the model samples as before afterwards."""
+    import keras
+
+    saved = [keras.ops.convert_to_numpy(v.value) for v in model.non_trainable_variables]
+    try:
+        outputs = model(inputs, training=True)
+        return keras.ops.convert_to_numpy(outputs[0] if isinstance(outputs, (list, tuple)) else outputs)
+    finally:
+        for variable, value in zip(model.non_trainable_variables, saved):
+            variable.assign(value)
+
+
+class BatchStatisticsSampler:
+    """An unconditional GAN's generator sampled on batch statistics, `batch_size` noise rows at a time (the last
+    batch full too), for `ganzoo evaluate`, which takes any sampler.
+
+    Args:
+        gan: an unconditional `zoo.GAN`.
+        batch_size: noise rows per call of G: the statistics' batch.
+    """
+
+    def __init__(self, gan, batch_size):
+        if gan.conditional:
+            raise ValueError("BatchStatisticsSampler samples unconditional GANs only.")
+        self.gan, self.batch_size = gan, int(batch_size)
+        self.latent_dim, self.num_classes, self.data_shape = gan.latent_dim, None, tuple(gan.data_shape)
+        self.prior = gan.prior
+
+    conditional = False
+
+    def generate(self, n, labels=None, seed=None):
+        import numpy as np
+
+        b = self.batch_size
+        z = np.asarray(self.gan.sample_noise(-(-n // b) * b, seed=seed))
+        generator = self.gan.sampling_generator
+        return np.concatenate([with_batch_statistics(generator, z[i : i + b]) for i in range(0, len(z), b)])[:n]
 
 
 def run_samples_row(preset, seed=0, dataset=MNIST, runs=RUNS, epochs=None):
@@ -440,16 +503,27 @@ def collect_samples_row(preset, run_dir, seed=0, dataset=MNIST, baseline=BASELIN
     run_dir = pathlib.Path(run_dir)
     keep = ("classifier_score", "frechet_distance", "class_kl", "classes_covered", "conditional_accuracy")
 
-    def figures(source):
-        report = evaluator.evaluate(str(source), dataset=str(dataset), n=QUALITY_SAMPLES, seed=seed, verbose=False)
+    def figures(source, real_data=True):
+        sampler = isinstance(source, BatchStatisticsSampler)
+        report = evaluator.evaluate(source if sampler else str(source), dataset=str(dataset), n=QUALITY_SAMPLES,
+                                    seed=seed, baseline=real_data, verbose=False,
+                                    description=f"{preset} sampled on batch statistics" if sampler else None)
         return report, {k: v for k, v in report["generated"].items() if k in keep}
 
     report, ours = figures(run_dir)
     baseline_figures = figures(baseline)[1] if pathlib.Path(baseline).exists() else None
     figure, _ = save_samples(preset, run_dir / "gan.keras", FIGURES / f"papers_{preset}.png", dataset)
+    batch_statistics = None
+    if preset in BATCH_STATISTICS_SAMPLING:
+        import keras
+
+        batch = BATCH_STATISTICS_SAMPLING[preset]
+        sampler = BatchStatisticsSampler(keras.models.load_model(run_dir / "gan.keras"), batch)
+        batch_statistics = {**figures(sampler, real_data=False)[1], "batch_size": batch}
     return {
         **_run_facts(preset, "samples", seed, run_dir),
         "ours": ours,
+        "ours_batch_statistics": batch_statistics,
         "real": {k: v for k, v in report["baseline"].items() if k in keep},
         "baseline": baseline_figures,
         "baseline_source": str(baseline),
@@ -571,6 +645,25 @@ def _other_seeds(row, others):
     ]
 
 
+def critic_table(row):
+    """A critic row's curves as markdown lines; with the batch-statistics reading where the row has it."""
+    both = "estimate_batch_statistics" in row["history"][0]
+    if not both:
+        return ["", "| generator step | critic's estimate | Frechet distance |", "|---:|---:|---:|",
+                *(f"| {h['step']:,} | {h['estimate']:.3g} | {h['frechet_distance']:.1f} |" for h in row["history"])]
+    return [
+        "",
+        f"On batch statistics (G and the critic normalising each batch of {row['batch_statistics_batch']} by its own "
+        "statistics, as the reference code always does): Spearman correlation of the two curves "
+        f"**{row['spearman_batch_statistics']:.2f}** (p = {row['spearman_p_batch_statistics']:.2g}).",
+        "",
+        "| generator step | critic's estimate | Frechet distance | estimate, batch statistics | Frechet distance, batch statistics |",
+        "|---:|---:|---:|---:|---:|",
+        *(f"| {h['step']:,} | {h['estimate']:.3g} | {h['frechet_distance']:.1f} | {h['estimate_batch_statistics']:.3g} | "
+          f"{h['frechet_distance_batch_statistics']:.1f} |" for h in row["history"]),
+    ]
+
+
 def render():
     """benchmarks/papers.md from benchmarks/results/papers_*.json."""
     saved = [json.loads(path.read_text()) for path in sorted(RESULTS.glob("papers_*.json"))]
@@ -658,10 +751,7 @@ def render():
             f"{last['estimate']:.3g} (step {last['step']}) while the Frechet distance went from "
             f"{first['frechet_distance']:.1f} to {last['frechet_distance']:.1f}; Spearman correlation of the two "
             f"curves **{row['spearman']:.2f}** (p = {row['spearman_p']:.2g}).",
-            "",
-            "| generator step | critic's estimate | Frechet distance |",
-            "|---:|---:|---:|",
-            *(f"| {h['step']:,} | {h['estimate']:.3g} | {h['frechet_distance']:.1f} |" for h in row["history"]),
+            *critic_table(row),
             *(["", NOTES[row["preset"]]] if NOTES.get(row["preset"]) else []),
         ]
     samples_rows = [r for r in every if r["measure"] == "samples"]
@@ -693,6 +783,9 @@ def render():
                 f"| `{row['preset']}` | {row['paper']} | {cells(row['ours'])} | {row['steps']:,} ({row['batch_size']}) | "
                 f"{row['train_seconds'] / 60:.0f} min | {row['machine']} | [grid](figures/{row['figure']}) |"
             )
+            if row.get("ours_batch_statistics"):  # the same model sampled as its reference code samples
+                lines.append(f"| `{row['preset']}`, G on batch statistics ({row['ours_batch_statistics']['batch_size']} "
+                             f"a batch) | as above | {cells(row['ours_batch_statistics'])} | as above | - | - | - |")
         baseline = next((r["baseline"] for r in samples_rows if r.get("baseline")), None)
         if baseline:
             lines.append(f"| `vanilla` (best checkpoint, baseline) | - | {cells(baseline)} | - | - | - | "

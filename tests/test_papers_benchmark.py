@@ -82,6 +82,34 @@ def test_wgans_row_renders_both_curves_and_their_correlation(results):
     assert "the estimate went from 0.0123 (step 200) to 0.0061 (step 400) while the Frechet distance went from 150.0 to 80.0" in table
     assert "| 400 | 0.0061 | 80.0 |" in table
 
+    row["history"] = [{**h, "estimate_batch_statistics": e, "frechet_distance_batch_statistics": fd}
+                      for h, e, fd in zip(history, (0.5, 0.25), (90.0, 60.0))]
+    row.update(spearman_batch_statistics=1.0, spearman_p_batch_statistics=0.0, batch_statistics_batch=50)
+    (results / "results" / "papers_wgan.json").write_text(json.dumps(row))
+    table = papers.render().read_text()
+    assert "each batch of 50 by its own statistics" in table and "| 400 | 0.0061 | 80.0 | 0.25 | 60.0 |" in table
+
+
+def test_the_batch_statistics_reading_normalises_each_batch_and_leaves_the_averages():
+    """The reference codes' way of sampling: every batch of G's BatchNorm on its own statistics, so a batch's rows
+    depend on each other; the moving averages stay, so the model samples as before afterwards."""
+    import keras
+    import numpy as np
+
+    import zoo
+
+    gan = zoo.create("dcgan", data_shape=(8, 8, 1), latent_dim=4, filters=4)
+    norms = [v for v in gan.generator.non_trainable_variables]
+    before = [keras.ops.convert_to_numpy(v) for v in norms]
+    sampler = papers.BatchStatisticsSampler(gan, batch_size=4)
+    images = sampler.generate(6, seed=1)  # two batches of 4, the last one filled up from the same stream
+    z = np.asarray(gan.sample_noise(8, seed=1))
+    np.testing.assert_allclose(images[4:], papers.with_batch_statistics(gan.generator, z[4:])[:2], atol=1e-6)
+    assert np.abs(papers.with_batch_statistics(gan.generator, z[:2]) - images[:2]).max() > 1e-3  # another batch
+    assert np.abs(images[:4] - gan.generate_from(z[:4])).max() > 1e-3  # not the moving averages
+    for variable, value in zip(norms, before):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(variable), value)
+
 
 def test_every_row_is_a_preset_with_its_papers_number():
     import zoo
