@@ -146,3 +146,36 @@ def test_conv2d_transpose_gradients_on_jax_are_keras_layers_without_its_slow_con
     dilated = lambda layer: [c for c in _conv_dilations(jax.make_jaxpr(jax.grad(loss(layer)))(weights, x).jaxpr, []) if c[0] != (1, 1)]
     assert len(dilated(theirs)) == 2 * len(strided)
     assert len(dilated(ours)) == len(strided)
+
+
+def test_weight_norm_dense_starts_each_unit_at_mean_0_std_1_on_the_data():
+    """improved-gan's nn.DenseLayer: W = scale * theta / ||theta||, and its init pass sets scale and bias from a
+    batch (their 500 training images) so that each unit's pre-activation is standardised on it."""
+    x = np.random.default_rng(0).normal(2.0, 3.0, (64, 6)).astype("float32")
+    layer = zoo.WeightNormDense(4, train_scale=False)
+    layer(x)
+    np.testing.assert_allclose(np.linalg.norm(keras.ops.convert_to_numpy(layer.kernel), axis=0), 1.0, rtol=1e-5)
+    assert not layer.scale.trainable and float(keras.ops.convert_to_numpy(layer.initialized)) == 0.0
+    layer.initialize(x)
+    a = keras.ops.convert_to_numpy(layer(x))
+    np.testing.assert_allclose(a.mean(axis=0), 0.0, atol=1e-5)
+    np.testing.assert_allclose(a.std(axis=0), 1.0, rtol=1e-4)
+    assert float(keras.ops.convert_to_numpy(layer.initialized)) == 1.0
+    assert zoo.WeightNormDense.from_config(layer.get_config()).get_config() == layer.get_config()
+
+
+def test_weight_normalised_minibatch_features_start_centred_at_a_unit_nearest_distance():
+    """improved-gan's MinibatchLayer init: each kernel's scale so that half the mean nearest L1 distance is 1, then
+    its bias (from -1) so that the features average 0 over the batch."""
+    x = np.random.default_rng(1).normal(size=(40, 8)).astype("float32")
+    layer = zoo.MinibatchDiscrimination(num_kernels=3, kernel_dim=2, weight_norm=True)
+    before = keras.ops.convert_to_numpy(layer(x))[:, 8:]
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer.bias), -1.0)
+    layer.initialize(x)
+    m = keras.ops.convert_to_numpy(layer.projection(x))
+    l1 = np.abs(m[:, None] - m[None]).sum(axis=-1) + np.eye(len(x))[:, :, None] * 1e9
+    np.testing.assert_allclose(0.5 * l1.min(axis=1).mean(axis=0), 1.0, rtol=1e-4)
+    after = keras.ops.convert_to_numpy(layer(x))[:, 8:]
+    np.testing.assert_allclose(after.mean(axis=0), 0.0, atol=1e-4)
+    assert np.abs(after - before).max() > 0.1
+    assert zoo.MinibatchDiscrimination.from_config(layer.get_config()).weight_norm

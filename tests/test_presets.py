@@ -225,11 +225,13 @@ PUBLISHED = {
               + conv(5, 128, 1),
               conv(5, 1, 128) + conv(5, 128, 256) + batchnorm(256) + dense(7 * 7 * 256, 1)),
     # Salimans et al.: G 100 -> 500 -> 500 (BatchNorm without scale) -> 784; D 784 -> 1000-500-250-250-250,
-    # minibatch discrimination T: 250 x (100 x 5), then (250 + 100) -> 1.
+    # minibatch discrimination T: 250 x (100 x 5), then (250 + 100) -> 1. Their layers are weight-normalised: a
+    # scale per unit (G's output layer, each of D's dense layers), the minibatch layer's log scale per (kernel,
+    # dimension) and bias per kernel, and each data-initialised layer's flag (6 dense, 1 minibatch).
     "minibatch": (dense(100, 500, bias=False) + batchnorm(500, False) + dense(500, 500, bias=False)
-                  + batchnorm(500, False) + dense(500, 784),
+                  + batchnorm(500, False) + dense(500, 784) + 784,
                   dense(784, 1000) + dense(1000, 500) + dense(500, 250) + 2 * dense(250, 250) + 250 * 100 * 5
-                  + dense(350, 1)),
+                  + dense(350, 1) + (1000 + 500 + 3 * 250 + 1) + (100 * 5 + 100) + 7),
     # The Keras AC-GAN example: G Embedding(10, 100), 100 -> 3x3x384, 5x5 192 (valid), 96, 1; D 3x3 32-64-128-256,
     # then 7x7x256 -> 1 and -> 10.
     "acgan": (10 * 100 + dense(100, 3 * 3 * 384) + conv(5, 384, 192) + batchnorm(192) + conv(5, 192, 96) + batchnorm(96)
@@ -335,6 +337,25 @@ def test_minibatch_layer_sits_right_before_the_output():
     layer = gan.discriminator.get_layer("minibatch")
     assert isinstance(layer, zoo.MinibatchDiscrimination)
     assert gan.discriminator.layers[-1].input.shape[-1] == 256 + 20
+
+
+def test_minibatch_initialises_its_weight_normalised_layers_from_data_once(tmp_path):
+    """Their code's init pass, before the first update and never again: fit runs it on the first 500 samples, a
+    saved model keeps its state; G's BatchNorm is their nn.py's (epsilon 1e-6, averages of decay 0.9)."""
+    gan = zoo.create("minibatch", **CASES["minibatch"][1])
+    assert [(layer.epsilon, layer.momentum) for layer in gan.generator.layers
+            if isinstance(layer, keras.layers.BatchNormalization)] == [(1e-6, 0.9)]
+    assert isinstance(gan.generator.get_layer("sigmoid_output"), zoo.WeightNormDense)
+    logits = gan.discriminator.get_layer("logits")
+    gan.compile()
+    gan.fit(dataset_for(gan), epochs=1, verbose=0)
+    assert float(np.asarray(logits.initialized)) == 1.0 and gan.initialize_from_data(np.zeros((4, 8, 8, 1))) == 0
+    gan.save(tmp_path / "gan.keras")
+    assert keras.models.load_model(tmp_path / "gan.keras").initialize_from_data(np.zeros((4, 8, 8, 1))) == 0
+    fresh = zoo.create("minibatch", **CASES["minibatch"][1])
+    assert fresh.initialize_from_data(np.random.default_rng(0).uniform(-1, 1, (32, 8, 8, 1))) == 4  # 2 hidden layers, minibatch, logit
+    with pytest.raises(ValueError, match="weight_norm"):
+        zoo.create("dcgan", data_shape=(8, 8, 1), weight_norm=True)
 
 
 def test_an_uncompiled_gan_saves_and_reloads_uncompiled(tmp_path):

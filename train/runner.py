@@ -522,6 +522,8 @@ def _train_locked(config, arrays, run_dir, with_seed, callbacks, verbose, log, s
         run_folder.write_config(run_dir, config)
     if not restored and gan.output_bias_from_data:
         gan.set_output_bias_from(arrays.x)  # the whole training split, as pylearn2 did
+    if not restored:
+        gan.initialize_from_data(arrays.x)  # improved-gan's weight-normalised layers: their first 500 images
     steps = int(config["steps_per_epoch"])
     initial_epoch = int(keras.ops.convert_to_numpy(gan.g_optimizer.iterations)) // steps if restored else 0
     history = history_before(run_dir, resuming, initial_epoch)

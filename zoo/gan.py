@@ -577,6 +577,11 @@ class GAN(keras.Model):
             int(ops.convert_to_numpy(self.g_optimizer.iterations)) == 0
         ):
             self.set_output_bias_from(x)
+        if self._layers_to_initialize():
+            if not (is_dataset(x) or hasattr(x, "shape")):
+                raise ValueError("D has layers initialised from data (weight_norm): call initialize_from_data(samples) "
+                                 "before fitting on a generator or PyDataset.")
+            self.initialize_from_data(x)
         if is_dataset(x) and not args:
             kwargs.setdefault("shuffle", False)  # a dataset shuffles itself; Keras warns on the default True
         try:
@@ -586,6 +591,37 @@ class GAN(keras.Model):
                 message = error.message.split("ganzoo:")[1].split("\n")[0].split("] [")[0].replace("\\'", "'").strip()
                 raise ValueError(message) from None
             raise
+
+    def _layers_to_initialize(self):
+        flags = [getattr(layer, "initialized", None) for layer in self.discriminator.layers]
+        return [flag for flag in flags if flag is not None and not float(ops.convert_to_numpy(flag))]
+
+    def initialize_from_data(self, data, max_samples=500):
+        """The data-based initialisation of D's layers that have one (improved-gan's weight-normalised layers,
+        `zoo.WeightNormDense` and `MinibatchDiscrimination(weight_norm=True)`), each from its inputs on the
+        first `max_samples` samples, as their code did once on 500 training images before the first update.
+        `fit` runs it while a layer still needs it; the state is saved with the weights, so a resumed model
+        keeps its own. Returns how many layers it initialised.
+
+        Args:
+            data: an array of samples in the generator's range, or a dataset of them (or of (samples, labels)).
+            max_samples: how many samples to use.
+        """
+        if not self._layers_to_initialize():
+            return 0
+        if len(self.discriminator.inputs) != 1:
+            raise ValueError("the data-based initialisation needs an unconditional discriminator (one input).")
+        if is_dataset(data):
+            batches, count = [], 0
+            for batch in data:
+                batches.append(np.asarray(batch[0] if isinstance(batch, (tuple, list)) else batch))
+                count += len(batches[-1])
+                if count >= max_samples:
+                    break
+            samples = np.concatenate(batches)[:max_samples]
+        else:
+            samples = np.asarray(data[:max_samples])
+        return layers.initialize_from_data(self.discriminator, samples.astype("float32"))
 
     def set_output_bias_from(self, data, max_batches=600):
         """Start G's sigmoid layer at the data's pixel marginals: bias = logit(mean pixel in [0, 1]), the mean

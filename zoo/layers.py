@@ -1,6 +1,7 @@
 """Reusable layers for GAN generators and discriminators."""
 
 import keras
+import numpy as np
 from keras import ops
 
 from zoo.tf_optional import replica_context, tf
@@ -31,13 +32,16 @@ class MinibatchDiscrimination(keras.layers.Layer):
     Args:
         num_kernels: B, the number of minibatch kernels (output features added).
         kernel_dim: C, the dimension of each kernel's projection.
+        weight_norm: openai/improved-gan's `MinibatchLayer`: T weight-normalised with a learnt log scale per
+            (kernel, dimension), a learnt bias on the B features (from -1), and `initialize` from data.
         **kwargs: passed to `keras.layers.Layer` (e.g. name, dtype).
     """
 
-    def __init__(self, num_kernels=100, kernel_dim=5, **kwargs):
+    def __init__(self, num_kernels=100, kernel_dim=5, weight_norm=False, **kwargs):
         super().__init__(**kwargs)
         self.num_kernels = int(num_kernels)
         self.kernel_dim = int(kernel_dim)
+        self.weight_norm = bool(weight_norm)
 
     def build(self, input_shape):
         self.kernel = self.add_weight(
@@ -45,20 +49,134 @@ class MinibatchDiscrimination(keras.layers.Layer):
             shape=(input_shape[-1], self.num_kernels * self.kernel_dim),
             initializer=keras.initializers.RandomNormal(stddev=0.05),
         )
+        if self.weight_norm:
+            self.log_scale = self.add_weight(name="log_scale", shape=(self.num_kernels, self.kernel_dim), initializer="zeros")
+            self.bias = self.add_weight(name="bias", shape=(self.num_kernels,), initializer=keras.initializers.Constant(-1.0))
+            self.initialized = self.add_weight(name="initialized", shape=(), initializer="zeros", trainable=False)
+
+    def projection(self, features):
+        """M = f T as (N, B, C); under `weight_norm`, T's (kernel, dimension) columns scaled to exp(log_scale)."""
+        kernel = self.kernel
+        if self.weight_norm:
+            theta = ops.reshape(kernel, (-1, self.num_kernels, self.kernel_dim))
+            theta = theta * ops.exp(self.log_scale) / ops.sqrt(ops.sum(ops.square(theta), axis=0))
+            kernel = ops.reshape(theta, (-1, self.num_kernels * self.kernel_dim))
+        return ops.reshape(ops.matmul(features, kernel), (-1, self.num_kernels, self.kernel_dim))
 
     def call(self, features):
-        m = ops.matmul(features, self.kernel)
-        m = ops.reshape(m, (-1, self.num_kernels, self.kernel_dim))
+        m = self.projection(features)
         others = _gathered_over_replicas(m)
         l1 = ops.sum(ops.abs(ops.expand_dims(m, 1) - ops.expand_dims(others, 0)), axis=-1)  # N x N_global x B
         closeness = ops.sum(ops.exp(-l1), axis=1) - 1.0  # drop j == i, whose distance is 0
+        if self.weight_norm:
+            closeness = closeness + self.bias
         return ops.concatenate([features, ops.cast(closeness, features.dtype)], axis=-1)
+
+    def initialize(self, features):
+        """improved-gan's data-based initialisation (`weight_norm` only): each kernel's scale divided by half the
+        mean over the batch of each sample's smallest L1 distance to another, then the bias to minus the mean of
+        the features that gives, so they start centred.
+
+        Args:
+            features: a batch of this layer's inputs (their code: 500 training images through D).
+        """
+        m = ops.convert_to_numpy(self.projection(ops.convert_to_tensor(features))).astype("float64")
+        nearest = np.empty((len(m), self.num_kernels))
+        for start in range(0, len(m), 50):  # N x N x B distances, 50 rows at a time
+            l1 = np.abs(m[start : start + 50, None] - m[None]).sum(axis=-1)
+            l1[np.arange(len(l1)), start + np.arange(len(l1))] = np.inf
+            nearest[start : start + 50] = l1.min(axis=1)
+        half_mean_nearest = 0.5 * nearest.mean(axis=0)
+        self.log_scale.assign(ops.convert_to_numpy(self.log_scale) - np.log(half_mean_nearest)[:, None])
+        m /= half_mean_nearest[None, :, None]
+        closeness = np.stack([np.exp(-np.abs(m[i, None] - m).sum(axis=-1)).sum(axis=0) - 1.0 for i in range(len(m))])
+        self.bias.assign(-closeness.mean(axis=0))
+        self.initialized.assign(1.0)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], input_shape[-1] + self.num_kernels)
 
     def get_config(self):
-        return {**super().get_config(), "num_kernels": self.num_kernels, "kernel_dim": self.kernel_dim}
+        return {**super().get_config(), "num_kernels": self.num_kernels, "kernel_dim": self.kernel_dim,
+                "weight_norm": self.weight_norm}
+
+
+@keras.saving.register_keras_serializable(package="ganzoo")
+class WeightNormDense(keras.layers.Layer):
+    """A dense layer with weight normalisation (Salimans & Kingma 2016) as openai/improved-gan's `nn.DenseLayer`:
+    W = scale * theta / ||theta|| (each unit's column of theta at unit length), y = activation(x W + bias).
+    `initialize(x)` sets scale and bias from a batch so that every unit's pre-activation has mean 0 and std 1 on
+    it (their data-based initialisation); `initialized` records that it ran and is saved with the weights.
+
+    Args:
+        units: output width.
+        activation: a Keras activation; None for linear.
+        train_scale: whether `scale` is trained (their hidden layers: no; their output layer: yes).
+        theta_stddev: theta's N(0, std) (theirs 0.1; only its directions matter).
+        data_init: whether `initialize` runs from data (their `l2normalize`, on G's output layer, has none).
+        **kwargs: passed to `keras.layers.Layer` (e.g. name, dtype).
+    """
+
+    def __init__(self, units, activation=None, train_scale=False, theta_stddev=0.1, data_init=True, **kwargs):
+        super().__init__(**kwargs)
+        self.data_init = bool(data_init)
+        self.units = int(units)
+        self.activation = keras.activations.get(activation)
+        self.train_scale = bool(train_scale)
+        self.theta_stddev = float(theta_stddev)
+
+    def build(self, input_shape):
+        self.theta = self.add_weight(name="theta", shape=(input_shape[-1], self.units),
+                                     initializer=keras.initializers.RandomNormal(stddev=self.theta_stddev))
+        self.scale = self.add_weight(name="scale", shape=(self.units,), initializer="ones", trainable=self.train_scale)
+        self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
+        if self.data_init:
+            self.initialized = self.add_weight(name="initialized", shape=(), initializer="zeros", trainable=False)
+
+    @property
+    def kernel(self):
+        return self.theta * (self.scale / ops.sqrt(ops.sum(ops.square(self.theta), axis=0)))
+
+    def call(self, inputs):
+        return self.activation(ops.matmul(inputs, self.kernel) + self.bias)
+
+    def initialize(self, inputs):
+        """Scale and bias from a batch of this layer's inputs: pre-activations of mean 0 and std 1 on it.
+
+        Args:
+            inputs: the batch, shape (N, input width).
+        """
+        a = ops.convert_to_numpy(ops.matmul(ops.convert_to_tensor(inputs), self.kernel)).astype("float64")
+        mean, std = a.mean(axis=0), np.maximum(a.std(axis=0), 1e-12)
+        self.scale.assign(ops.convert_to_numpy(self.scale) / std)
+        self.bias.assign(-mean / std)
+        self.initialized.assign(1.0)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "activation": keras.activations.serialize(self.activation),
+                "train_scale": self.train_scale, "theta_stddev": self.theta_stddev, "data_init": self.data_init}
+
+
+def initialize_from_data(model, inputs):
+    """Run the data-based initialisation of every layer of the functional `model` that has one (`initialize`, e.g.
+    `WeightNormDense`) and has not run it yet, first to last, each on its own inputs given `inputs`: the layers
+    before it already initialised, noise and dropout on (improved-gan's `init=True` pass). Returns how many ran.
+
+    Args:
+        model: a functional `keras.Model` with one input.
+        inputs: a batch for that input.
+    """
+    count = 0
+    for layer in model.layers:
+        flag = getattr(layer, "initialized", None)  # a layer with an initialisation that is switched on
+        if flag is not None and not float(ops.convert_to_numpy(flag)):
+            upto = keras.Model(model.inputs[0], layer.input)
+            layer.initialize(upto(ops.convert_to_tensor(inputs), training=True))
+            count += 1
+    return count
 
 
 @keras.saving.register_keras_serializable(package="ganzoo")

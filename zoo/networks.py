@@ -17,7 +17,7 @@ import math
 import keras
 from keras import layers
 
-from zoo.layers import CodeAndNoise, Conv2DTranspose, LatentCode, Maxout, MinibatchDiscrimination, Pack
+from zoo.layers import CodeAndNoise, Conv2DTranspose, LatentCode, Maxout, MinibatchDiscrimination, Pack, WeightNormDense
 
 LABEL_EMBEDDING_DIM = 50
 CONDITIONINGS = ("concat", "projection", "acgan")
@@ -478,36 +478,44 @@ def _side_over(image_shape, factor, family):
 # --------------------------------------------------------------------------- Salimans et al. 2016 (improved-gan)
 
 
-def improved_gan_generator(data_shape, latent_dim, units=(500, 500), name="generator"):
+def improved_gan_generator(data_shape, latent_dim, units=(500, 500), weight_norm=False, batch_norm_config=None,
+                           name="generator"):
     """Salimans et al.'s MNIST generator (openai/improved-gan, train_mnist_feature_matching.py): U(0, 1) noise ->
     dense 500 -> dense 500, each softplus(BatchNorm(Wx)) with the BatchNorm shifting only (their `nn.batch_norm`
-    moves the layer's nonlinearity after the normalisation and drops its bias) -> sigmoid pixels. Their output
-    layer is weight-normalised; this one is a plain Dense layer."""
+    moves the layer's nonlinearity after the normalisation and drops its bias) -> sigmoid pixels.
+    `weight_norm`: their output layer, weight-normalised with a trained scale from ones (`l2normalize`); else a
+    plain Dense layer. `batch_norm_config`: `batch_norm`'s arguments (theirs: epsilon 1e-6, momentum 0.9)."""
     z = keras.Input(shape=(latent_dim,), name="z")
     h = _noise_from_prior(z, (0.0, 1.0))
     for width in units:
         h = layers.Dense(width, use_bias=False)(h)
-        h = layers.Activation("softplus")(layers.BatchNormalization(scale=False)(h))
-    h = layers.Dense(math.prod(data_shape), activation="sigmoid", name="sigmoid_output")(h)
+        h = layers.Activation("softplus")(batch_norm(batch_norm_config, scale=False)(h))
+    if weight_norm:
+        h = WeightNormDense(math.prod(data_shape), "sigmoid", train_scale=True, data_init=False, name="sigmoid_output")(h)
+    else:
+        h = layers.Dense(math.prod(data_shape), activation="sigmoid", name="sigmoid_output")(h)
     return keras.Model(z, _zoo_pixels(h, data_shape), name=name)
 
 
 def improved_gan_discriminator(
     data_shape, units=(1000, 500, 250, 250, 250), input_noise=0.3, hidden_noise=0.5, minibatch_kernels=100,
-    minibatch_dim=5, name="discriminator",
+    minibatch_dim=5, weight_norm=False, name="discriminator",
 ):
     """Salimans et al.'s MNIST discriminator: Gaussian noise (std 0.3) on the [0, 1] pixels, then ReLU layers
     1000-500-250-250-250 each followed by Gaussian noise (std 0.5), minibatch discrimination (B kernels of
-    dimension C) and one logit. Their layers are weight-normalised with a data-dependent initialisation;
-    these are plain Dense layers."""
+    dimension C) and one logit. `weight_norm`: their layers, weight-normalised with a data-based initialisation
+    (`WeightNormDense`, the hidden layers' scales fixed by it and the logit's trained; their `MinibatchLayer`);
+    `zoo.GAN.fit` runs the initialisation on the first 500 training samples. Else plain Dense layers."""
     x = keras.Input(shape=tuple(data_shape), name="samples")
     h = layers.GaussianNoise(input_noise)(layers.Flatten()(_paper_pixels(x)))
     for i, width in enumerate(units):
-        h = layers.Dense(width, activation="relu", name="features" if i == len(units) - 1 else None)(h)
+        name = "features" if i == len(units) - 1 else None
+        h = (WeightNormDense(width, "relu", name=name) if weight_norm else layers.Dense(width, activation="relu", name=name))(h)
         h = layers.GaussianNoise(hidden_noise)(h)
     if minibatch_kernels:
-        h = MinibatchDiscrimination(minibatch_kernels, minibatch_dim, name="minibatch")(h)
-    return keras.Model(x, layers.Dense(1, name="logits")(h), name=name)
+        h = MinibatchDiscrimination(minibatch_kernels, minibatch_dim, weight_norm=weight_norm, name="minibatch")(h)
+    logits = WeightNormDense(1, train_scale=True, name="logits") if weight_norm else layers.Dense(1, name="logits")
+    return keras.Model(x, logits(h), name=name)
 
 
 # --------------------------------------------------------------------------- InfoGAN (Chen et al. 2016) and LSGAN (Mao et al. 2017)

@@ -96,17 +96,20 @@ PRESETS = {
         paper="Salimans et al. 2016",
         summary="their MNIST MLPs + minibatch discrimination",
         builds="their MNIST networks: G softplus 500-500 with BatchNorm, sigmoid; D ReLU 1000-500-250-250-250 with "
-        "Gaussian noise, minibatch discrimination B=100, C=5; Adam 3e-4 beta_1 0.5 (their minibatch scripts), "
-        "batch 100; feature_matching=True is their other option; on vectors the zoo's MLP",
+        "Gaussian noise, minibatch discrimination B=100, C=5, their weight-normalised layers initialised from data; "
+        "Adam 3e-4 beta_1 0.5 (their minibatch scripts), batch 100; feature_matching=True is their other option; on "
+        "vectors the zoo's MLP",
         paper_result=None,
         our_result="MNIST at the 6,000-step budget (10 of their script's 300 epochs): classifier score 6.08, Frechet "
-        "distance 63.6 (benchmarks/papers.md)",
+        "distance 63.6, before it took their weight normalisation (benchmarks/papers.md)",
         image_backbone="improved_gan",
         options=dict(
             backbone="auto", minibatch_kernels=100, minibatch_dim=5,
             # Adam 3e-4 as their minibatch-discrimination scripts: at their MNIST script's 3e-3 this D wins within an
-            # epoch (docs/models.md).
-            improved_gan=dict(default_optimizer=dict(name="adam", learning_rate=3e-4, beta_1=0.5)),
+            # epoch (docs/models.md). Their nn.py: weight-normalised layers initialised from data, BatchNorm with
+            # epsilon 1e-6 and averages of decay 0.9.
+            improved_gan=dict(weight_norm=True, batch_norm_config=dict(epsilon=1e-6, momentum=0.9),
+                              default_optimizer=dict(name="adam", learning_rate=3e-4, beta_1=0.5)),
         ),
     ),
     "acgan": dict(
@@ -272,6 +275,7 @@ def build_gan(
     noise_range=None,
     batch_norm=False,
     batch_norm_config=None,
+    weight_norm=False,
     d_loss_scale=1.0,
     sampling_dropout=False,
     clip_value=None,
@@ -349,8 +353,10 @@ def build_gan(
             d_init_range, noise_range: "maxout" options (see `networks.maxout_generator`).
         batch_norm: BatchNorm in the "wgan_gp" networks (Gulrajani et al.'s WGAN mode).
         batch_norm_config: the BatchNorm layers' `epsilon`, `momentum` and `gamma_stddev` (gamma from
-            N(1, gamma_stddev)) as a paper's code set them ("dcgan", "infogan", "lsgan", "wgan_gp"; see
-            `networks.batch_norm`); None: Keras's (epsilon 1e-3, momentum 0.99, gamma ones).
+            N(1, gamma_stddev)) as a paper's code set them ("dcgan", "infogan", "lsgan", "wgan_gp",
+            "improved_gan"; see `networks.batch_norm`); None: Keras's (epsilon 1e-3, momentum 0.99, gamma ones).
+        weight_norm: "improved_gan": their weight-normalised layers with the data-based initialisation that
+            `GAN.fit` runs (see `networks.improved_gan_discriminator`).
         d_loss_scale: factor on D's adversarial loss (see `zoo.GAN`).
         sampling_dropout: sample with G's dropout on (see `zoo.GAN`; the `conditional` preset's G needs it).
         clip_value: WGAN's weight clipping c (see `zoo.GAN`); None: off.
@@ -388,6 +394,8 @@ def build_gan(
         raise ValueError("the 'acgan' backbone is conditional: give num_classes.")
     if backbone in ("improved_gan", "infogan", "lsgan", "wgan_gp") and num_classes is not None:
         raise ValueError(f"the {backbone!r} networks are unconditional; use 'maxout', 'dcgan', 'acgan' or 'mlp'.")
+    if weight_norm and backbone != "improved_gan":
+        raise ValueError(f"weight_norm is implemented on the 'improved_gan' networks, not {backbone!r}.")
     if backbone in ("acgan", "wgan_gp") and minibatch_kernels:
         raise ValueError(f"minibatch discrimination is not implemented on the {backbone!r} networks.")
     if latent_code and backbone not in ("mlp", "dcgan", "infogan"):
@@ -466,9 +474,10 @@ def _networks(backbone, data_shape, latent_dim, num_classes, conditioning, laten
             o["input_dropout"], 0.5 if o["dropout"] is None else o["dropout"], o["d_init_range"], **minibatch,
         )
     elif backbone == "improved_gan":
-        generator = networks.improved_gan_generator(data_shape, latent_dim, o["g_units"] or (500, 500))
+        generator = networks.improved_gan_generator(data_shape, latent_dim, o["g_units"] or (500, 500), o["weight_norm"],
+                                                    o["batch_norm_config"])
         discriminator = networks.improved_gan_discriminator(
-            data_shape, o["d_units"] or (1000, 500, 250, 250, 250), **minibatch
+            data_shape, o["d_units"] or (1000, 500, 250, 250, 250), weight_norm=o["weight_norm"], **minibatch
         )
     elif backbone == "infogan":
         generator = networks.conv_fc_generator(
