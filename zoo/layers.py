@@ -80,17 +80,19 @@ class MinibatchDiscrimination(keras.layers.Layer):
         Args:
             features: a batch of this layer's inputs (their code: 500 training images through D).
         """
-        m = ops.convert_to_numpy(self.projection(ops.convert_to_tensor(features))).astype("float64")
-        nearest = np.empty((len(m), self.num_kernels))
-        for start in range(0, len(m), 50):  # N x N x B distances, 50 rows at a time
-            l1 = np.abs(m[start : start + 50, None] - m[None]).sum(axis=-1)
-            l1[np.arange(len(l1)), start + np.arange(len(l1))] = np.inf
-            nearest[start : start + 50] = l1.min(axis=1)
-        half_mean_nearest = 0.5 * nearest.mean(axis=0)
+        m = ops.convert_to_numpy(self.projection(ops.convert_to_tensor(features))).astype("float32")
+
+        def distances():  # (rows, N x B) L1 distances of 50 rows at a time to all, inf to themselves
+            for start in range(0, len(m), 50):
+                l1 = np.abs(m[start : start + 50, None] - m[None]).sum(axis=-1)
+                l1[np.arange(len(l1)), start + np.arange(len(l1))] = np.inf
+                yield l1
+
+        half_mean_nearest = 0.5 * np.concatenate([l1.min(axis=1) for l1 in distances()]).mean(axis=0, dtype="float64")
         self.log_scale.assign(ops.convert_to_numpy(self.log_scale) - np.log(half_mean_nearest)[:, None])
-        m /= half_mean_nearest[None, :, None]
-        closeness = np.stack([np.exp(-np.abs(m[i, None] - m).sum(axis=-1)).sum(axis=0) - 1.0 for i in range(len(m))])
-        self.bias.assign(-closeness.mean(axis=0))
+        scale = (1.0 / half_mean_nearest).astype("float32")  # every distance scales with the kernel's scale
+        closeness = np.concatenate([np.exp(-l1 * scale).sum(axis=1) for l1 in distances()])
+        self.bias.assign(-closeness.mean(axis=0, dtype="float64"))
         self.initialized.assign(1.0)
 
     def compute_output_shape(self, input_shape):
