@@ -115,14 +115,15 @@ PRESETS = {
     "acgan": dict(
         paper="Odena et al. 2017",
         summary="conditional conv GAN with an auxiliary classifier",
-        builds="the Keras AC-GAN MNIST example's networks and step: G label embedding x z -> 3x3x384 -> 192-96-1 "
+        builds="the Keras AC-GAN MNIST example's networks: G label embedding x z -> 3x3x384 -> 192-96-1 "
         "transposed convolutions; D 32-64-128-256 convolutions with dropout 0.3, real/fake and class heads, its "
         "classifier learning on real images only; Adam 2e-4 beta_1 0.5, batch 100",
         paper_result=None,
         our_result="MNIST at the 6,000-step budget: classifier score 9.94, Frechet distance 9.32, 99.96% of samples of the class "
         "asked for (benchmarks/papers.md)",
         # fake_class_weight=0 as the Keras example: with Odena et al.'s class term on the fakes, each class collapsed
-        # to one drawing (docs/models.md).
+        # to one drawing (docs/models.md). The example's soft targets (D 0.9 / 0.1, G 0.9) and G's double batch are
+        # not the paper's and not taken.
         options=dict(backbone="acgan", num_classes=10, conditioning="acgan", fake_class_weight=0.0),
     ),
     "infogan": dict(
