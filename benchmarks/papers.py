@@ -64,11 +64,13 @@ CRITIC_FIGURES = {"wgan": "Arjovsky et al. 2017, Figures 3-4", "wgan_gp": "Gulra
 BASELINE_GENERATOR = ROOT / "saved_models" / "vanilla_mnist.keras"
 # What a row's numbers cannot say by themselves.
 NOTES = {
-    "dcgan": "**Measured before the preset took its reference code's numerics** (BatchNorm epsilon 1e-8 and gains from N(1, 0.02), as dcgan_code, where Keras's epsilon 1e-3 left D's second convolution at 0.54 of unit scale on fakes; 2026-12-07): this row is the earlier preset's, to be rerun. "
-    "Trained on one of the machine's 2 cores (taskset), beside the wgan row's run on the other. At the "
-    "preset's 4,000-step budget (9 epochs of batch 128): sharp strokes of every digit, some malformed; FD 19.5 "
-    "against the MLP baseline's 8.3 after its 105,000 steps. Radford et al. show MNIST samples only in their "
-    "appendix, with no number.",
+    "dcgan": "With dcgan_code's BatchNorm (epsilon 1e-8, gains from N(1, 0.02); since 2026-12-07). Trained on one of "
+    "the machine's 2 cores (taskset), beside the wgan and minibatch rows' runs and test runs, with a 15-minute pause "
+    "(SIGSTOP) for a CI check inside its training time. At the preset's 4,000-step budget (9 epochs of batch 128): "
+    "sharp strokes of every digit, many malformed; FD 22.9 against the MLP baseline's 8.3 after its 105,000 steps. "
+    "The same seed and budget with Keras's BatchNorm epsilon 1e-3 scored 7.36 and FD 19.5: dcgan_code's numerics "
+    "did not help here (one seed each). Sampled as dcgan_code samples, G on the statistics of batches of 128: "
+    "FD 24.1. Radford et al. show MNIST samples only in their appendix, with no number.",
     "wgan": "**Measured before the preset took its reference code's numerics** (tflib's BatchNorm epsilon 1e-5, where Keras's 1e-3 never normalised the clipped critic's third convolution; tf.train.RMSPropOptimizer's rho 0.9, epsilon 1e-10 and mean square from ones, where the rows ran PyTorch's rho 0.99 and epsilon 1e-8 inside Keras's square root; tflib's He-uniform convolutions; 2026-12-07): this row is the earlier preset's, to be rerun. "
     "Trained on one of the machine's 2 cores (taskset), beside the dcgan row's run on the other.",
     "lsgan": "Read from the figure, as the paper reads its own: least squares spreads its samples round the ring in 9 "
