@@ -417,8 +417,7 @@ def run_critic_row(preset, every_steps, seed=0, dataset=MNIST, runs=RUNS, epochs
                 batch = BATCH_STATISTICS_SAMPLING[preset]
                 sampler = BatchStatisticsSampler(gan, batch)
                 fake = sampler.generate(1000, seed=seed + 1)
-                critic = lambda x: np.mean(np.concatenate([with_batch_statistics(gan.discriminator, x[i : i + batch])
-                                                           for i in range(0, len(x), batch)]))
+                critic = lambda x: np.mean(with_batch_statistics(gan.discriminator, x, batch))
                 features = classifier.features(sampler.generate(2000, seed=seed + 2))
                 point.update(estimate_batch_statistics=float(critic(real) - critic(fake)), frechet_distance_batch_statistics=float(
                     metrics.frechet_distance(*metrics.statistics(features), *test_statistics)))
@@ -449,16 +448,22 @@ def collect_critic_row(preset, run_dir, seed=0):
     return row
 
 
-def with_batch_statistics(model, inputs):
-    """model(inputs) as numpy with its BatchNorm layers on the batch's own statistics, the way the DCGAN and WGAN
-    reference codes sample and score (dcgan_code's batchnorm and tflib's in WGAN mode have no inference branch);
-    the moving averages are put back as they were, so the model samples as before afterwards."""
+def with_batch_statistics(model, inputs, batch_size=None):
+    """model(inputs) as numpy (its first output), `batch_size` rows at a time (None: all at once), with its
+    BatchNorm layers on each batch's own statistics, the way the DCGAN and WGAN reference codes sample and score
+    (dcgan_code's batchnorm and tflib's in WGAN mode have no inference branch); the moving averages are put back
+    as they were, so the model samples as before afterwards."""
     import keras
+    import numpy as np
 
+    def first(outputs):
+        return keras.ops.convert_to_numpy(outputs[0] if isinstance(outputs, (list, tuple)) else outputs)
+
+    batch_size = batch_size or len(inputs)
     saved = [keras.ops.convert_to_numpy(v.value) for v in model.non_trainable_variables]
     try:
-        outputs = model(inputs, training=True)
-        return keras.ops.convert_to_numpy(outputs[0] if isinstance(outputs, (list, tuple)) else outputs)
+        return np.concatenate([first(model(inputs[i : i + batch_size], training=True))
+                               for i in range(0, len(inputs), batch_size)])
     finally:
         for variable, value in zip(model.non_trainable_variables, saved):
             variable.assign(value)
@@ -485,10 +490,9 @@ class BatchStatisticsSampler:
     def generate(self, n, labels=None, seed=None):
         import numpy as np
 
-        b = self.batch_size
-        z = np.asarray(self.gan.sample_noise(-(-n // b) * b, seed=seed))
-        generator = self.gan.sampling_generator
-        return np.concatenate([with_batch_statistics(generator, z[i : i + b]) for i in range(0, len(z), b)])[:n]
+        rows = -(-n // self.batch_size) * self.batch_size
+        z = np.asarray(self.gan.sample_noise(rows, seed=seed))
+        return with_batch_statistics(self.gan.sampling_generator, z, self.batch_size)[:n]
 
 
 def run_samples_row(preset, seed=0, dataset=MNIST, runs=RUNS, epochs=None):

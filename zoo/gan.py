@@ -91,6 +91,11 @@ def _layers_of_type(model, layer_type):
     return [layer for layer in _layers_of(model) if isinstance(layer, layer_type)]
 
 
+def _samples_of(batch):
+    """The samples of a dataset's element: the element itself, or the first of (samples, labels)."""
+    return batch[0] if isinstance(batch, (tuple, list)) else batch
+
+
 @keras.saving.register_keras_serializable(package="ganzoo")
 class GAN(keras.Model):
     """A generator G and a discriminator D trained by Algorithm 1 of Goodfellow et al. (2014).
@@ -577,11 +582,7 @@ class GAN(keras.Model):
             int(ops.convert_to_numpy(self.g_optimizer.iterations)) == 0
         ):
             self.set_output_bias_from(x)
-        if self._layers_to_initialize():
-            if not (is_dataset(x) or hasattr(x, "shape")):
-                raise ValueError("D has layers initialised from data (weight_norm): call initialize_from_data(samples) "
-                                 "before fitting on a generator or PyDataset.")
-            self.initialize_from_data(x)
+        self.initialize_from_data(x)
         if is_dataset(x) and not args:
             kwargs.setdefault("shuffle", False)  # a dataset shuffles itself; Keras warns on the default True
         try:
@@ -591,10 +592,6 @@ class GAN(keras.Model):
                 message = error.message.split("ganzoo:")[1].split("\n")[0].split("] [")[0].replace("\\'", "'").strip()
                 raise ValueError(message) from None
             raise
-
-    def _layers_to_initialize(self):
-        flags = [getattr(layer, "initialized", None) for layer in self.discriminator.layers]
-        return [flag for flag in flags if flag is not None and not float(ops.convert_to_numpy(flag))]
 
     def initialize_from_data(self, data, max_samples=500):
         """The data-based initialisation of D's layers that have one (improved-gan's weight-normalised layers,
@@ -607,14 +604,17 @@ class GAN(keras.Model):
             data: an array of samples in the generator's range, or a dataset of them (or of (samples, labels)).
             max_samples: how many samples to use.
         """
-        if not self._layers_to_initialize():
+        if not layers.layers_to_initialize(self.discriminator):
             return 0
         if len(self.discriminator.inputs) != 1:
             raise ValueError("the data-based initialisation needs an unconditional discriminator (one input).")
+        if not (is_dataset(data) or hasattr(data, "shape")):
+            raise ValueError("D has layers initialised from data (weight_norm): call initialize_from_data(samples) "
+                             "before fitting on a generator or PyDataset.")
         if is_dataset(data):
             batches, count = [], 0
             for batch in data:
-                batches.append(np.asarray(batch[0] if isinstance(batch, (tuple, list)) else batch))
+                batches.append(np.asarray(_samples_of(batch)))
                 count += len(batches[-1])
                 if count >= max_samples:
                     break
@@ -634,8 +634,7 @@ class GAN(keras.Model):
         if is_dataset(data):
             total, count = 0.0, 0
             for batch in data.take(max_batches):
-                samples = batch[0] if isinstance(batch, (tuple, list)) else batch
-                samples = np.asarray(samples, dtype="float64")
+                samples = np.asarray(_samples_of(batch), dtype="float64")
                 total, count = total + samples.sum(axis=0), count + len(samples)
             mean = total / max(count, 1)
         else:

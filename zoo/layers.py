@@ -162,6 +162,12 @@ class WeightNormDense(keras.layers.Layer):
                 "train_scale": self.train_scale, "theta_stddev": self.theta_stddev, "data_init": self.data_init}
 
 
+def layers_to_initialize(model):
+    """The layers of `model` with a data-based initialisation (an `initialized` flag) that has not run yet."""
+    flags = ((layer, getattr(layer, "initialized", None)) for layer in model.layers)
+    return [layer for layer, flag in flags if flag is not None and not float(ops.convert_to_numpy(flag))]
+
+
 def initialize_from_data(model, inputs):
     """Run the data-based initialisation of every layer of the functional `model` that has one (`initialize`, e.g.
     `WeightNormDense`) and has not run it yet, first to last, each on its own inputs given `inputs`: the layers
@@ -171,14 +177,11 @@ def initialize_from_data(model, inputs):
         model: a functional `keras.Model` with one input.
         inputs: a batch for that input.
     """
-    count = 0
-    for layer in model.layers:
-        flag = getattr(layer, "initialized", None)  # a layer with an initialisation that is switched on
-        if flag is not None and not float(ops.convert_to_numpy(flag)):
-            upto = keras.Model(model.inputs[0], layer.input)
-            layer.initialize(upto(ops.convert_to_tensor(inputs), training=True))
-            count += 1
-    return count
+    pending = layers_to_initialize(model)
+    for layer in pending:  # model.layers' order: each after the layers before it
+        upto = keras.Model(model.inputs[0], layer.input)
+        layer.initialize(upto(ops.convert_to_tensor(inputs), training=True))
+    return len(pending)
 
 
 @keras.saving.register_keras_serializable(package="ganzoo")
