@@ -181,7 +181,9 @@ PRESETS = {
         paper="Mao et al. 2017",
         summary="least-squares losses",
         builds="least-squares losses (a=0, b=c=1); images: their smallest networks (mcgan.py, unconditional): G "
-        "1024-d z -> FC 7x7x128 -> 5x5 transposed convolutions 128-1, sigmoid; D 5x5 convolutions 64-128, FC 1024; "
+        "1024-d z -> FC 7x7x128 -> 5x5 transposed convolutions 128-1, sigmoid; D 5x5 convolutions 64-128 (mcgan.py's "
+        "257 and 320 are 1 and 64 plus its 256-d label projection; without a label, the 64-128 of DCGAN-tensorflow, "
+        "which it adapts), FC 1024; "
         "Adam 2e-4 beta_1 0.5, batch 64; vectors: their Gaussian-mixture MLPs (tanh 128-128, orthogonal weights, z 256 "
         "from N(0, 1), Adam D 1e-4, G 1e-3, simultaneous updates)",
         paper_result="on a Gaussian mixture, the modes covered where the regular GAN collapses (Figure 5)",
