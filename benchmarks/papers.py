@@ -75,8 +75,9 @@ NOTES = {
     "(`zoo.TF1RMSprop`: rho 0.9, epsilon 1e-10, mean square from ones), since 2026-12-07. The run before them "
     "(Keras's epsilon 1e-3, which never normalised the clipped critic's third convolution; PyTorch's RMSprop; Glorot "
     "weights) gave Spearman 0.86, the estimate from 0.202 to 0.0096 and the FD from 455.5 to 77.8 over 4,800 steps. "
-    "Trained on one of the machine's 2 cores (taskset), beside the dcgan, minibatch and wgan_gp rows' runs and test "
-    "runs, with a 15-minute pause (SIGSTOP) for a CI check inside its training time.",
+    "Trained on one of the machine's 2 cores (taskset), beside the wgan_gp row's run on the other. The samples at the "
+    "budget's end are varied digits of every class with rough strokes, about one in three malformed; at epoch 2 they "
+    "were blotchy ([grid](figures/papers_wgan.png)).",
     "lsgan": "Read from the figure, as the paper reads its own: least squares spreads its samples round the ring in 9 "
     "of 10 runs (6 to 8 blobs; seed 0 keeps 4), but the blobs often sit off the true modes, between or beside them, "
     "so few count as visible; the regular GAN either lands exactly on all 8 modes (5 of 10 runs) or collapses onto "
