@@ -17,8 +17,9 @@ medians and the range over rounds.
 With `--presets`, `GAN.fit` of those presets (their paper's networks at 28x28) on each backend as well, beside the
 same preset on TensorFlow.
 
-    python -m benchmarks.backends [--batches 64] [--steps 30] [--rounds 5] [--backends tensorflow jax torch]
-                                  [--presets vanilla conditional minibatch] [--note "pinned to one core"]
+    python -m benchmarks.backends [--batches 64 256] [--steps 30] [--rounds 5] [--backends tensorflow jax torch]
+                                  [--presets all | vanilla conditional ...] [--round-budget 60] [--cores 0 1]
+                                  [--note "..."]
     python -m benchmarks.backends --render [--note "..."]   # benchmarks/training.md again from results/backends.json
 """
 
@@ -31,6 +32,7 @@ import re
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 from benchmarks import timing
@@ -43,6 +45,7 @@ IMAGE_SHAPE = (28, 28, 1)
 LATENT_DIM = 100
 WARM_UP_STEPS = 2
 PRESET_ROW = re.compile(r"GAN\.fit \((\w+) preset\)(,? \+? ?XLA)?")
+ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1"}
 KERAS_LAYERS_MAX_BATCH = 64  # JAX's guide step on Keras's own Conv2DTranspose (5x slower) is timed up to this batch
 
 
@@ -82,8 +85,6 @@ def dataset(batch_size, labels=False):
     """What `fit` reads: the same 4 batches (with labels for a conditional model), repeated, as train.datasets'
     pipelines end: tf.data on TensorFlow, a Python generator of the same numpy batches on JAX and torch (as
     `ganzoo train` feeds them there; `input_pipeline` says which)."""
-    import itertools
-
     import numpy as np
 
     images = np.concatenate(batches(batch_size))
@@ -93,9 +94,15 @@ def dataset(batch_size, labels=False):
 
         data = tf.data.Dataset.from_tensor_slices(elements).batch(batch_size, drop_remainder=True)
         return data.cache().repeat().prefetch(tf.data.AUTOTUNE)
-    chunks = [tuple(e[i : i + batch_size] for e in elements) if labels else elements[i : i + batch_size]
+    # Tuples, (x,) or (x, y): what Keras's generator adapter takes.
+    chunks = [tuple(e[i : i + batch_size] for e in (elements if labels else (elements,)))
               for i in range(0, len(images), batch_size)]
-    return itertools.cycle(chunks)
+
+    def forever():  # a generator, which Keras's data adapters take (an itertools.cycle is not one)
+        while True:
+            yield from chunks
+
+    return forever()
 
 
 def input_pipeline():
@@ -144,6 +151,8 @@ def _plain_dcgan(train_step):
             self.g_optimizer.build(self.generator.trainable_variables)
 
         def train_step(self, real):
+            if isinstance(real, (tuple, list)):  # (x,) from a generator, unpacked as Keras's torch guide does
+                real = real[0]
             return train_step(self, real)
 
     return PlainDCGAN()
@@ -270,9 +279,17 @@ class FitRunner:
     `fit` (e.g. `check_data=False`)."""
 
     def __init__(self, model, batch_size, jit_compile, **fit_options):
+        import numpy as np
+
         self.model, self.fit_options = model, fit_options
         self.data = dataset(batch_size, labels=bool(getattr(model, "conditional", False)))
         model.compile(jit_compile=jit_compile)
+        if input_pipeline() != "tf.data":  # fit cannot read a generator twice: the data-based starts, as ganzoo train
+            samples = np.concatenate(batches(batch_size))
+            if getattr(model, "output_bias_from_data", False):
+                model.set_output_bias_from(samples)
+            if hasattr(model, "initialize_from_data"):
+                model.initialize_from_data(samples)
 
     def run(self, steps):
         """Seconds the steps took (not the call's set-up and tear-down: benchmarks/timing.py says why)."""
@@ -320,8 +337,11 @@ def _dcgan_configurations(backend, batch_size, zoo_dcgan):
     raise ValueError(f"unknown backend {backend!r}")
 
 
-def worker(backend, batch_size, presets=()):
-    """Build and warm up, say "ready" with the configurations' names, then time "NAME STEPS" lines."""
+def worker(backend, batch_size, presets=(), core=None):
+    """Build and warm up, say "ready" with the configurations' names, then time "NAME STEPS" lines. `core`: run
+    on that CPU core only (set before the backend starts its threads)."""
+    if core is not None:
+        os.sched_setaffinity(0, {core})
     sys.path.insert(0, str(ROOT.parent))
     runners, failed = {}, {}
     for name, runner in configurations(backend, batch_size, presets).items():
@@ -346,20 +366,23 @@ def cpu_flags():
     return "" if info is None else f"{info['cpu']}, {info['logical_cores']} cores, {' '.join(info['flags'])}"
 
 
-def measure(backends, batch_size, steps, rounds, presets=(), gpu=False, after_round=None, round_budget=None):
+def measure(backends, batch_size, steps, rounds, presets=(), gpu=False, after_round=None, round_budget=None, core=None):
     """Rows of images/s per (backend, configuration), each with its device and input pipeline. `gpu`: leave the
     GPUs visible to the workers (by default they are hidden, for CPU figures on any machine). `after_round(rows)`
     is called with the rows so far after every round (so a long run that is stopped keeps its finished rounds).
     With a `round_budget` (seconds), a preset (not dcgan's rows, the comparisons) whose one step, timed once every
-    worker is ready, says a round would take longer is reported by that step ("probed") and not timed in rounds."""
+    worker is ready, says a round would take longer is reported by that step ("probed") and not timed in rounds.
+    `core`: pin the workers to this CPU core, one thread each."""
     workers = {}
     for backend in backends:
         env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
         if not gpu:
             env["CUDA_VISIBLE_DEVICES"] = ""
+        if core is not None:
+            env.update(ONE_THREAD)
         process = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.backends", "--worker", backend, "--batch", str(batch_size),
-             "--presets", *presets],
+             *(["--pin", str(core)] if core is not None else []), "--presets", *presets],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT.parent,
         )
         workers[backend] = process
@@ -457,6 +480,9 @@ def render(result):
         f"Machine: {result['machine']}; load average {result['load_before']} -> {result['load_after']}. "
         + ("GPUs visible to the workers" if result.get("gpu") else "CPU only (GPUs hidden)")
         + "; each row names the device its backend computed on. Compare ratios within this table."
+        + (" The batch sizes were measured at the same time, each on its own core ("
+           + ", ".join(f"batch {batch}: core {core}" for batch, core in result["cores"].items())
+           + "), its workers pinned there with one thread each: one-core figures." if result.get("cores") else "")
         + (f" {result['note']}" if result.get("note") else ""),
         "",
         "| backend | device | batch | configuration | images/s | range | vs this backend's plain step "
@@ -515,7 +541,9 @@ def _presets_table(presets):
         "`GAN.fit` of each preset with its defaults (its paper's networks, k, losses and stabilisers; the batch here),",
         "images/s, median over the same interleaved rounds as above (the dcgan column repeats the rows above). JAX's",
         "`fit` always compiles with XLA; torch's has no XLA. Fastest backend in bold; ~N: one step after warm-up, where",
-        "a round's steps would have taken longer than the run's round budget (not timed in rounds).",
+        "a round's steps would have taken longer than the run's round budget (not timed in rounds). Where XLA (JAX's",
+        "`fit`, TensorFlow + XLA) is several times slower than TensorFlow without it, the cost is XLA:CPU's",
+        "convolutions on small feature maps; docs/backends.md (\"JAX on a CPU\") names the layers and their times.",
         "",
         "| preset | batch | " + " | ".join(columns) + " |",
         "|---|---:|" + "---:|" * len(columns),
@@ -535,22 +563,26 @@ def _presets_table(presets):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", nargs="+", default=["tensorflow", "jax", "torch"])
-    parser.add_argument("--batches", nargs="+", type=int, default=[64])
+    parser.add_argument("--batches", nargs="+", type=int, default=[64, 256])
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--presets", nargs="*", default=[], help="GAN.fit of these presets too, on every backend")
+    parser.add_argument("--presets", nargs="*", default=["all"], help="GAN.fit of these presets too, on every backend "
+                        "('all': every preset; none: only the dcgan rows)")
     parser.add_argument("--gpu", action="store_true", help="let the workers use the GPUs (default: CPU only)")
     parser.add_argument("--out", help="write the JSON and table here instead of benchmarks/ (e.g. $OUT on a GPU "
                         "machine)")
     parser.add_argument("--note", help="how the machine was shared while measuring (e.g. pinned to one core), for the table")
     parser.add_argument("--render", action="store_true", help="only redraw the table from the JSON (with --note: set it)")
-    parser.add_argument("--round-budget", type=float, help="seconds: a preset (not the dcgan rows) slower than this for a "
+    parser.add_argument("--round-budget", type=float, default=60.0, help="seconds: a preset (not the dcgan rows) slower than this for a "
                         "round's steps (by one timed step after warm-up) is reported by that step instead of timed in rounds")
+    parser.add_argument("--cores", nargs="+", type=int, help="measure the batch sizes at the same time, the i-th on "
+                        "the i-th of these cores (its workers pinned there, one thread each); default: one after another")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--pin", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv if argv is not None else [])  # `make bench` calls main()
     if args.worker:
-        return worker(args.worker, args.batch, args.presets)
+        return worker(args.worker, args.batch, args.presets, args.pin)
     results, table = (RESULTS, TABLE) if not args.out else (pathlib.Path(args.out) / RESULTS.name, pathlib.Path(args.out) / TABLE.name)
     if args.render:
         result = json.loads(results.read_text())
@@ -586,15 +618,39 @@ def measured(args, argv, after_round=None):
             "gpu": args.gpu,
             "note": args.note,
             "round_budget": args.round_budget,
+            "cores": {str(batch_size): core for batch_size, core in zip(args.batches, args.cores)} if args.cores else None,
             "rows": rows,
         }
 
-    rows = []
-    for batch_size in args.batches:
-        done = list(rows)
-        report = None if after_round is None else (lambda partial, done=done: after_round(result(done + partial)))
-        rows += measure(args.backends, batch_size, args.steps, args.rounds, presets, args.gpu, report, args.round_budget)
-    return result(rows)
+    if args.cores and len(args.cores) < len(args.batches):
+        raise SystemExit(f"--cores needs a core for each of the {len(args.batches)} batch sizes, got {args.cores}.")
+    rows_by_batch = {batch_size: [] for batch_size in args.batches}
+    lock = threading.Lock()
+
+    def rows_so_far():
+        return [row for batch_size in args.batches for row in rows_by_batch[batch_size]]
+
+    def report(batch_size, rows):
+        with lock:
+            rows_by_batch[batch_size] = rows
+            if after_round:
+                after_round(result(rows_so_far()))
+
+    def run(batch_size, core=None):
+        rows = measure(args.backends, batch_size, args.steps, args.rounds, presets, args.gpu,
+                       lambda partial: report(batch_size, partial), args.round_budget, core)
+        report(batch_size, rows)
+
+    if args.cores:  # one run: every batch size at the same time, on its own core, so all see the same load
+        threads = [threading.Thread(target=run, args=(batch_size, core)) for batch_size, core in zip(args.batches, args.cores)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    else:
+        for batch_size in args.batches:
+            run(batch_size)
+    return result(rows_so_far())
 
 
 def zoo_presets():

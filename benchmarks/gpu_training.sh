@@ -28,7 +28,7 @@ case "${1:-}" in
     python -m pip install --quiet --no-index --find-links "$WHEELS" keras
     python -c "import jax, torch, keras; print('jax', jax.__version__, jax.devices(), '| torch', torch.__version__, torch.cuda.is_available(), '| keras', keras.__version__)"
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
-    python -m benchmarks.backends --backends jax torch --gpu --batches 64 256 --steps 30 --rounds 5 --out "$OUT_DIR"
+    python -m benchmarks.backends --backends jax torch --gpu --batches 64 256 --steps 30 --rounds 5 --presets --out "$OUT_DIR"
     cat "$OUT_DIR/training.md"
     ;;
   *)

@@ -1,6 +1,9 @@
 """The backends benchmark's table: each dcgan row against its own backend's plain step and keras-io's step, and
 every row against the same configuration on TensorFlow."""
 
+import argparse
+import threading
+
 from benchmarks import backends
 
 
@@ -61,6 +64,30 @@ def test_table_lists_failed_and_probed_configurations_and_says_when_a_run_stoppe
     assert "| `wgan` | 64 | **30.0** | failed | ~2.5 |" in table
 
 
+def test_one_run_measures_each_batch_size_at_the_same_time_on_its_own_core(monkeypatch):
+    both_started = threading.Barrier(2, timeout=10)  # each batch waits for the other: they run at the same time
+    calls, reports = [], []
+
+    def fake_measure(backends_, batch_size, steps, rounds, presets, gpu, after_round, round_budget, core):
+        calls.append((batch_size, core, tuple(presets), round_budget))
+        both_started.wait()
+        rows = [{**_row("tensorflow", "keras-io two-tape step", float(batch_size)), "batch": batch_size}]
+        after_round(rows)  # as after each round: the table so far holds every batch size's rows
+        return rows
+
+    monkeypatch.setattr(backends, "measure", fake_measure)
+    monkeypatch.setattr(backends, "cpu_flags", lambda: "test")
+    argv = ["--batches", "64", "256", "--cores", "0", "1", "--presets", "vanilla"]
+    result = backends.measured(argparse.Namespace(
+        backends=["tensorflow"], batches=[64, 256], steps=30, rounds=5, presets=["vanilla"], gpu=False, note=None,
+        round_budget=60.0, cores=[0, 1]), argv, after_round=lambda partial: reports.append(partial))
+    assert sorted(calls) == [(64, 0, ("vanilla",), 60.0), (256, 1, ("vanilla",), 60.0)]
+    assert [row["batch"] for row in result["rows"]] == [64, 256]  # in the command's order, whichever finished first
+    assert result["cores"] == {"64": 0, "256": 1}
+    assert "each on its own core (batch 64: core 0, batch 256: core 1)" in backends.render(result)
+    assert len(reports) == 4 and [row["batch"] for row in reports[-1]["rows"]] == [64, 256]
+
+
 def test_without_tensorflow_fit_reads_the_same_batches_from_a_generator(monkeypatch):
     """On a machine with JAX or torch alone the workers feed `fit` a Python generator of the same 4 batches."""
     import numpy as np
@@ -73,6 +100,13 @@ def test_without_tensorflow_fit_reads_the_same_batches_from_a_generator(monkeypa
         np.testing.assert_array_equal(got[0], want)
         assert got[1].shape == (8,)
     assert backends.device_name("tensorflow") == "CPU"  # this machine has no GPU
+    # fit takes the generator: the plain step, and presets that start from the data (G's output bias, D's
+    # weight-normalised layers), which cannot read a generator twice.
+    import zoo
+
+    for model in (backends.keras_io_dcgan(), zoo.create("vanilla", data_shape=backends.IMAGE_SHAPE, seed=0),
+                  zoo.create("minibatch", data_shape=backends.IMAGE_SHAPE, seed=0)):
+        assert backends.FitRunner(model, 8, jit_compile=False).run(2) > 0
 
 
 def test_fit_step_seconds_times_the_steps_not_the_calls_set_up_and_tear_down():

@@ -453,6 +453,24 @@ def test_output_bias_starts_at_the_pixel_marginals():
                                np.log(clipped / (1 - clipped)), rtol=1e-5)
 
 
+def test_output_bias_from_a_generator_asks_for_the_samples_first():
+    """A Python generator (what fit reads on JAX and torch without tf.data) cannot be read twice: the
+    message says what to call, and after it fit trains on the generator."""
+    gan = zoo.create("vanilla", data_shape=(2, 2, 1), g_units=(4,), d_units=(4,), d_pieces=(2,), latent_dim=3)
+    images = np.random.default_rng(0).uniform(-1, 1, (3, 2, 2, 1)).astype("float32")
+
+    def batches():
+        while True:
+            yield (images,)
+
+    gan.compile()
+    with pytest.raises(ValueError, match=r"call set_output_bias_from\(samples\) before fitting on a generator"):
+        gan.fit(batches(), steps_per_epoch=1, epochs=1, verbose=0)
+    gan.set_output_bias_from(images)
+    gan.fit(batches(), steps_per_epoch=1, epochs=1, verbose=0)
+    assert int(keras.ops.convert_to_numpy(gan.g_optimizer.iterations)) == 1
+
+
 def test_wgan_clips_every_critic_weight_before_each_update():
     gan = zoo.create("wgan", data_shape=(8, 8, 1), latent_dim=8, filters=4)
     assert (gan.loss, gan.d_steps, gan.clip_value, gan.default_optimizer["name"]) == ("wasserstein", 5, 0.01, "rmsprop")

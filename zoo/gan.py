@@ -631,6 +631,9 @@ class GAN(keras.Model):
             data: an array of samples in [-1, 1], or a dataset of them (or of (samples, labels));
                 of a dataset, the first `max_batches` batches are read.
         """
+        if not (is_dataset(data) or hasattr(data, "shape")):
+            raise ValueError("G's output bias starts at the data's pixel marginals (output_bias_from_data): call "
+                             "set_output_bias_from(samples) before fitting on a generator or PyDataset.")
         if is_dataset(data):
             total, count = 0.0, 0
             for batch in data.take(max_batches):
