@@ -91,6 +91,13 @@ def _layers_of_type(model, layer_type):
     return [layer for layer in _layers_of(model) if isinstance(layer, layer_type)]
 
 
+def _require_readable_twice(data, reason, method):
+    """A data-based start reads the data before fit does: an array or a tf.data dataset can be read twice, a
+    generator or PyDataset not, so there the user calls `method(samples)` first."""
+    if not (is_dataset(data) or hasattr(data, "shape")):
+        raise ValueError(f"{reason}: call {method}(samples) before fitting on a generator or PyDataset.")
+
+
 def _samples_of(batch):
     """The samples of a dataset's element: the element itself, or the first of (samples, labels)."""
     return batch[0] if isinstance(batch, (tuple, list)) else batch
@@ -608,9 +615,7 @@ class GAN(keras.Model):
             return 0
         if len(self.discriminator.inputs) != 1:
             raise ValueError("the data-based initialisation needs an unconditional discriminator (one input).")
-        if not (is_dataset(data) or hasattr(data, "shape")):
-            raise ValueError("D has layers initialised from data (weight_norm): call initialize_from_data(samples) "
-                             "before fitting on a generator or PyDataset.")
+        _require_readable_twice(data, "D has layers initialised from data (weight_norm)", "initialize_from_data")
         if is_dataset(data):
             batches, count = [], 0
             for batch in data:
@@ -631,9 +636,8 @@ class GAN(keras.Model):
             data: an array of samples in [-1, 1], or a dataset of them (or of (samples, labels));
                 of a dataset, the first `max_batches` batches are read.
         """
-        if not (is_dataset(data) or hasattr(data, "shape")):
-            raise ValueError("G's output bias starts at the data's pixel marginals (output_bias_from_data): call "
-                             "set_output_bias_from(samples) before fitting on a generator or PyDataset.")
+        _require_readable_twice(data, "G's output bias starts at the data's pixel marginals (output_bias_from_data)",
+                                "set_output_bias_from")
         if is_dataset(data):
             total, count = 0.0, 0
             for batch in data.take(max_batches):
