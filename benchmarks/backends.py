@@ -54,14 +54,16 @@ KERAS_LAYERS_MAX_BATCH = 64  # JAX's guide step on Keras's own Conv2DTranspose (
 
 def preset_networks(keras_layers=False):
     """The dcgan preset's generator and discriminator (fresh copies, so every configuration has its own).
-    `keras_layers`: with `keras.layers.Conv2DTranspose` where the zoo has its own (what a user copying a guide
-    builds; the two differ only in JAX's kernel gradient, see `zoo.Conv2DTranspose`)."""
+    `keras_layers`: with Keras's `Conv2DTranspose` and `Conv2D` where the zoo has its own (what a user copying a
+    guide builds; they differ only in how JAX computes them, see `zoo.Conv2DTranspose`)."""
     import keras
 
     import zoo
 
+    keras_kinds = {zoo.Conv2DTranspose: keras.layers.Conv2DTranspose, zoo.Conv2D: keras.layers.Conv2D}
+
     def clone(layer):
-        kind = keras.layers.Conv2DTranspose if keras_layers and isinstance(layer, zoo.Conv2DTranspose) else type(layer)
+        kind = keras_kinds.get(type(layer), type(layer)) if keras_layers else type(layer)
         return kind.from_config(layer.get_config())
 
     gan = zoo.create("dcgan", data_shape=IMAGE_SHAPE, latent_dim=LATENT_DIM, seed=0)

@@ -1,5 +1,5 @@
-"""MinibatchDiscrimination, PacGAN's Pack, Maxout, InfoGAN's CodeAndNoise and the Conv2DTranspose that trains fast on
-JAX: shapes, behaviour, values by hand, serialisation."""
+"""MinibatchDiscrimination, PacGAN's Pack, Maxout, InfoGAN's CodeAndNoise and the Conv2D and Conv2DTranspose that
+train fast on JAX: shapes, behaviour, values by hand, serialisation."""
 
 import keras
 import numpy as np
@@ -85,28 +85,45 @@ def test_code_and_noise_replaces_the_first_entries_by_their_one_hot_argmax():
 TRANSPOSED_CONVOLUTIONS = [  # (input shape, layer arguments): the zoo's generators' kinds and the awkward cases
     ((3, 7, 7, 8), dict(filters=4, kernel_size=5, strides=2, padding="same", use_bias=False)),
     ((3, 7, 7, 8), dict(filters=4, kernel_size=4, strides=2, padding="same", activation="sigmoid")),
+    ((3, 4, 4, 8), dict(filters=4, kernel_size=5, strides=2, padding="same")),  # kernel larger than the input: sub-pixel
+    ((3, 3, 2, 8), dict(filters=4, kernel_size=(4, 3), strides=(2, 1), padding="valid", activation="tanh")),
     ((3, 7, 7, 8), dict(filters=4, kernel_size=3, strides=2, padding="valid", output_padding=1)),
     ((3, 1, 1, 8), dict(filters=4, kernel_size=7, padding="valid", activation="relu")),
     ((3, 8, 7, 7), dict(filters=4, kernel_size=5, strides=2, padding="same", data_format="channels_first")),
 ]
 
 
-def _keras_and_zoo_conv2d_transpose(input_shape, arguments):
-    ours = zoo.Conv2DTranspose(**arguments, bias_initializer="random_normal")
+STRIDED_CONVOLUTIONS = [  # (input shape, layer arguments): the zoo's critics' kinds and the awkward cases
+    ((3, 7, 7, 8), dict(filters=4, kernel_size=5, strides=2, padding="same")),  # kernel larger than the output (4x4)
+    ((3, 8, 8, 8), dict(filters=4, kernel_size=5, strides=2, padding="same", use_bias=False)),
+    ((3, 14, 14, 8), dict(filters=4, kernel_size=4, strides=2, padding="same", activation="relu")),
+    ((3, 6, 5, 8), dict(filters=4, kernel_size=(4, 5), strides=(2, 3), padding="same")),
+    ((3, 4, 4, 8), dict(filters=4, kernel_size=4, strides=2, padding="valid")),  # pix2pix's 4x4 -> 1x1 bottleneck
+    ((3, 7, 7, 8), dict(filters=4, kernel_size=3, strides=1, padding="same")),
+    ((3, 8, 7, 7), dict(filters=4, kernel_size=5, strides=2, padding="same", data_format="channels_first")),
+]
+
+
+def _keras_and_zoo(zoo_layer, keras_layer, input_shape, arguments):
+    ours = zoo_layer(**arguments, bias_initializer="random_normal")
     ours.build(input_shape)
-    theirs = keras.layers.Conv2DTranspose(**arguments)
+    theirs = keras_layer(**arguments)
     theirs.build(input_shape)
     theirs.set_weights(ours.get_weights())
     return ours, theirs
 
 
-@pytest.mark.parametrize("input_shape, arguments", TRANSPOSED_CONVOLUTIONS)
-def test_conv2d_transpose_is_keras_layer_on_every_backend(input_shape, arguments):
-    ours, theirs = _keras_and_zoo_conv2d_transpose(input_shape, arguments)
+@pytest.mark.parametrize(
+    "zoo_layer, keras_layer, input_shape, arguments",
+    [(zoo.Conv2DTranspose, keras.layers.Conv2DTranspose, *case) for case in TRANSPOSED_CONVOLUTIONS]
+    + [(zoo.Conv2D, keras.layers.Conv2D, *case) for case in STRIDED_CONVOLUTIONS],
+)
+def test_convolutions_are_keras_layers_on_every_backend(zoo_layer, keras_layer, input_shape, arguments):
+    ours, theirs = _keras_and_zoo(zoo_layer, keras_layer, input_shape, arguments)
     x = np.random.default_rng(0).normal(size=input_shape).astype("float32")
     np.testing.assert_allclose(keras.ops.convert_to_numpy(ours(x)), keras.ops.convert_to_numpy(theirs(x)), atol=1e-5)
     clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(ours))
-    assert type(clone) is zoo.Conv2DTranspose and clone.get_config() == ours.get_config()
+    assert type(clone) is zoo_layer and clone.get_config() == ours.get_config()
 
 
 def _conv_dilations(jaxpr, found):
@@ -121,31 +138,74 @@ def _conv_dilations(jaxpr, found):
     return found
 
 
-@pytest.mark.skipif(keras.backend.backend() != "jax", reason="the fast kernel gradient is JAX's (make test runs this on JAX)")
-@pytest.mark.parametrize("input_shape, arguments", TRANSPOSED_CONVOLUTIONS)
-def test_conv2d_transpose_gradients_on_jax_are_keras_layers_without_its_slow_convolution(input_shape, arguments):
+def _jax_gradients(layer, x, order):
+    """The gradients in (weights, x) of sum(sin(layer(x))) (order 1), or of the squared norm of its gradient in x,
+    as a gradient penalty takes it (order 2); and the jaxpr of that computation."""
     import jax
     import jax.numpy as jnp
 
-    ours, theirs = _keras_and_zoo_conv2d_transpose(input_shape, arguments)
-    x = np.random.default_rng(0).normal(size=input_shape).astype("float32")
+    def loss(weights, x):
+        return jnp.sum(jnp.sin(layer.stateless_call(weights, [], x)[0]))
 
-    def loss(layer):
-        def of(weights, x):
-            return jnp.sum(jnp.sin(layer.stateless_call(weights, [], x)[0]))
+    def penalty(weights, x):
+        return jnp.sum(jax.grad(loss, 1)(weights, x) ** 2)
 
-        return of
+    gradients = jax.grad(loss if order == 1 else penalty, (0, 1))
+    weights = [v.value for v in layer.trainable_variables]
+    return jax.jit(gradients)(weights, x), jax.make_jaxpr(gradients)(weights, x).jaxpr
 
-    weights = [v.value for v in ours.trainable_variables]
-    ours_grads = jax.jit(jax.grad(loss(ours), (0, 1)))(weights, x)
-    theirs_grads = jax.jit(jax.grad(loss(theirs), (0, 1)))(weights, x)
-    for a, b in zip(jax.tree_util.tree_leaves(ours_grads), jax.tree_util.tree_leaves(theirs_grads)):
+
+def _assert_same_gradients(ours, theirs):
+    import jax
+
+    for a, b in zip(jax.tree_util.tree_leaves(ours), jax.tree_util.tree_leaves(theirs)):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5 * float(np.abs(b).max()))
-    # Keras's kernel gradient is a second lhs-dilated convolution (XLA:CPU's naive loop); ours has only the forward one.
-    strided = [(2, 2)] if arguments.get("strides", 1) == 2 else []
-    dilated = lambda layer: [c for c in _conv_dilations(jax.make_jaxpr(jax.grad(loss(layer)))(weights, x).jaxpr, []) if c[0] != (1, 1)]
-    assert len(dilated(theirs)) == 2 * len(strided)
-    assert len(dilated(ours)) == len(strided)
+
+
+def _lhs_dilated(jaxpr):
+    """How many of a jaxpr's convolutions are lhs-dilated (transposed convolutions: XLA:CPU's slow ones)."""
+    return sum(1 for lhs, _ in _conv_dilations(jaxpr, []) if lhs != (1, 1))
+
+
+def _kernel_larger_than_map(kernel_size, side_shape):
+    kernel_size = (kernel_size,) * 2 if isinstance(kernel_size, int) else kernel_size
+    return any(k > side for k, side in zip(kernel_size, side_shape))
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="the fast gradients are JAX's (make test runs this on JAX)")
+@pytest.mark.parametrize("input_shape, arguments", TRANSPOSED_CONVOLUTIONS)
+def test_conv2d_transpose_gradients_on_jax_are_keras_layers_without_its_slow_convolution(input_shape, arguments):
+    ours, theirs = _keras_and_zoo(zoo.Conv2DTranspose, keras.layers.Conv2DTranspose, input_shape, arguments)
+    x = np.random.default_rng(0).normal(size=input_shape).astype("float32")
+    (ours_grads, ours_jaxpr), (theirs_grads, theirs_jaxpr) = _jax_gradients(ours, x, 1), _jax_gradients(theirs, x, 1)
+    _assert_same_gradients(ours_grads, theirs_grads)
+    _assert_same_gradients(_jax_gradients(ours, x, 2)[0], _jax_gradients(theirs, x, 2)[0])
+    # Keras's kernel gradient is a second lhs-dilated convolution (XLA:CPU's naive loop); ours has only the forward
+    # one, and none where the kernel is larger than the input map (channels_last): the sub-pixel form.
+    strided = 1 if arguments.get("strides", 1) != 1 else 0
+    subpixel = "data_format" not in arguments and "output_padding" not in arguments and _kernel_larger_than_map(
+        arguments["kernel_size"], input_shape[1:3]
+    )
+    assert _lhs_dilated(theirs_jaxpr) == 2 * strided
+    assert _lhs_dilated(ours_jaxpr) == (0 if subpixel else strided)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="the fast gradients are JAX's (make test runs this on JAX)")
+@pytest.mark.parametrize("input_shape, arguments", STRIDED_CONVOLUTIONS)
+def test_conv2d_gradients_on_jax_are_keras_layers_without_its_slow_convolution(input_shape, arguments):
+    """A strided convolution's input gradient is a transposed one; where the kernel is larger than the output map
+    (a critic's 7x7 -> 4x4 under 5x5), the zoo takes it in the sub-pixel form. A gradient penalty's second
+    derivatives go through it: both orders equal Keras's."""
+    ours, theirs = _keras_and_zoo(zoo.Conv2D, keras.layers.Conv2D, input_shape, arguments)
+    x = np.random.default_rng(0).normal(size=input_shape).astype("float32")
+    (ours_grads, ours_jaxpr), (theirs_grads, theirs_jaxpr) = _jax_gradients(ours, x, 1), _jax_gradients(theirs, x, 1)
+    _assert_same_gradients(ours_grads, theirs_grads)
+    _assert_same_gradients(_jax_gradients(ours, x, 2)[0], _jax_gradients(theirs, x, 2)[0])
+    strided = 1 if arguments.get("strides", 1) != 1 else 0
+    output_side = theirs.compute_output_shape(input_shape)[1:3]
+    subpixel = strided and "data_format" not in arguments and _kernel_larger_than_map(arguments["kernel_size"], output_side)
+    assert _lhs_dilated(theirs_jaxpr) == strided
+    assert _lhs_dilated(ours_jaxpr) == (0 if subpixel else strided)
 
 
 def test_weight_norm_dense_starts_each_unit_at_mean_0_std_1_on_the_data():

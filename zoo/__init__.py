@@ -12,7 +12,7 @@ from zoo.cyclegan import CycleGAN
 from zoo.distribute import float32_copy, mixed_precision, set_mixed_precision, synchronize_batch_norm
 from zoo.gan import GAN, PRIORS
 from zoo import optimizers
-from zoo.layers import CodeAndNoise, Conv2DTranspose, LatentCode, Maxout, MinibatchDiscrimination, Pack, WeightNormDense
+from zoo.layers import CodeAndNoise, Conv2D, Conv2DTranspose, LatentCode, Maxout, MinibatchDiscrimination, Pack, WeightNormDense
 from zoo.losses import (
     LOSSES,
     auxiliary_classifier_loss,
@@ -67,6 +67,7 @@ __all__ = [
     "LOSSES",
     "PRIORS",
     "CodeAndNoise",
+    "Conv2D",
     "Conv2DTranspose",
     "FlooredExponentialDecay",
     "LatentCode",

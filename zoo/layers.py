@@ -326,49 +326,158 @@ class CodeAndNoise(LatentCode):
         return tuple(input_shape)
 
 
-def _conv_transpose_fast_kernel_gradient(inputs, kernel, **options):
-    """`ops.conv_transpose` on JAX, with the kernel gradient taken as a strided convolution's.
+def _output_and_padding_before(size, kernel, stride, padding):
+    """A convolution's output size over `size` and the zeros it pads before, as Keras's conv pads ("same": the
+    total split with the extra zero after, as TensorFlow and XLA's "SAME" do)."""
+    if padding == "same":
+        output = -(-size // stride)
+        return output, max((output - 1) * stride + kernel - size, 0) // 2
+    return (size - kernel) // stride + 1, 0
 
-    XLA:CPU computes the kernel gradient of a strided transposed convolution (an lhs-dilated convolution) with
-    a naive loop, most of a dcgan training step (jax-ml/jax#31662, openxla/xla#34273; benchmarks/training.md). The
-    transposed convolution is linear in its input; its adjoint in the input, A_k(g), is the strided
-    convolution of g with k, and d<g, T_k x>/dk = d<A_k g, x>/dk: a strided convolution's kernel gradient,
-    which XLA computes as fast as the forward pass. Exact (the same sums in another order).
+
+def _has_transpose_of_conv(inputs_shape, kernel_shape, strides, padding, output_size):
+    """Whether the strided convolution over `output_size` with this kernel gives `inputs_shape`'s size, so that the
+    transposed convolution from `inputs_shape` to `output_size` is its adjoint (Keras's conv_transpose without
+    output_padding is)."""
+    return all(
+        _output_and_padding_before(output_size[axis], kernel_shape[axis], strides[axis], padding)[0]
+        == inputs_shape[1 + axis]
+        for axis in (0, 1)
+    )
+
+
+def _conv_transpose_as_subpixel(inputs, kernel, strides, padding, output_size):
+    """`ops.conv_transpose` (channels_last, Keras's kernel layout (kh, kw, out, in)) as one stride-1 convolution to
+    sh*sw times the channels and a depth-to-space (Shi et al. 2016's sub-pixel convolution).
+
+    Each of the s x s output phases reads ceil(k/s) taps of the kernel over the input; exact (the same
+    sums), for any size where `_has_transpose_of_conv` holds. No lhs-dilated convolution, which XLA:CPU
+    computes with a naive loop when the kernel is larger than its input (`Conv2DTranspose` says where).
+    """
+    kernel_rows, kernel_cols, channels_out, channels_in = kernel.shape
+    rows, cols = inputs.shape[1:3]
+    (stride_rows, stride_cols), (height, width) = strides, output_size
+    top = _output_and_padding_before(height, kernel_rows, stride_rows, padding)[1]
+    left = _output_and_padding_before(width, kernel_cols, stride_cols, padding)[1]
+    taps_rows, taps_cols = -(-kernel_rows // stride_rows), -(-kernel_cols // stride_cols)
+    # Tap a of phase p is kernel row a * stride + p; flipped, as a convolution reads the transposed one's taps.
+    phases = ops.pad(kernel, ((0, taps_rows * stride_rows - kernel_rows), (0, taps_cols * stride_cols - kernel_cols),
+                              (0, 0), (0, 0)))
+    phases = ops.reshape(phases, (taps_rows, stride_rows, taps_cols, stride_cols, channels_out, channels_in))
+    phases = ops.reshape(ops.transpose(phases, (0, 2, 5, 1, 3, 4)),
+                         (taps_rows, taps_cols, channels_in, stride_rows * stride_cols * channels_out))
+    padded = ops.pad(inputs, ((0, 0), (taps_rows - 1, taps_rows - 1), (taps_cols - 1, taps_cols - 1), (0, 0)))
+    outputs = ops.conv(padded, ops.flip(phases, (0, 1)), padding="valid")
+    rows, cols = rows + taps_rows - 1, cols + taps_cols - 1
+    outputs = ops.reshape(outputs, (-1, rows, cols, stride_rows, stride_cols, channels_out))
+    outputs = ops.reshape(ops.transpose(outputs, (0, 1, 3, 2, 4, 5)),
+                          (-1, rows * stride_rows, cols * stride_cols, channels_out))
+    short_rows, short_cols = max(top + height - rows * stride_rows, 0), max(left + width - cols * stride_cols, 0)
+    outputs = ops.pad(outputs, ((0, 0), (0, short_rows), (0, short_cols), (0, 0)))
+    return outputs[:, top : top + height, left : left + width]
+
+
+def _kernel_larger_than(kernel_shape, shape):
+    """XLA:CPU's slow case: a kernel wider than the image it slides over (in either spatial axis)."""
+    return kernel_shape[0] > shape[1] or kernel_shape[1] > shape[2]
+
+
+def _conv_transpose_on_jax(inputs, kernel, options, output_size=None):
+    """`ops.conv_transpose(inputs, kernel, **options)` on JAX, computed as XLA:CPU computes fast.
+
+    XLA:CPU runs a convolution with a naive loop in two cases (jax-ml/jax#31662, openxla/xla#34273; measured in
+    docs/backends.md): the kernel gradient of a strided transposed convolution (an lhs-dilated convolution),
+    and an lhs-dilated convolution whose kernel is larger than its input (a 4x4 map under a 5x5 kernel). The
+    transposed convolution T_k is linear in its input; its adjoint A_k is the strided convolution with k. So the
+    input gradient is A_k(g), and d<g, T_k x>/dk = d<A_k g, x>/dk, a strided convolution's kernel gradient,
+    which XLA computes as fast as the forward pass; and where the kernel is larger than the input, the forward
+    pass is the sub-pixel form. Exact (the same sums in another order). `output_size`: the output's (rows, cols)
+    where T_k is Keras's conv over that size transposed (`_has_transpose_of_conv`, channels_last); None
+    otherwise (output_padding, channels_first, dilation), where A_k is taken by `jax.linear_transpose`.
     """
     import jax
 
-    def forward(x, k):
-        return ops.conv_transpose(x, k, **options)
+    def adjoint(upstream, k, x_spec):
+        if output_size is not None:
+            return ops.conv(upstream, k, strides=options["strides"], padding=options["padding"])
+        return jax.linear_transpose(lambda x: ops.conv_transpose(x, k, **options), x_spec)(upstream)[0]
 
     @jax.custom_vjp
     def conv_transpose(x, k):
-        return forward(x, k)
+        if output_size is not None and _kernel_larger_than(k.shape, x.shape):
+            return _conv_transpose_as_subpixel(x, k, options["strides"], options["padding"], output_size)
+        return ops.conv_transpose(x, k, **options)
 
     def conv_transpose_forward(x, k):
-        return forward(x, k), (x, k)
+        return conv_transpose(x, k), (x, k)
 
     def conv_transpose_backward(residuals, upstream):
         x, k = residuals
-        input_spec = jax.ShapeDtypeStruct(x.shape, x.dtype)
-
-        def adjoint(k):
-            return jax.linear_transpose(lambda x: forward(x, k), input_spec)(upstream)[0]
-
+        x_spec = jax.ShapeDtypeStruct(x.shape, x.dtype)
         # d<A_k g, x>/dk is A's vjp in k at x; A_k g itself is the input's gradient.
-        input_gradient, adjoint_vjp = jax.vjp(adjoint, k)
+        input_gradient, adjoint_vjp = jax.vjp(lambda k: adjoint(upstream, k, x_spec), k)
         return input_gradient, adjoint_vjp(x)[0]
 
     conv_transpose.defvjp(conv_transpose_forward, conv_transpose_backward)
     return conv_transpose(ops.convert_to_tensor(inputs), ops.convert_to_tensor(kernel))
 
 
+def _strided_conv_on_jax(inputs, kernel, strides, padding):
+    """`ops.conv` on JAX, with the input gradient (a transposed convolution of the upstream gradient) in the sub-pixel
+    form where the kernel is larger than the output (XLA:CPU's slow case, `_conv_transpose_on_jax` says why). Its own
+    derivatives are JAX's, so a gradient penalty (a gradient of this gradient) trains as fast."""
+    import jax
+
+    def conv(x, k):
+        return ops.conv(x, k, strides=strides, padding=padding)
+
+    @jax.custom_vjp
+    def strided_conv(x, k):
+        return conv(x, k)
+
+    def strided_conv_forward(x, k):
+        return conv(x, k), (x, k)
+
+    def strided_conv_backward(residuals, upstream):
+        x, k = residuals
+        if _kernel_larger_than(k.shape, upstream.shape):
+            input_gradient = _conv_transpose_as_subpixel(upstream, k, strides, padding, x.shape[1:3])
+        else:
+            input_gradient = jax.vjp(lambda x: conv(x, k), x)[1](upstream)[0]
+        return input_gradient, jax.vjp(lambda k: conv(x, k), k)[1](upstream)[0]
+
+    strided_conv.defvjp(strided_conv_forward, strided_conv_backward)
+    return strided_conv(ops.convert_to_tensor(inputs), ops.convert_to_tensor(kernel))
+
+
+def _plain_channels_last(layer):
+    """Whether a Conv2D or Conv2DTranspose is one the sub-pixel form covers: channels_last, no dilation, groups or
+    output_padding."""
+    return (
+        layer.data_format == "channels_last"
+        and tuple(layer.dilation_rate) == (1, 1)
+        and getattr(layer, "groups", 1) == 1
+        and getattr(layer, "output_padding", None) is None
+    )
+
+
+def _finish(layer, outputs):
+    """Bias and activation, as Keras's convolution layers add them."""
+    if layer.use_bias:
+        channels = (1, 1, 1, layer.filters) if layer.data_format == "channels_last" else (1, layer.filters, 1, 1)
+        outputs = ops.add(outputs, ops.reshape(layer.bias, channels))
+    return outputs if layer.activation is None else layer.activation(outputs)
+
+
 @keras.saving.register_keras_serializable(package="ganzoo")
 class Conv2DTranspose(keras.layers.Conv2DTranspose):
     """`keras.layers.Conv2DTranspose` (same arguments, weights and outputs) that trains fast on JAX's CPU.
 
-    On JAX the kernel gradient is taken as a strided convolution's (`_conv_transpose_fast_kernel_gradient`
-    says why), which makes the dcgan preset's training step several times faster on a CPU
-    (benchmarks/training.md); on TensorFlow and torch it is Keras's layer unchanged. The zoo's generators use it.
+    On JAX (channels_last, no dilation or output_padding) the kernel gradient is taken as a strided
+    convolution's, and a kernel larger than the input map runs as a sub-pixel convolution
+    (`_conv_transpose_on_jax` says why), which makes the zoo's training steps several times faster on a CPU
+    (benchmarks/training.md, docs/backends.md); on TensorFlow and torch it is Keras's layer unchanged. The zoo's
+    generators use it.
 
     Args:
         *args, **kwargs: those of `keras.layers.Conv2DTranspose` (filters, kernel_size, strides, padding,
@@ -378,16 +487,29 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
     def call(self, inputs):
         if keras.backend.backend() != "jax":
             return super().call(inputs)
-        outputs = _conv_transpose_fast_kernel_gradient(
-            inputs,
-            self.kernel,
-            strides=list(self.strides),
-            padding=self.padding,
-            output_padding=self.output_padding,
-            dilation_rate=self.dilation_rate,
-            data_format=self.data_format,
+        options = dict(strides=list(self.strides), padding=self.padding, output_padding=self.output_padding,
+                       dilation_rate=self.dilation_rate, data_format=self.data_format)
+        output_size = tuple(self.compute_output_shape(inputs.shape)[1:3])
+        plain = _plain_channels_last(self) and _has_transpose_of_conv(
+            inputs.shape, self.kernel_size, self.strides, self.padding, output_size
         )
-        if self.use_bias:
-            channels = (1, 1, 1, self.filters) if self.data_format == "channels_last" else (1, self.filters, 1, 1)
-            outputs = ops.add(outputs, ops.reshape(self.bias, channels))
-        return outputs if self.activation is None else self.activation(outputs)
+        return _finish(self, _conv_transpose_on_jax(inputs, self.kernel, options, output_size if plain else None))
+
+
+@keras.saving.register_keras_serializable(package="ganzoo")
+class Conv2D(keras.layers.Conv2D):
+    """`keras.layers.Conv2D` (same arguments, weights and outputs) whose input gradient is fast on JAX's CPU.
+
+    On JAX (channels_last, strided, no dilation or groups), where the kernel is larger than the output map (a
+    critic's 7x7 -> 4x4 5x5 convolution), the input gradient runs as a sub-pixel convolution
+    (`_strided_conv_on_jax` says why); elsewhere it is Keras's layer unchanged. The zoo's discriminators use it.
+
+    Args:
+        *args, **kwargs: those of `keras.layers.Conv2D` (filters, kernel_size, strides, padding, data_format,
+            dilation_rate, groups, activation, use_bias, initializers, ...).
+    """
+
+    def call(self, inputs):
+        if keras.backend.backend() != "jax" or not _plain_channels_last(self) or tuple(self.strides) == (1, 1):
+            return super().call(inputs)
+        return _finish(self, _strided_conv_on_jax(inputs, self.kernel, tuple(self.strides), self.padding))

@@ -17,7 +17,9 @@ import math
 import keras
 from keras import layers
 
-from zoo.layers import CodeAndNoise, Conv2DTranspose, LatentCode, Maxout, MinibatchDiscrimination, Pack, WeightNormDense
+from zoo.layers import (
+    CodeAndNoise, Conv2D, Conv2DTranspose, LatentCode, Maxout, MinibatchDiscrimination, Pack, WeightNormDense,
+)
 
 LABEL_EMBEDDING_DIM = 50
 CONDITIONINGS = ("concat", "projection", "acgan")
@@ -307,7 +309,7 @@ def dcgan_discriminator(
         h = layers.Concatenate()([x, layers.Reshape((height, width, 1))(plane)])
     for i in range(steps):
         h = _weight_layer(
-            layers.Conv2D, filters * 2**i, 5, strides=2, padding="same", kernel_initializer=_init(),
+            Conv2D, filters * 2**i, 5, strides=2, padding="same", kernel_initializer=_init(),
             spectral_norm=spectral_norm,
         )(h)
         if i > 0 and normalization == "batch":
@@ -564,7 +566,7 @@ def conv_fc_discriminator(
     h = _paper_pixels(x)
     for i, width in enumerate(filters):
         init = keras.initializers.TruncatedNormal(stddev=0.02) if truncated_conv_init else _init()
-        h = layers.Conv2D(width, kernel_size, strides=2, padding="same", use_bias=i == 0, kernel_initializer=init)(h)
+        h = Conv2D(width, kernel_size, strides=2, padding="same", use_bias=i == 0, kernel_initializer=init)(h)
         h = layers.LeakyReLU(negative_slope)(batch_norm(batch_norm_config)(h) if i else h)
     h = layers.Dense(dense_units, use_bias=False, kernel_initializer=_init())(layers.Flatten()(h))
     features = layers.LeakyReLU(negative_slope, name="features")(batch_norm(batch_norm_config)(h))
@@ -610,7 +612,7 @@ def acgan_discriminator(data_shape, num_classes, dropout=0.3, name="discriminato
     x = keras.Input(shape=tuple(data_shape), name="samples")
     h = x
     for width, stride in ((32, 2), (64, 1), (128, 2), (256, 1)):
-        h = layers.Dropout(dropout)(layers.LeakyReLU(0.2)(layers.Conv2D(width, 3, strides=stride, padding="same")(h)))
+        h = layers.Dropout(dropout)(layers.LeakyReLU(0.2)(Conv2D(width, 3, strides=stride, padding="same")(h)))
     features = layers.Flatten(name="features")(h)
     return keras.Model(x, [layers.Dense(1, name="logits")(features), layers.Dense(num_classes, name="classes")(features)],
                        name=name)
@@ -654,6 +656,6 @@ def wgan_gp_discriminator(data_shape, filters=64, with_batch_norm=False, batch_n
     x = keras.Input(shape=tuple(data_shape), name="samples")
     h = _paper_pixels(x)
     for i, width in enumerate((filters, 2 * filters, 4 * filters)):
-        h = layers.Conv2D(width, 5, strides=2, padding="same", kernel_initializer=TflibHeUniform(2))(h)
+        h = Conv2D(width, 5, strides=2, padding="same", kernel_initializer=TflibHeUniform(2))(h)
         h = layers.LeakyReLU(0.2)(batch_norm(batch_norm_config)(h) if with_batch_norm and i else h)
     return keras.Model(x, layers.Dense(1, name="logits")(layers.Flatten(name="features")(h)), name=name)

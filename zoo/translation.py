@@ -16,7 +16,7 @@ import numpy as np
 from keras import layers, ops
 
 from zoo import gradients, random_states
-from zoo.layers import Conv2DTranspose
+from zoo.layers import Conv2D, Conv2DTranspose
 
 NORMALIZATIONS = ("batch", "instance")
 
@@ -43,7 +43,7 @@ def _normalization(kind, name=None):
 
 def _conv(filters, kernel_size, strides, padding, use_bias, name=None):
     """A convolution padded as torch's `padding=p` pads: p zeros on every side."""
-    conv = layers.Conv2D(filters, kernel_size, strides=strides, use_bias=use_bias, kernel_initializer=_init(), name=name)
+    conv = Conv2D(filters, kernel_size, strides=strides, use_bias=use_bias, kernel_initializer=_init(), name=name)
     if not padding:
         return conv
     pad = layers.ZeroPadding2D(padding)
@@ -192,7 +192,7 @@ def _residual_block(h, width, index):
     shortcut = h
     for j in range(2):
         h = ReflectionPadding2D(1)(h)
-        h = layers.Conv2D(width, 3, kernel_initializer=_init(), name=f"res_{index}_conv_{j}")(h)
+        h = Conv2D(width, 3, kernel_initializer=_init(), name=f"res_{index}_conv_{j}")(h)
         h = _normalization("instance")(h)
         if j == 0:
             h = layers.ReLU()(h)
@@ -222,7 +222,7 @@ def resnet_generator(image_shape, output_channels=None, filters=64, blocks=None,
     output_channels = channels if output_channels is None else int(output_channels)
     inputs = keras.Input((None, None, channels), name="images")
     h = ReflectionPadding2D(3)(inputs)
-    h = layers.Conv2D(filters, 7, kernel_initializer=_init())(h)
+    h = Conv2D(filters, 7, kernel_initializer=_init())(h)
     h = layers.ReLU()(_normalization("instance")(h))
     for i in (1, 2):
         h = _conv(filters * 2**i, 3, 2, 1, use_bias=True)(h)
@@ -236,7 +236,7 @@ def resnet_generator(image_shape, output_channels=None, filters=64, blocks=None,
         h = layers.Cropping2D(((1, 0), (1, 0)))(h)
         h = layers.ReLU()(_normalization("instance")(h))
     h = ReflectionPadding2D(3)(h)
-    h = layers.Conv2D(output_channels, 7, kernel_initializer=_init())(h)
+    h = Conv2D(output_channels, 7, kernel_initializer=_init())(h)
     outputs = layers.Activation("tanh", name="translated")(h)
     return keras.Model(inputs, outputs, name=name)
 
