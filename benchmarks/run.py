@@ -11,6 +11,7 @@ BENCHMARKS = {
     "training": "benchmarks.training",  # TensorFlow's training options vs a plain Keras DCGAN: training_options.md
     "backends": "benchmarks.backends",  # every preset's GAN.fit on TensorFlow / JAX / PyTorch vs their plain steps: training.md
     "step_costs": "benchmarks.step_costs",  # GAN.fit's TensorFlow step vs keras-io's, part by part: step_costs.md
+    "jax_convolutions": "benchmarks.jax_convolutions",  # the zoo's Conv2D / Conv2DTranspose vs Keras's on JAX's CPU
     "input_pipeline": "benchmarks.input_pipeline",  # numpy epoch batches vs tf.data on JAX / PyTorch: input_pipeline.md
     "quality": "benchmarks.quality",  # mode coverage and image metrics per preset
     "translation": "benchmarks.translation",  # pix2pix / CycleGAN task figures, exported generators' speed
