@@ -1,8 +1,9 @@
 """What the zoo's Conv2D and Conv2DTranspose save on JAX's CPU, beside Keras's own layers.
 
-XLA:CPU computes two kinds of convolution with a slow loop: the kernel gradient of a strided transposed convolution,
-and a transposed convolution (an lhs-dilated one) whose kernel is larger than the map it reads: a 4x4 map under a 5x5
-kernel, in WGAN-GP's generator going 4x4 -> 8x8 and in its critic's input gradient going 4x4 -> 7x7. The zoo's
+XLA:CPU computes two kinds of convolution at a tenth or less of the rate of the others: the kernel gradient of a
+strided transposed convolution, and a transposed convolution (an lhs-dilated one) whose kernel is larger than the map
+it reads: a 4x4 map under a 5x5 kernel, in WGAN-GP's generator going 4x4 -> 8x8 and in its critic's input gradient
+going 4x4 -> 7x7. The zoo's
 layers compute the same sums another way (`zoo.Conv2DTranspose`, `zoo.Conv2D`: the adjoint's kernel gradient, the
 sub-pixel form); on TensorFlow and torch they are Keras's layers.
 

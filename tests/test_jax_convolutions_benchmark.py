@@ -19,8 +19,8 @@ def test_keras_layers_model_is_the_preset_with_keras_convolutions_and_the_same_w
         for a, b in zip(ours.get_weights(), theirs.get_weights(), strict=True):
             np.testing.assert_array_equal(a, b)
     z = np.random.default_rng(0).normal(size=(3, gan.latent_dim)).astype("float32")
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(twin.generator(z)), keras.ops.convert_to_numpy(gan.generator(z)),
-                               atol=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(twin.generator(z)),
+                               keras.ops.convert_to_numpy(gan.generator(z)), atol=1e-6)
     assert twin.d_steps == gan.d_steps == 5
 
 
@@ -36,9 +36,10 @@ def test_page_pairs_each_presets_rows_and_names_their_run():
         return [step_costs.paired_row(64, "Keras's Conv2D / Conv2DTranspose", keras_rates, keras_rates),
                 step_costs.paired_row(64, "zoo.Conv2D / zoo.Conv2DTranspose", zoo_rates, keras_rates)]
 
+    command = "python -m benchmarks.jax_convolutions --presets "
     result = {"presets": {
-        "wgan": {"run": _run("python -m benchmarks.jax_convolutions --presets wgan"), "rows": rows([8, 10, 9], [30, 28, 36])},
-        "wgan_gp": {"run": _run("python -m benchmarks.jax_convolutions --presets wgan_gp"), "rows": rows([4, 4, 5], [10, 12, 10])},
+        "wgan": {"run": _run(command + "wgan"), "rows": rows([8, 10, 9], [30, 28, 36])},
+        "wgan_gp": {"run": _run(command + "wgan_gp"), "rows": rows([4, 4, 5], [10, 12, 10])},
     }}
     page = jax_convolutions.render(result)
     assert "| `wgan` | 64 | zoo.Conv2D / zoo.Conv2DTranspose | 30.0 | 28.0 - 36.0 | 3.75x | 2.80 - 4.00 | 1 |" in page

@@ -85,7 +85,8 @@ def test_code_and_noise_replaces_the_first_entries_by_their_one_hot_argmax():
 TRANSPOSED_CONVOLUTIONS = [  # (input shape, layer arguments): the zoo's generators' kinds and the awkward cases
     ((3, 7, 7, 8), dict(filters=4, kernel_size=5, strides=2, padding="same", use_bias=False)),
     ((3, 7, 7, 8), dict(filters=4, kernel_size=4, strides=2, padding="same", activation="sigmoid")),
-    ((3, 4, 4, 8), dict(filters=4, kernel_size=5, strides=2, padding="same")),  # kernel larger than the input: sub-pixel
+    ((3, 4, 4, 8), dict(filters=4, kernel_size=5, strides=2, padding="same")),  # kernel larger than the input map
+    ((3, 3, 3, 8), dict(filters=4, kernel_size=5, padding="valid", activation="relu")),  # AC-GAN's 3x3 -> 7x7
     ((3, 3, 2, 8), dict(filters=4, kernel_size=(4, 3), strides=(2, 1), padding="valid", activation="tanh")),
     ((3, 7, 7, 8), dict(filters=4, kernel_size=3, strides=2, padding="valid", output_padding=1)),
     ((3, 1, 1, 8), dict(filters=4, kernel_size=7, padding="valid", activation="relu")),
@@ -172,7 +173,7 @@ def _kernel_larger_than_map(kernel_size, side_shape):
     return any(k > side for k, side in zip(kernel_size, side_shape))
 
 
-@pytest.mark.skipif(keras.backend.backend() != "jax", reason="the fast gradients are JAX's (make test runs this on JAX)")
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="the fast gradients are JAX's (make test's JAX list)")
 @pytest.mark.parametrize("input_shape, arguments", TRANSPOSED_CONVOLUTIONS)
 def test_conv2d_transpose_gradients_on_jax_are_keras_layers_without_its_slow_convolution(input_shape, arguments):
     ours, theirs = _keras_and_zoo(zoo.Conv2DTranspose, keras.layers.Conv2DTranspose, input_shape, arguments)
@@ -181,20 +182,20 @@ def test_conv2d_transpose_gradients_on_jax_are_keras_layers_without_its_slow_con
     _assert_same_gradients(ours_grads, theirs_grads)
     _assert_same_gradients(_jax_gradients(ours, x, 2)[0], _jax_gradients(theirs, x, 2)[0])
     # Keras's kernel gradient is a second lhs-dilated convolution (XLA:CPU's naive loop); ours has only the forward
-    # one, and none where the kernel is larger than the input map (channels_last): the sub-pixel form.
+    # one, and none where the kernel is larger than the input map (channels_last): written out tap by tap.
     strided = 1 if arguments.get("strides", 1) != 1 else 0
-    subpixel = "data_format" not in arguments and "output_padding" not in arguments and _kernel_larger_than_map(
+    by_taps = "data_format" not in arguments and "output_padding" not in arguments and _kernel_larger_than_map(
         arguments["kernel_size"], input_shape[1:3]
     )
     assert _lhs_dilated(theirs_jaxpr) == 2 * strided
-    assert _lhs_dilated(ours_jaxpr) == (0 if subpixel else strided)
+    assert _lhs_dilated(ours_jaxpr) == (0 if by_taps else strided)
 
 
-@pytest.mark.skipif(keras.backend.backend() != "jax", reason="the fast gradients are JAX's (make test runs this on JAX)")
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="the fast gradients are JAX's (make test's JAX list)")
 @pytest.mark.parametrize("input_shape, arguments", STRIDED_CONVOLUTIONS)
 def test_conv2d_gradients_on_jax_are_keras_layers_without_its_slow_convolution(input_shape, arguments):
     """A strided convolution's input gradient is a transposed one; where the kernel is larger than the output map
-    (a critic's 7x7 -> 4x4 under 5x5), the zoo takes it in the sub-pixel form. A gradient penalty's second
+    (a critic's 7x7 -> 4x4 under 5x5), the zoo writes it out tap by tap. A gradient penalty's second
     derivatives go through it: both orders equal Keras's."""
     ours, theirs = _keras_and_zoo(zoo.Conv2D, keras.layers.Conv2D, input_shape, arguments)
     x = np.random.default_rng(0).normal(size=input_shape).astype("float32")
@@ -203,9 +204,11 @@ def test_conv2d_gradients_on_jax_are_keras_layers_without_its_slow_convolution(i
     _assert_same_gradients(_jax_gradients(ours, x, 2)[0], _jax_gradients(theirs, x, 2)[0])
     strided = 1 if arguments.get("strides", 1) != 1 else 0
     output_side = theirs.compute_output_shape(input_shape)[1:3]
-    subpixel = strided and "data_format" not in arguments and _kernel_larger_than_map(arguments["kernel_size"], output_side)
+    by_taps = strided and "data_format" not in arguments and _kernel_larger_than_map(
+        arguments["kernel_size"], output_side
+    )
     assert _lhs_dilated(theirs_jaxpr) == strided
-    assert _lhs_dilated(ours_jaxpr) == (0 if subpixel else strided)
+    assert _lhs_dilated(ours_jaxpr) == (0 if by_taps else strided)
 
 
 def test_weight_norm_dense_starts_each_unit_at_mean_0_std_1_on_the_data():

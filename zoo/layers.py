@@ -346,34 +346,31 @@ def _has_transpose_of_conv(inputs_shape, kernel_shape, strides, padding, output_
     )
 
 
-def _conv_transpose_as_subpixel(inputs, kernel, strides, padding, output_size):
-    """`ops.conv_transpose` (channels_last, Keras's kernel layout (kh, kw, out, in)) as one stride-1 convolution to
-    sh*sw times the channels and a depth-to-space (Shi et al. 2016's sub-pixel convolution).
+def _conv_transpose_by_taps(inputs, kernel, strides, padding, output_size):
+    """`ops.conv_transpose` (channels_last, Keras's kernel layout (kh, kw, out, in)) written out as its definition:
+    one matrix product gives every input position's contribution through every tap, and the output is the sum of
+    those contributions, each input position's shifted to where its taps land (stride x position, less the padding).
 
-    Each of the s x s output phases reads ceil(k/s) taps of the kernel over the input; exact (the same
-    sums), for any size where `_has_transpose_of_conv` holds. No lhs-dilated convolution, which XLA:CPU
-    computes with a naive loop when the kernel is larger than its input (`Conv2DTranspose` says where).
+    Exact (the same sums), for any size where `_has_transpose_of_conv` holds. No convolution at all, which is the
+    point where the kernel is larger than the input map (`_conv_transpose_on_jax` says why); there the input has
+    fewer positions than the kernel has taps, so the sum has at most (k - 1)^2 terms.
     """
-    kernel_rows, kernel_cols, channels_out, channels_in = kernel.shape
+    kernel_rows, kernel_cols = kernel.shape[:2]
     rows, cols = inputs.shape[1:3]
     (stride_rows, stride_cols), (height, width) = strides, output_size
     top = _output_and_padding_before(height, kernel_rows, stride_rows, padding)[1]
     left = _output_and_padding_before(width, kernel_cols, stride_cols, padding)[1]
-    taps_rows, taps_cols = -(-kernel_rows // stride_rows), -(-kernel_cols // stride_cols)
-    # Tap a of phase p is kernel row a * stride + p; flipped, as a convolution reads the transposed one's taps.
-    phases = ops.pad(kernel, ((0, taps_rows * stride_rows - kernel_rows), (0, taps_cols * stride_cols - kernel_cols),
-                              (0, 0), (0, 0)))
-    phases = ops.reshape(phases, (taps_rows, stride_rows, taps_cols, stride_cols, channels_out, channels_in))
-    phases = ops.reshape(ops.transpose(phases, (0, 2, 5, 1, 3, 4)),
-                         (taps_rows, taps_cols, channels_in, stride_rows * stride_cols * channels_out))
-    padded = ops.pad(inputs, ((0, 0), (taps_rows - 1, taps_rows - 1), (taps_cols - 1, taps_cols - 1), (0, 0)))
-    outputs = ops.conv(padded, ops.flip(phases, (0, 1)), padding="valid")
-    rows, cols = rows + taps_rows - 1, cols + taps_cols - 1
-    outputs = ops.reshape(outputs, (-1, rows, cols, stride_rows, stride_cols, channels_out))
-    outputs = ops.reshape(ops.transpose(outputs, (0, 1, 3, 2, 4, 5)),
-                          (-1, rows * stride_rows, cols * stride_cols, channels_out))
-    short_rows, short_cols = max(top + height - rows * stride_rows, 0), max(left + width - cols * stride_cols, 0)
-    outputs = ops.pad(outputs, ((0, 0), (0, short_rows), (0, short_cols), (0, 0)))
+    contributions = ops.einsum("nhwc,ijoc->nhwijo", inputs, kernel)
+    # Unpadded, the output spans (rows - 1) * stride + k; "same" and "valid" keep [top, top + height) of it.
+    full_rows = max((rows - 1) * stride_rows + kernel_rows, top + height)
+    full_cols = max((cols - 1) * stride_cols + kernel_cols, left + width)
+    outputs = 0
+    for row in range(rows):
+        for col in range(cols):
+            first_row, first_col = row * stride_rows, col * stride_cols
+            placed = ((0, 0), (first_row, full_rows - first_row - kernel_rows),
+                      (first_col, full_cols - first_col - kernel_cols), (0, 0))
+            outputs = outputs + ops.pad(contributions[:, row, col], placed)
     return outputs[:, top : top + height, left : left + width]
 
 
@@ -385,15 +382,18 @@ def _kernel_larger_than(kernel_shape, shape):
 def _conv_transpose_on_jax(inputs, kernel, options, output_size=None):
     """`ops.conv_transpose(inputs, kernel, **options)` on JAX, computed as XLA:CPU computes fast.
 
-    XLA:CPU runs a convolution with a naive loop in two cases (jax-ml/jax#31662, openxla/xla#34273; measured in
-    docs/backends.md): the kernel gradient of a strided transposed convolution (an lhs-dilated convolution),
-    and an lhs-dilated convolution whose kernel is larger than its input (a 4x4 map under a 5x5 kernel). The
+    XLA:CPU computes two kinds of convolution at a tenth or less of the rate of the others (jax-ml/jax#31662,
+    openxla/xla#34273; benchmarks/jax_convolutions.md): the kernel gradient of a strided transposed convolution
+    (an lhs-dilated convolution), and an lhs-dilated convolution whose kernel is larger than its input (a 4x4 map
+    under a 5x5 kernel: 5 GFLOP/s on one core here, where a 5x5 map runs at 70; and AC-GAN's 3x3 -> 7x7 one,
+    under 5x5, at 12 GFLOP/s even written as a stride-1 convolution of the padded map). The
     transposed convolution T_k is linear in its input; its adjoint A_k is the strided convolution with k. So the
     input gradient is A_k(g), and d<g, T_k x>/dk = d<A_k g, x>/dk, a strided convolution's kernel gradient,
     which XLA computes as fast as the forward pass; and where the kernel is larger than the input, the forward
-    pass is the sub-pixel form. Exact (the same sums in another order). `output_size`: the output's (rows, cols)
-    where T_k is Keras's conv over that size transposed (`_has_transpose_of_conv`, channels_last); None
-    otherwise (output_padding, channels_first, dilation), where A_k is taken by `jax.linear_transpose`.
+    pass is written out tap by tap (`_conv_transpose_by_taps`), a matrix product. Exact (the same sums in another
+    order). `output_size`: the output's (rows, cols) where T_k is Keras's conv over that size transposed
+    (`_has_transpose_of_conv`, channels_last); None otherwise (output_padding, channels_first, dilation), where A_k
+    is taken by `jax.linear_transpose`.
     """
     import jax
 
@@ -405,7 +405,7 @@ def _conv_transpose_on_jax(inputs, kernel, options, output_size=None):
     @jax.custom_vjp
     def conv_transpose(x, k):
         if output_size is not None and _kernel_larger_than(k.shape, x.shape):
-            return _conv_transpose_as_subpixel(x, k, options["strides"], options["padding"], output_size)
+            return _conv_transpose_by_taps(x, k, options["strides"], options["padding"], output_size)
         return ops.conv_transpose(x, k, **options)
 
     def conv_transpose_forward(x, k):
@@ -423,9 +423,9 @@ def _conv_transpose_on_jax(inputs, kernel, options, output_size=None):
 
 
 def _strided_conv_on_jax(inputs, kernel, strides, padding):
-    """`ops.conv` on JAX, with the input gradient (a transposed convolution of the upstream gradient) in the sub-pixel
-    form where the kernel is larger than the output (XLA:CPU's slow case, `_conv_transpose_on_jax` says why). Its own
-    derivatives are JAX's, so a gradient penalty (a gradient of this gradient) trains as fast."""
+    """`ops.conv` on JAX, with the input gradient (a transposed convolution of the upstream gradient) written out tap
+    by tap where the kernel is larger than the output (XLA:CPU's slow case, `_conv_transpose_on_jax` says why). Its
+    own derivatives are JAX's, so a gradient penalty (a gradient of this gradient) trains as fast."""
     import jax
 
     def conv(x, k):
@@ -441,7 +441,7 @@ def _strided_conv_on_jax(inputs, kernel, strides, padding):
     def strided_conv_backward(residuals, upstream):
         x, k = residuals
         if _kernel_larger_than(k.shape, upstream.shape):
-            input_gradient = _conv_transpose_as_subpixel(upstream, k, strides, padding, x.shape[1:3])
+            input_gradient = _conv_transpose_by_taps(upstream, k, strides, padding, x.shape[1:3])
         else:
             input_gradient = jax.vjp(lambda x: conv(x, k), x)[1](upstream)[0]
         return input_gradient, jax.vjp(lambda k: conv(x, k), k)[1](upstream)[0]
@@ -451,8 +451,8 @@ def _strided_conv_on_jax(inputs, kernel, strides, padding):
 
 
 def _plain_channels_last(layer):
-    """Whether a Conv2D or Conv2DTranspose is one the sub-pixel form covers: channels_last, no dilation, groups or
-    output_padding."""
+    """Whether a Conv2D or Conv2DTranspose is one `_conv_transpose_by_taps` covers: channels_last, no dilation,
+    groups or output_padding."""
     return (
         layer.data_format == "channels_last"
         and tuple(layer.dilation_rate) == (1, 1)
@@ -474,9 +474,9 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
     """`keras.layers.Conv2DTranspose` (same arguments, weights and outputs) that trains fast on JAX's CPU.
 
     On JAX (channels_last, no dilation or output_padding) the kernel gradient is taken as a strided
-    convolution's, and a kernel larger than the input map runs as a sub-pixel convolution
+    convolution's, and a kernel larger than the input map is written out tap by tap
     (`_conv_transpose_on_jax` says why), which makes the zoo's training steps several times faster on a CPU
-    (benchmarks/training.md, docs/backends.md); on TensorFlow and torch it is Keras's layer unchanged. The zoo's
+    (benchmarks/jax_convolutions.md); on TensorFlow and torch it is Keras's layer unchanged. The zoo's
     generators use it.
 
     Args:
@@ -501,7 +501,7 @@ class Conv2D(keras.layers.Conv2D):
     """`keras.layers.Conv2D` (same arguments, weights and outputs) whose input gradient is fast on JAX's CPU.
 
     On JAX (channels_last, strided, no dilation or groups), where the kernel is larger than the output map (a
-    critic's 7x7 -> 4x4 5x5 convolution), the input gradient runs as a sub-pixel convolution
+    critic's 7x7 -> 4x4 5x5 convolution), the input gradient is written out tap by tap
     (`_strided_conv_on_jax` says why); elsewhere it is Keras's layer unchanged. The zoo's discriminators use it.
 
     Args:
