@@ -3,9 +3,9 @@
 XLA:CPU computes two kinds of convolution at a tenth or less of the rate of the others: the kernel gradient of a
 strided transposed convolution, and a transposed convolution (an lhs-dilated one) whose kernel is larger than the map
 it reads: a 4x4 map under a 5x5 kernel, in WGAN-GP's generator going 4x4 -> 8x8 and in its critic's input gradient
-going 4x4 -> 7x7. The zoo's
-layers compute the same sums another way (`zoo.Conv2DTranspose`, `zoo.Conv2D`: the adjoint's kernel gradient, the
-sub-pixel form); on TensorFlow and torch they are Keras's layers.
+going 4x4 -> 7x7, and AC-GAN's generator going 3x3 -> 7x7. The zoo's layers compute the same sums another way
+(`zoo.Conv2DTranspose`, `zoo.Conv2D`: the adjoint's kernel gradient; the transposed convolution written out tap by
+tap where the kernel is larger than the map); on TensorFlow and torch they are Keras's layers.
 
 Two tables, on JAX (CPU), each configuration warmed up, then timed in interleaved rounds in one process:
 
@@ -19,7 +19,7 @@ Two tables, on JAX (CPU), each configuration warmed up, then timed in interleave
 Each run stores its rows under its presets in results/jax_convolutions.json and the page shows every stored row with
 the run it came from; compare within a row, not across runs.
 
-    python -m benchmarks.jax_convolutions [--presets wgan wgan_gp] [--batch 64] [--steps 30] [--rounds 5]
+    python -m benchmarks.jax_convolutions [--presets acgan wgan wgan_gp] [--batch 64] [--steps 30] [--rounds 5]
                                           [--skip-layers] [--core N] [--note "..."]
 """
 
@@ -43,6 +43,7 @@ LAYER_REPEATS = 5  # calls per timing of a layer's part
 # (kind, input shape without the batch, arguments): the presets' convolutions where the two differ, and one where
 # they do not (the dcgan preset's 7x7 -> 14x14 kind).
 LAYERS = [
+    ("Conv2DTranspose", (3, 3, 384), dict(filters=192, kernel_size=5, strides=1, padding="valid")),  # acgan G
     ("Conv2DTranspose", (4, 4, 256), dict(filters=128, kernel_size=5, strides=2, padding="same")),  # wgan(_gp) G
     ("Conv2DTranspose", (7, 7, 128), dict(filters=64, kernel_size=5, strides=2, padding="same")),  # wgan(_gp) G
     ("Conv2DTranspose", (7, 7, 256), dict(filters=128, kernel_size=5, strides=2, padding="same")),  # dcgan G
@@ -194,7 +195,7 @@ def render(result):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--presets", nargs="*", default=["wgan", "wgan_gp"])
+    parser.add_argument("--presets", nargs="*", default=["acgan", "wgan", "wgan_gp"])
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=5)
