@@ -352,8 +352,8 @@ def _conv_transpose_by_taps(inputs, kernel, strides, padding, output_size):
     those contributions, each input position's shifted to where its taps land (stride x position, less the padding).
 
     Exact (the same sums), for any size where `_has_transpose_of_conv` holds. No convolution at all, which is the
-    point where the kernel is larger than the input map (`_conv_transpose_on_jax` says why); there the input has
-    fewer positions than the kernel has taps, so the sum has at most (k - 1)^2 terms.
+    point where the kernel is larger than the input map (`_conv_transpose_on_jax` says why); the sum has a term per
+    input position, no more than the kernel's taps there (`_kernel_larger_than`).
     """
     kernel_rows, kernel_cols = kernel.shape[:2]
     rows, cols = inputs.shape[1:3]
@@ -375,8 +375,11 @@ def _conv_transpose_by_taps(inputs, kernel, strides, padding, output_size):
 
 
 def _kernel_larger_than(kernel_shape, shape):
-    """XLA:CPU's slow case: a kernel wider than the image it slides over (in either spatial axis)."""
-    return kernel_shape[0] > shape[1] or kernel_shape[1] > shape[2]
+    """XLA:CPU's slow case: a kernel larger than the (channels_last) map it slides over, in either spatial axis;
+    and a map of no more positions than the kernel has taps (the zoo's square ones), which keeps
+    `_conv_transpose_by_taps` a short sum."""
+    smaller = kernel_shape[0] > shape[1] or kernel_shape[1] > shape[2]
+    return smaller and shape[1] * shape[2] <= kernel_shape[0] * kernel_shape[1]
 
 
 def _conv_transpose_on_jax(inputs, kernel, options, output_size=None):
