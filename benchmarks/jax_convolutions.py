@@ -38,6 +38,7 @@ from benchmarks import backends, step_costs
 ROOT = pathlib.Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "jax_convolutions.json"
 TABLE = ROOT / "jax_convolutions.md"
+KERAS_LAYERS = "Keras's Conv2D / Conv2DTranspose"  # the reference configuration of a preset's rows
 LAYER_BATCH = 64
 LAYER_REPEATS = 5  # calls per timing of a layer's part
 # (kind, input shape without the batch, arguments): the presets' convolutions where the two differ, and one where
@@ -79,18 +80,10 @@ def preset_rows(preset, batch_size, steps, rounds):
     import zoo
 
     gan = zoo.create(preset, data_shape=backends.IMAGE_SHAPE, seed=0)
-    runners = {"Keras's Conv2D / Conv2DTranspose": backends.FitRunner(keras_layers_model(gan), batch_size, True),
+    runners = {KERAS_LAYERS: backends.FitRunner(keras_layers_model(gan), batch_size, True),
                "zoo.Conv2D / zoo.Conv2DTranspose": backends.FitRunner(gan, batch_size, True)}
-    for runner in runners.values():
-        runner.run(backends.WARM_UP_STEPS)
-    rates = {name: [] for name in runners}
-    for round_ in range(rounds):
-        for name, runner in runners.items():
-            rates[name].append(steps * batch_size / runner.run(steps))
-        print(f"{preset}: round {round_ + 1}/{rounds} done", flush=True)
-    reference = rates["Keras's Conv2D / Conv2DTranspose"]
-    return [{**step_costs.paired_row(batch_size, name, values, reference), "preset": preset}
-            for name, values in rates.items()]
+    rows = step_costs.paired_rounds(runners, batch_size, steps, rounds, KERAS_LAYERS, preset)
+    return [{**row, "preset": preset} for row in rows]
 
 
 def layer_rows(rounds, repeats=None):

@@ -65,15 +65,20 @@ def configurations(batch_size):
 
 
 def measure(batch_size, steps, rounds):
-    runners = configurations(batch_size)
+    return paired_rounds(configurations(batch_size), batch_size, steps, rounds, REFERENCE, f"batch {batch_size}")
+
+
+def paired_rounds(runners, batch_size, steps, rounds, reference, label):
+    """Warms every runner up, times them in `rounds` interleaved rounds of `steps` steps, and returns a `paired_row`
+    per runner against the `reference` runner's rates; `label` starts the progress lines."""
     for runner in runners.values():
         runner.run(backends.WARM_UP_STEPS)
     rates = {name: [] for name in runners}
     for round_ in range(rounds):
         for name, runner in runners.items():
             rates[name].append(steps * batch_size / runner.run(steps))
-        print(f"batch {batch_size}: round {round_ + 1}/{rounds} done", flush=True)
-    return [paired_row(batch_size, name, values, rates[REFERENCE]) for name, values in rates.items()]
+        print(f"{label}: round {round_ + 1}/{rounds} done", flush=True)
+    return [paired_row(batch_size, name, values, rates[reference]) for name, values in rates.items()]
 
 
 def paired_row(batch_size, name, rates, reference_rates):

@@ -164,3 +164,27 @@ def test_step_costs_pair_each_round_with_keras_ios_round():
     assert row == {"batch": 64, "configuration": "GAN.fit", "images_per_second": 100.0, "rounds": [100.0, 90.0, 120.0],
                    "ratio": 1.0, "ratio_range": [0.9, 1.2]}
     assert paired_row(64, "x", [90.0, 100.0, 45.0], [100.0, 50.0, 50.0])["ratio"] == 0.9  # not median / median = 1.8
+
+
+def test_paired_rounds_warm_up_then_interleave_and_pair_with_the_reference():
+    """Fake runners that take fixed seconds per round: each is warmed up once, then timed once a round in the given
+    order, and its rows are paired with the reference's rounds (32 steps x 64 images / 2 s = 1024 images/s)."""
+    from benchmarks import backends, step_costs
+
+    calls = []
+
+    class Runner:
+        def __init__(self, name, seconds):
+            self.name, self.seconds = name, iter(seconds)
+
+        def run(self, steps):
+            calls.append((self.name, steps))
+            return next(self.seconds) if steps != backends.WARM_UP_STEPS else 0.0
+
+    runners = {"reference": Runner("reference", [2.0, 2.0, 4.0]), "other": Runner("other", [1.0, 4.0, 1.0])}
+    rows = step_costs.paired_rounds(runners, 64, 32, 3, "reference", "test")
+    warm = backends.WARM_UP_STEPS
+    assert calls == [("reference", warm), ("other", warm)] + [("reference", 32), ("other", 32)] * 3
+    assert rows[0]["rounds"] == [1024.0, 1024.0, 512.0] and rows[0]["ratio"] == 1.0
+    assert rows[1]["rounds"] == [2048.0, 512.0, 2048.0]
+    assert rows[1]["ratio"] == 2.0 and rows[1]["ratio_range"] == [0.5, 4.0]

@@ -156,11 +156,19 @@ def _jax_gradients(layer, x, order):
     return jax.jit(gradients)(weights, x), jax.make_jaxpr(gradients)(weights, x).jaxpr
 
 
-def _assert_same_gradients(ours, theirs):
+def _same_gradients_on_jax(zoo_layer, keras_layer, input_shape, arguments):
+    """Asserts that the zoo's layer and Keras's have the same gradients of both orders on JAX, and returns how many
+    lhs-dilated convolutions the first-order computation of each has (ours, theirs)."""
     import jax
 
-    for a, b in zip(jax.tree_util.tree_leaves(ours), jax.tree_util.tree_leaves(theirs)):
+    ours, theirs = _keras_and_zoo(zoo_layer, keras_layer, input_shape, arguments)
+    x = np.random.default_rng(0).normal(size=input_shape).astype("float32")
+    (ours_first, ours_jaxpr), (theirs_first, theirs_jaxpr) = (_jax_gradients(layer, x, 1) for layer in (ours, theirs))
+    ours_second, theirs_second = (_jax_gradients(layer, x, 2)[0] for layer in (ours, theirs))
+    for a, b in zip(jax.tree_util.tree_leaves((ours_first, ours_second)),
+                    jax.tree_util.tree_leaves((theirs_first, theirs_second)), strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5 * float(np.abs(b).max()))
+    return _lhs_dilated(ours_jaxpr), _lhs_dilated(theirs_jaxpr)
 
 
 def _lhs_dilated(jaxpr):
@@ -176,19 +184,17 @@ def _kernel_larger_than_map(kernel_size, side_shape):
 @pytest.mark.skipif(keras.backend.backend() != "jax", reason="the fast gradients are JAX's (make test's JAX list)")
 @pytest.mark.parametrize("input_shape, arguments", TRANSPOSED_CONVOLUTIONS)
 def test_conv2d_transpose_gradients_on_jax_are_keras_layers_without_its_slow_convolution(input_shape, arguments):
-    ours, theirs = _keras_and_zoo(zoo.Conv2DTranspose, keras.layers.Conv2DTranspose, input_shape, arguments)
-    x = np.random.default_rng(0).normal(size=input_shape).astype("float32")
-    (ours_grads, ours_jaxpr), (theirs_grads, theirs_jaxpr) = _jax_gradients(ours, x, 1), _jax_gradients(theirs, x, 1)
-    _assert_same_gradients(ours_grads, theirs_grads)
-    _assert_same_gradients(_jax_gradients(ours, x, 2)[0], _jax_gradients(theirs, x, 2)[0])
+    ours_dilated, theirs_dilated = _same_gradients_on_jax(
+        zoo.Conv2DTranspose, keras.layers.Conv2DTranspose, input_shape, arguments
+    )
     # Keras's kernel gradient is a second lhs-dilated convolution (XLA:CPU's naive loop); ours has only the forward
     # one, and none where the kernel is larger than the input map (channels_last): written out tap by tap.
     strided = 1 if arguments.get("strides", 1) != 1 else 0
     by_taps = "data_format" not in arguments and "output_padding" not in arguments and _kernel_larger_than_map(
         arguments["kernel_size"], input_shape[1:3]
     )
-    assert _lhs_dilated(theirs_jaxpr) == 2 * strided
-    assert _lhs_dilated(ours_jaxpr) == (0 if by_taps else strided)
+    assert theirs_dilated == 2 * strided
+    assert ours_dilated == (0 if by_taps else strided)
 
 
 @pytest.mark.skipif(keras.backend.backend() != "jax", reason="the fast gradients are JAX's (make test's JAX list)")
@@ -197,18 +203,14 @@ def test_conv2d_gradients_on_jax_are_keras_layers_without_its_slow_convolution(i
     """A strided convolution's input gradient is a transposed one; where the kernel is larger than the output map
     (a critic's 7x7 -> 4x4 under 5x5), the zoo writes it out tap by tap. A gradient penalty's second
     derivatives go through it: both orders equal Keras's."""
-    ours, theirs = _keras_and_zoo(zoo.Conv2D, keras.layers.Conv2D, input_shape, arguments)
-    x = np.random.default_rng(0).normal(size=input_shape).astype("float32")
-    (ours_grads, ours_jaxpr), (theirs_grads, theirs_jaxpr) = _jax_gradients(ours, x, 1), _jax_gradients(theirs, x, 1)
-    _assert_same_gradients(ours_grads, theirs_grads)
-    _assert_same_gradients(_jax_gradients(ours, x, 2)[0], _jax_gradients(theirs, x, 2)[0])
+    ours_dilated, theirs_dilated = _same_gradients_on_jax(zoo.Conv2D, keras.layers.Conv2D, input_shape, arguments)
     strided = 1 if arguments.get("strides", 1) != 1 else 0
-    output_side = theirs.compute_output_shape(input_shape)[1:3]
+    output_side = keras.layers.Conv2D(**arguments).compute_output_shape(input_shape)[1:3]
     by_taps = strided and "data_format" not in arguments and _kernel_larger_than_map(
         arguments["kernel_size"], output_side
     )
-    assert _lhs_dilated(theirs_jaxpr) == strided
-    assert _lhs_dilated(ours_jaxpr) == (0 if by_taps else strided)
+    assert theirs_dilated == strided
+    assert ours_dilated == (0 if by_taps else strided)
 
 
 def test_weight_norm_dense_starts_each_unit_at_mean_0_std_1_on_the_data():
