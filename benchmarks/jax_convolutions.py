@@ -30,6 +30,7 @@ import os
 import pathlib
 import shlex
 import statistics
+import subprocess
 import sys
 import time
 
@@ -41,8 +42,9 @@ TABLE = ROOT / "jax_convolutions.md"
 KERAS_LAYERS = "Keras's Conv2D / Conv2DTranspose"  # the reference configuration of a preset's rows
 LAYER_BATCH = 64
 LAYER_REPEATS = 5  # calls per timing of a layer's part
-# (kind, input shape without the batch, arguments): the presets' convolutions where the two differ, and one where
-# they do not (the dcgan preset's 7x7 -> 14x14 kind).
+# (kind, input shape without the batch, arguments): the presets' convolutions where the tap-by-tap form applies, and
+# two of the dcgan preset's kinds, where it does not (the zoo's transposed convolution still takes its kernel gradient
+# its own way).
 LAYERS = [
     ("Conv2DTranspose", (3, 3, 384), dict(filters=192, kernel_size=5, strides=1, padding="valid")),  # acgan G
     ("Conv2DTranspose", (4, 4, 256), dict(filters=128, kernel_size=5, strides=2, padding="same")),  # wgan(_gp) G
@@ -95,6 +97,8 @@ def layer_rows(rounds, repeats=None):
 
     import zoo
 
+    repeats = repeats or LAYER_REPEATS
+
     def timed(function, *arguments):
         jax.block_until_ready(function(*arguments))
         start = time.perf_counter()
@@ -102,7 +106,6 @@ def layer_rows(rounds, repeats=None):
             jax.block_until_ready(function(*arguments))
         return 1000 * (time.perf_counter() - start) / repeats
 
-    repeats = repeats or LAYER_REPEATS
     rows = []
     for kind, shape, arguments in LAYERS:
         x = jnp.asarray(np.random.default_rng(0).normal(size=(LAYER_BATCH, *shape)).astype("float32"))
@@ -113,13 +116,14 @@ def layer_rows(rounds, repeats=None):
         theirs.set_weights(ours.get_weights())
         parts = {}
         for who, layer in (("keras", theirs), ("zoo", ours)):
-            def loss(kernel, x, layer=layer):
-                return jnp.sum(jnp.sin(layer.stateless_call([kernel, *[v.value for v in layer.trainable_variables[1:]]],
-                                                            [], x)[0]))
+            def forward(kernel, x, layer=layer):  # the kernel as an argument, so that its gradient can be taken
+                return layer.stateless_call([kernel, *[v.value for v in layer.trainable_variables[1:]]], [], x)[0]
 
-            parts[who] = {"forward": jax.jit(lambda kernel, x, layer=layer: layer.stateless_call(
-                              [kernel, *[v.value for v in layer.trainable_variables[1:]]], [], x)[0]),
-                          "input gradient": jax.jit(jax.grad(loss, 1)), "kernel gradient": jax.jit(jax.grad(loss, 0))}
+            def loss(kernel, x, forward=forward):
+                return jnp.sum(jnp.sin(forward(kernel, x)))
+
+            parts[who] = {"forward": jax.jit(forward), "input gradient": jax.jit(jax.grad(loss, 1)),
+                          "kernel gradient": jax.jit(jax.grad(loss, 0))}
         times = {(who, part): [] for who in parts for part in parts[who]}
         for _ in range(rounds):
             for who, functions in parts.items():
@@ -132,6 +136,16 @@ def layer_rows(rounds, repeats=None):
                             for (who, part), values in times.items()}})
         print(f"{kind} {shape}: done", flush=True)
     return rows
+
+
+def commit():
+    """The checkout's commit (short), for the page: which code a run measured; None outside a git checkout."""
+    found = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return found.stdout.strip() or None
+
+
+def at(run):
+    return f" at {run['commit']}" if run.get("commit") else ""
 
 
 def render(result):
@@ -147,7 +161,7 @@ def render(result):
         lines += [
             "## Layers",
             "",
-            f"`{run['command']}` ({run['date']}), {run['rounds']} rounds of {layers['repeats']} calls, batch "
+            f"`{run['command']}`{at(run)} ({run['date']}), {run['rounds']} rounds of {layers['repeats']} calls, batch "
             f"{LAYER_BATCH}. Machine: {run['machine']}; load average {run['load_before']} -> {run['load_after']}."
             + (f" {run['note']}." if run.get("note") else ""),
             "",
@@ -179,8 +193,8 @@ def render(result):
                              f"{step_costs.paired_cells(row)} | {runs.index(entry['run']) + 1} |")
         lines.append("")
         for number, run in enumerate(runs, 1):
-            lines.append(f"Run {number}: `{run['command']}` ({run['date']}), {run['steps']} steps x {run['rounds']} "
-                         f"rounds. Machine: {run['machine']}; load average {run['load_before']} -> "
+            lines.append(f"Run {number}: `{run['command']}`{at(run)} ({run['date']}), {run['steps']} steps x "
+                         f"{run['rounds']} rounds. Machine: {run['machine']}; load average {run['load_before']} -> "
                          f"{run['load_after']}." + (f" {run['note']}." if run.get("note") else ""))
             lines.append("")
     return "\n".join(lines)
@@ -206,7 +220,7 @@ def main(argv=None):
             os.environ.update(backends.ONE_THREAD)
         os.environ["KERAS_BACKEND"] = "jax"  # what these layers change; before Keras is imported
         run = {"command": shlex.join(["python", "-m", "benchmarks.jax_convolutions", *(argv or [])]),
-               "date": datetime.date.today().isoformat(), "machine": backends.cpu_flags(),
+               "commit": commit(), "date": datetime.date.today().isoformat(), "machine": backends.cpu_flags(),
                "load_before": [round(x, 2) for x in os.getloadavg()], "steps": args.steps, "rounds": args.rounds,
                "note": args.note}
         measured = {preset: preset_rows(preset, args.batch, args.steps, args.rounds) for preset in args.presets}

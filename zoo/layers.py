@@ -335,25 +335,15 @@ def _output_and_padding_before(size, kernel, stride, padding):
     return (size - kernel) // stride + 1, 0
 
 
-def _has_transpose_of_conv(inputs_shape, kernel_shape, strides, padding, output_size):
-    """Whether the strided convolution over `output_size` with this kernel gives `inputs_shape`'s size, so that the
-    transposed convolution from `inputs_shape` to `output_size` is its adjoint (Keras's conv_transpose without
-    output_padding is)."""
-    return all(
-        _output_and_padding_before(output_size[axis], kernel_shape[axis], strides[axis], padding)[0]
-        == inputs_shape[1 + axis]
-        for axis in (0, 1)
-    )
-
-
 def _conv_transpose_by_taps(inputs, kernel, strides, padding, output_size):
     """`ops.conv_transpose` (channels_last, Keras's kernel layout (kh, kw, out, in)) written out as its definition:
     one matrix product gives every input position's contribution through every tap, and the output is the sum of
     those contributions, each input position's shifted to where its taps land (stride x position, less the padding).
 
-    Exact (the same sums), for any size where `_has_transpose_of_conv` holds. No convolution at all, which is the
-    point where the kernel is larger than the input map (`_conv_transpose_on_jax` says why); the sum has a term per
-    input position, no more than the kernel's taps there (`_kernel_larger_than`).
+    Exact (the same sums; without output_padding, Keras's transposed convolution is the strided convolution's adjoint
+    for any size). No convolution at all, which is the point where the kernel is larger than the input map
+    (`_conv_transpose_on_jax` says why); the sum has a term per input position, no more than the kernel's taps there
+    (`_by_taps`).
     """
     kernel_rows, kernel_cols = kernel.shape[:2]
     rows, cols = inputs.shape[1:3]
@@ -374,10 +364,10 @@ def _conv_transpose_by_taps(inputs, kernel, strides, padding, output_size):
     return outputs[:, top : top + height, left : left + width]
 
 
-def _kernel_larger_than(kernel_shape, shape):
-    """XLA:CPU's slow case: a kernel larger than the (channels_last) map it slides over, in either spatial axis;
-    and a map of no more positions than the kernel has taps (the zoo's square ones), which keeps
-    `_conv_transpose_by_taps` a short sum."""
+def _by_taps(kernel_shape, shape):
+    """Whether a transposed convolution over this (channels_last) map is written out tap by tap: XLA:CPU's slow case,
+    a kernel larger than the map in either spatial axis, where the map has no more positions than the kernel has
+    taps (the zoo's square ones), which keeps `_conv_transpose_by_taps` a short sum."""
     smaller = kernel_shape[0] > shape[1] or kernel_shape[1] > shape[2]
     return smaller and shape[1] * shape[2] <= kernel_shape[0] * kernel_shape[1]
 
@@ -395,8 +385,7 @@ def _conv_transpose_on_jax(inputs, kernel, options, output_size=None):
     which XLA computes as fast as the forward pass; and where the kernel is larger than the input, the forward
     pass is written out tap by tap (`_conv_transpose_by_taps`), a matrix product. Exact (the same sums in another
     order). `output_size`: the output's (rows, cols) where T_k is Keras's conv over that size transposed
-    (`_has_transpose_of_conv`, channels_last); None otherwise (output_padding, channels_first, dilation), where A_k
-    is taken by `jax.linear_transpose`.
+    (channels_last, no output_padding or dilation); None otherwise, where A_k is taken by `jax.linear_transpose`.
     """
     import jax
 
@@ -405,14 +394,17 @@ def _conv_transpose_on_jax(inputs, kernel, options, output_size=None):
             return ops.conv(upstream, k, strides=options["strides"], padding=options["padding"])
         return jax.linear_transpose(lambda x: ops.conv_transpose(x, k, **options), x_spec)(upstream)[0]
 
-    @jax.custom_vjp
-    def conv_transpose(x, k):
-        if output_size is not None and _kernel_larger_than(k.shape, x.shape):
+    def forward(x, k):
+        if output_size is not None and _by_taps(k.shape, x.shape):
             return _conv_transpose_by_taps(x, k, options["strides"], options["padding"], output_size)
         return ops.conv_transpose(x, k, **options)
 
+    @jax.custom_vjp
+    def conv_transpose(x, k):
+        return forward(x, k)
+
     def conv_transpose_forward(x, k):
-        return conv_transpose(x, k), (x, k)
+        return forward(x, k), (x, k)
 
     def conv_transpose_backward(residuals, upstream):
         x, k = residuals
@@ -427,8 +419,9 @@ def _conv_transpose_on_jax(inputs, kernel, options, output_size=None):
 
 def _strided_conv_on_jax(inputs, kernel, strides, padding):
     """`ops.conv` on JAX, with the input gradient (a transposed convolution of the upstream gradient) written out tap
-    by tap where the kernel is larger than the output (XLA:CPU's slow case, `_conv_transpose_on_jax` says why). Its
-    own derivatives are JAX's, so a gradient penalty (a gradient of this gradient) trains as fast."""
+    by tap: for a convolution whose output map is smaller than its kernel (`_by_taps`; XLA:CPU's slow case,
+    `_conv_transpose_on_jax` says why). That gradient's own derivatives are JAX's, so a gradient penalty (a gradient
+    of this gradient) trains as fast."""
     import jax
 
     def conv(x, k):
@@ -443,10 +436,7 @@ def _strided_conv_on_jax(inputs, kernel, strides, padding):
 
     def strided_conv_backward(residuals, upstream):
         x, k = residuals
-        if _kernel_larger_than(k.shape, upstream.shape):
-            input_gradient = _conv_transpose_by_taps(upstream, k, strides, padding, x.shape[1:3])
-        else:
-            input_gradient = jax.vjp(lambda x: conv(x, k), x)[1](upstream)[0]
+        input_gradient = _conv_transpose_by_taps(upstream, k, strides, padding, x.shape[1:3])
         return input_gradient, jax.vjp(lambda k: conv(x, k), k)[1](upstream)[0]
 
     strided_conv.defvjp(strided_conv_forward, strided_conv_backward)
@@ -492,11 +482,8 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
             return super().call(inputs)
         options = dict(strides=list(self.strides), padding=self.padding, output_padding=self.output_padding,
                        dilation_rate=self.dilation_rate, data_format=self.data_format)
-        output_size = tuple(self.compute_output_shape(inputs.shape)[1:3])
-        plain = _plain_channels_last(self) and _has_transpose_of_conv(
-            inputs.shape, self.kernel_size, self.strides, self.padding, output_size
-        )
-        return _finish(self, _conv_transpose_on_jax(inputs, self.kernel, options, output_size if plain else None))
+        output_size = tuple(self.compute_output_shape(inputs.shape)[1:3]) if _plain_channels_last(self) else None
+        return _finish(self, _conv_transpose_on_jax(inputs, self.kernel, options, output_size))
 
 
 @keras.saving.register_keras_serializable(package="ganzoo")
@@ -515,4 +502,6 @@ class Conv2D(keras.layers.Conv2D):
     def call(self, inputs):
         if keras.backend.backend() != "jax" or not _plain_channels_last(self) or tuple(self.strides) == (1, 1):
             return super().call(inputs)
+        if not _by_taps(self.kernel.shape, self.compute_output_shape(inputs.shape)):
+            return super().call(inputs)  # XLA:CPU's own input gradient is fast here
         return _finish(self, _strided_conv_on_jax(inputs, self.kernel, tuple(self.strides), self.padding))
