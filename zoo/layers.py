@@ -376,10 +376,9 @@ def _conv_transpose_on_jax(inputs, kernel, options, output_size=None):
     """`ops.conv_transpose(inputs, kernel, **options)` on JAX, computed as XLA:CPU computes fast.
 
     XLA:CPU computes two kinds of convolution at a tenth or less of the rate of the others (jax-ml/jax#31662,
-    openxla/xla#34273; benchmarks/jax_convolutions.md): the kernel gradient of a strided transposed convolution
-    (an lhs-dilated convolution), and an lhs-dilated convolution whose kernel is larger than its input (a 4x4 map
-    under a 5x5 kernel: 5 GFLOP/s on one core here, where a 5x5 map runs at 70; and AC-GAN's 3x3 -> 7x7 one,
-    under 5x5, at 12 GFLOP/s even written as a stride-1 convolution of the padded map). The
+    openxla/xla#34273; docs/backends.md, benchmarks/jax_convolutions.md): the kernel gradient of a strided
+    transposed convolution (an lhs-dilated convolution), and a transposed convolution whose kernel is larger than
+    its input map (wgan's 4x4 -> 8x8 under 5x5, AC-GAN's stride-1 3x3 -> 7x7). The
     transposed convolution T_k is linear in its input; its adjoint A_k is the strided convolution with k. So the
     input gradient is A_k(g), and d<g, T_k x>/dk = d<A_k g, x>/dk, a strided convolution's kernel gradient,
     which XLA computes as fast as the forward pass; and where the kernel is larger than the input, the forward
