@@ -372,6 +372,15 @@ def _by_taps(kernel_shape, shape):
     return smaller and shape[1] * shape[2] <= kernel_shape[0] * kernel_shape[1]
 
 
+def _with_vjp(forward, backward):
+    """`forward(x, k)` as a JAX custom_vjp function whose gradients are `backward(x, k, upstream)` -> (dx, dk)."""
+    import jax
+
+    function = jax.custom_vjp(forward)
+    function.defvjp(lambda x, k: (forward(x, k), (x, k)), lambda residuals, upstream: backward(*residuals, upstream))
+    return lambda inputs, kernel: function(ops.convert_to_tensor(inputs), ops.convert_to_tensor(kernel))
+
+
 def _conv_transpose_on_jax(inputs, kernel, options, output_size=None):
     """`ops.conv_transpose(inputs, kernel, **options)` on JAX, computed as XLA:CPU computes fast.
 
@@ -398,22 +407,13 @@ def _conv_transpose_on_jax(inputs, kernel, options, output_size=None):
             return _conv_transpose_by_taps(x, k, options["strides"], options["padding"], output_size)
         return ops.conv_transpose(x, k, **options)
 
-    @jax.custom_vjp
-    def conv_transpose(x, k):
-        return forward(x, k)
-
-    def conv_transpose_forward(x, k):
-        return forward(x, k), (x, k)
-
-    def conv_transpose_backward(residuals, upstream):
-        x, k = residuals
+    def backward(x, k, upstream):
         x_spec = jax.ShapeDtypeStruct(x.shape, x.dtype)
         # d<A_k g, x>/dk is A's vjp in k at x; A_k g itself is the input's gradient.
         input_gradient, adjoint_vjp = jax.vjp(lambda k: adjoint(upstream, k, x_spec), k)
         return input_gradient, adjoint_vjp(x)[0]
 
-    conv_transpose.defvjp(conv_transpose_forward, conv_transpose_backward)
-    return conv_transpose(ops.convert_to_tensor(inputs), ops.convert_to_tensor(kernel))
+    return _with_vjp(forward, backward)(inputs, kernel)
 
 
 def _strided_conv_on_jax(inputs, kernel, strides, padding):
@@ -426,20 +426,11 @@ def _strided_conv_on_jax(inputs, kernel, strides, padding):
     def conv(x, k):
         return ops.conv(x, k, strides=strides, padding=padding)
 
-    @jax.custom_vjp
-    def strided_conv(x, k):
-        return conv(x, k)
-
-    def strided_conv_forward(x, k):
-        return conv(x, k), (x, k)
-
-    def strided_conv_backward(residuals, upstream):
-        x, k = residuals
+    def backward(x, k, upstream):
         input_gradient = _conv_transpose_by_taps(upstream, k, strides, padding, x.shape[1:3])
         return input_gradient, jax.vjp(lambda k: conv(x, k), k)[1](upstream)[0]
 
-    strided_conv.defvjp(strided_conv_forward, strided_conv_backward)
-    return strided_conv(ops.convert_to_tensor(inputs), ops.convert_to_tensor(kernel))
+    return _with_vjp(conv, backward)(inputs, kernel)
 
 
 def _plain_channels_last(layer):
