@@ -56,18 +56,23 @@ def preset_networks(keras_layers=False):
     """The dcgan preset's generator and discriminator (fresh copies, so every configuration has its own).
     `keras_layers`: with Keras's `Conv2DTranspose` and `Conv2D` where the zoo has its own (what a user copying a
     guide builds; they differ only in how JAX computes them, see `zoo.Conv2DTranspose`)."""
+    import zoo
+
+    gan = zoo.create("dcgan", data_shape=IMAGE_SHAPE, latent_dim=LATENT_DIM, seed=0)
+    return tuple(clone_network(model, keras_layers) for model in (gan.generator, gan.discriminator))
+
+
+def clone_network(model, keras_layers=False):
+    """A fresh copy of `model` (new weights); `keras_layers`: with Keras's `Conv2DTranspose` and `Conv2D` where the
+    zoo has its own."""
     import keras
 
     import zoo
 
-    keras_kinds = {zoo.Conv2DTranspose: keras.layers.Conv2DTranspose, zoo.Conv2D: keras.layers.Conv2D}
-
-    def clone(layer):
-        kind = keras_kinds.get(type(layer), type(layer)) if keras_layers else type(layer)
-        return kind.from_config(layer.get_config())
-
-    gan = zoo.create("dcgan", data_shape=IMAGE_SHAPE, latent_dim=LATENT_DIM, seed=0)
-    return tuple(keras.models.clone_model(model, clone_function=clone) for model in (gan.generator, gan.discriminator))
+    kinds = {zoo.Conv2DTranspose: keras.layers.Conv2DTranspose, zoo.Conv2D: keras.layers.Conv2D} if keras_layers else {}
+    return keras.models.clone_model(
+        model, clone_function=lambda layer: kinds.get(type(layer), type(layer)).from_config(layer.get_config())
+    )
 
 
 def adam():

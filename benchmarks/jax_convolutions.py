@@ -59,18 +59,11 @@ def keras_layers_model(gan):
     """`gan` again, its networks' zoo Conv2D and Conv2DTranspose replaced by Keras's, with the same weights."""
     import keras
 
-    import zoo
-
-    kinds = {zoo.Conv2DTranspose: keras.layers.Conv2DTranspose, zoo.Conv2D: keras.layers.Conv2D}
-
-    def clone(model):
-        return keras.models.clone_model(
-            model, clone_function=lambda layer: kinds.get(type(layer), type(layer)).from_config(layer.get_config())
-        )
-
     config = gan.get_config()
-    config["generator"] = keras.saving.serialize_keras_object(clone(gan.generator))
-    config["discriminator"] = keras.saving.serialize_keras_object(clone(gan.discriminator))
+    for network in ("generator", "discriminator"):
+        config[network] = keras.saving.serialize_keras_object(
+            backends.clone_network(getattr(gan, network), keras_layers=True)
+        )
     twin = type(gan).from_config(config)
     twin.generator.set_weights(gan.generator.get_weights())
     twin.discriminator.set_weights(gan.discriminator.get_weights())
@@ -144,8 +137,15 @@ def commit():
     return found.stdout.strip() or None
 
 
-def at(run):
-    return f" at {run['commit']}" if run.get("commit") else ""
+def described(run):
+    """A run's command, commit (where recorded) and date, for the page."""
+    return f"`{run['command']}`" + (f" at {run['commit']}" if run.get("commit") else "") + f" ({run['date']})"
+
+
+def machine(run):
+    """A run's machine, load and note, for the page."""
+    return (f"Machine: {run['machine']}; load average {run['load_before']} -> {run['load_after']}."
+            + (f" {run['note']}." if run.get("note") else ""))
 
 
 def render(result):
@@ -161,9 +161,8 @@ def render(result):
         lines += [
             "## Layers",
             "",
-            f"`{run['command']}`{at(run)} ({run['date']}), {run['rounds']} rounds of {layers['repeats']} calls, batch "
-            f"{LAYER_BATCH}. Machine: {run['machine']}; load average {run['load_before']} -> {run['load_after']}."
-            + (f" {run['note']}." if run.get("note") else ""),
+            f"{described(run)}, {run['rounds']} rounds of {layers['repeats']} calls, batch {LAYER_BATCH}. "
+            + machine(run),
             "",
             "| layer | map | kernel, stride | forward: Keras / zoo (ms) | input gradient | kernel gradient |",
             "|---|---|---|---:|---:|---:|",
@@ -193,9 +192,8 @@ def render(result):
                              f"{step_costs.paired_cells(row)} | {runs.index(entry['run']) + 1} |")
         lines.append("")
         for number, run in enumerate(runs, 1):
-            lines.append(f"Run {number}: `{run['command']}`{at(run)} ({run['date']}), {run['steps']} steps x "
-                         f"{run['rounds']} rounds. Machine: {run['machine']}; load average {run['load_before']} -> "
-                         f"{run['load_after']}." + (f" {run['note']}." if run.get("note") else ""))
+            lines.append(f"Run {number}: {described(run)}, {run['steps']} steps x {run['rounds']} rounds. "
+                         + machine(run))
             lines.append("")
     return "\n".join(lines)
 
