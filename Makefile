@@ -41,10 +41,10 @@ TRANSLATION_STEPS := tests/test_translation.py::test_pix2pix_step_is_the_hand_wo
 JAX_TESTS := tests/test_presets.py::test_preset_trains_and_round_trips $(TRANSLATION_STEPS) \
 	tests/test_layers.py::test_conv2d_transpose_gradients_on_jax_are_keras_layers_without_its_slow_convolution \
 	tests/test_layers.py::test_conv2d_gradients_on_jax_are_keras_layers_without_its_slow_convolution \
-	tests/test_layers.py::test_convolutions_are_keras_layers_on_every_backend
+	tests/test_layers.py::test_convolutions_are_keras_layers_on_every_backend tests/test_mixed_precision.py
 TORCH_TESTS := tests/test_presets.py::test_preset_trains_and_round_trips tests/test_translation.py tests/test_gan.py tests/test_stabilisers.py tests/test_latent_code.py \
 	tests/test_presets.py::test_conditional_samples_with_its_generators_dropout_on_seeded_by_the_noise_seed \
-	tests/test_layers.py::test_convolutions_are_keras_layers_on_every_backend
+	tests/test_layers.py::test_convolutions_are_keras_layers_on_every_backend tests/test_mixed_precision.py
 
 # Two pytest workers (pytest-xdist): most tests are small models whose time is Python overhead on one core, so a
 # 2-core machine runs the suite in about three quarters of the time (650 s -> 484 s here). TEST_WORKERS=0: one process.

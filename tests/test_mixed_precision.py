@@ -1,4 +1,5 @@
-"""Mixed precision: 16-bit compute, float32 variables, logits and losses; the global policy is restored."""
+"""Mixed precision: 16-bit compute, float32 variables, logits and losses; the global policy is restored. `make test`
+runs this file on JAX and torch too."""
 
 import keras
 import numpy as np
@@ -15,6 +16,10 @@ MLP = {"backbone": "mlp", "activation": "relu", "dropout": 0.0, "data_shape": (4
 def _float32_afterwards():
     yield
     assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def dtype(x):
+    return keras.backend.standardize_dtype(x.dtype)
 
 
 def images(shape, n=24):
@@ -36,8 +41,8 @@ def test_mixed_bfloat16_dcgan_trains_with_finite_float32_losses():
         history = gan.fit(images(gan.data_shape), batch_size=8, epochs=1, verbose=0).history
     assert gan.compute_dtype == "bfloat16"
     assert all(v.dtype == "float32" for v in gan.trainable_variables)
-    assert gan.discriminator(images(gan.data_shape, 2)).dtype == "bfloat16"
-    assert gan._discriminate(images(gan.data_shape, 2), None)[0].dtype == "float32"  # logits for the losses
+    assert dtype(gan.discriminator(images(gan.data_shape, 2))) == "bfloat16"
+    assert dtype(gan._discriminate(images(gan.data_shape, 2), None)[0]) == "float32"  # logits for the losses
     assert int(gan.g_optimizer.iterations) == 3
     assert all(np.isfinite(values).all() for values in history.values())
     assert any(not np.array_equal(b, np.array(v)) for b, v in zip(before, gan.generator.trainable_variables))
@@ -59,6 +64,8 @@ def test_mixed_float16_scales_the_losses_and_applies_the_steps():
 
 def test_mixed_bfloat16_trains_with_the_stabilisers():
     options = {"loss": "hinge", "r1_weight": 1.0, "spectral_norm": True, "ema_decay": 0.9, "diffaugment": "color,cutout"}
+    if keras.backend.backend() == "torch":  # refused there, with the reason (tests/test_stabilisers.py)
+        del options["spectral_norm"]
     with mixed_precision("mixed_bfloat16"):
         gan = zoo.create("conditional_dcgan_mbd", num_classes=3, conditioning="acgan", **options, **MLP)
         gan.compile()
@@ -74,11 +81,12 @@ def test_a_mixed_precision_generator_exports_as_a_float32_copy():
     z = gan.sample_noise(4, seed=0)
     mixed = gan.generator(z)
     copy = float32_copy(gan.generator)
-    assert mixed.dtype == "bfloat16"
-    assert copy(z).dtype == "float32" and all(v.dtype == "float32" for v in copy.weights)
+    assert dtype(mixed) == "bfloat16"
+    assert dtype(copy(z)) == "float32" and all(v.dtype == "float32" for v in copy.weights)
     np.testing.assert_allclose(np.asarray(copy(z)), np.asarray(keras.ops.cast(mixed, "float32")), atol=0.02)
 
 
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="ONNX export converts through tf2onnx (TensorFlow)")
 def test_a_mixed_precision_generator_exports_as_a_float32_graph(tmp_path):
     import onnx
 

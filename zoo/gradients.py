@@ -115,13 +115,28 @@ def _current(scope, variable):
 
 
 def _apply(optimizer, gradients, variables):
-    if keras.backend.backend() == "torch":
+    backend = keras.backend.backend()
+    if backend == "torch":
         import torch
 
         with torch.no_grad():
             optimizer.apply(gradients, variables)
+    elif backend == "jax" and _jax_step_variables and _built_for(optimizer, variables):
+        # As Keras's JAX trainer does: `LossScaleOptimizer.apply` assigns inside `ops.cond`'s branches, which on
+        # JAX leaks the branches' tracers into the step's scope; `stateless_apply` returns the new values.
+        new_variables, new_optimizer_variables = optimizer.stateless_apply(
+            [v.value for v in optimizer.variables], gradients, [v.value for v in variables]
+        )
+        for variable, value in zip([*variables, *optimizer.variables], [*new_variables, *new_optimizer_variables]):
+            variable.assign(value)
     else:
         optimizer.apply(gradients, variables)
+
+
+def _built_for(optimizer, variables):
+    """Whether `variables` are, in order, the variables `optimizer` was built for (what `stateless_apply` takes)."""
+    built = optimizer._trainable_variables
+    return len(built) == len(variables) and all(a is b for a, b in zip(built, variables))
 
 
 def _scaled(objectives, losses):
