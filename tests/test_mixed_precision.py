@@ -83,7 +83,8 @@ def test_a_mixed_precision_generator_exports_as_a_float32_copy():
     copy = float32_copy(gan.generator)
     assert dtype(mixed) == "bfloat16"
     assert dtype(copy(z)) == "float32" and all(v.dtype == "float32" for v in copy.weights)
-    np.testing.assert_allclose(np.asarray(copy(z)), np.asarray(keras.ops.cast(mixed, "float32")), atol=0.02)
+    numpy = keras.ops.convert_to_numpy
+    np.testing.assert_allclose(numpy(copy(z)), numpy(keras.ops.cast(mixed, "float32")), atol=0.02)
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="ONNX export converts through tf2onnx (TensorFlow)")
