@@ -11,7 +11,8 @@ runs its own `train_step`: every variable's value comes from the step's state an
 recorded in the scope instead of made, so the step stays a pure function that `jax.jit` compiles. Each
 gradient is taken by `jax.vjp` of a function that runs the loss in a nested scope of its own; what that run
 changed besides (BatchNorm statistics, seed generators, metrics) comes back as auxiliary output and is
-carried into the step's state (keras-team/keras#18881, #20378).
+carried into the step's state (keras-team/keras#18881, #20378). Each update is the optimizer's
+`stateless_apply`, whose results are assigned in the step's scope.
 """
 
 import keras
