@@ -75,6 +75,48 @@ def test_mixed_bfloat16_trains_with_the_stabilisers():
     assert all(v.dtype == "float32" for v in gan.ema_generator.weights)
 
 
+@pytest.mark.skipif(
+    keras.backend.backend() == "torch",
+    reason="PyTorch's CPU float16 convolution fails the weight gradient of the PatchGAN's one-channel Conv2D inside "
+    "Keras (slow_conv2d: grad_weight must be contiguous); mixed_float16 is a GPU policy ('auto' picks bfloat16 on CPUs)",
+)
+@pytest.mark.parametrize("name", ["pix2pix", "cyclegan"])
+def test_translators_scale_their_losses_under_mixed_float16_and_take_them_in_float32(name, monkeypatch):
+    seen = []  # the dtypes each loss function is given
+
+    def spy(loss):
+        def recorded(*args):
+            seen.append((loss.__name__, [dtype(a) for a in args if hasattr(a, "dtype")]))
+            return loss(*args)
+
+        recorded.__name__ = loss.__name__
+        return recorded
+
+    for loss in ("l1_distance", "least_squares_loss", "least_squares_discriminator_loss",
+                 "non_saturating_generator_loss", "minimax_discriminator_loss"):
+        monkeypatch.setattr(zoo.losses, loss, spy(getattr(zoo.losses, loss)))
+    x = images((8, 8, 1), 8)
+    with mixed_precision("mixed_float16"):
+        model = zoo.create_translator(name, image_shape=(8, 8, 1), filters=4, seed=0, **(
+            {"blocks": 1, "patch_layers": 1, "history_size": 3} if name == "cyclegan" else {}))
+        model.compile()
+        before = [keras.ops.convert_to_numpy(v) for v in model.generators[0].trainable_variables]
+        history = model.fit(x, np.flip(x, axis=2).copy(), batch_size=1, epochs=1, verbose=0).history
+    assert dtype(model.generators[0](x[:1])) == "float16"
+    for optimizer in (model.d_optimizer, model.g_optimizer):
+        assert isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+        # Each of the 8 steps either applied the update or halved the scale (the first few overflow at the initial
+        # 2^15, G's with its L1 / cycle terms weighted 100 / 10: what dynamic loss scaling is for).
+        skipped = np.log2(optimizer.initial_scale / float(keras.ops.convert_to_numpy(optimizer.dynamic_scale)))
+        assert int(optimizer.iterations) + skipped == 8
+        assert int(optimizer.iterations) >= 1
+    assert all(np.isfinite(values).all() for values in history.values()), history
+    assert any(
+        not np.array_equal(b, keras.ops.convert_to_numpy(v)) for b, v in zip(before, model.generators[0].trainable_variables)
+    )
+    assert seen and all(dtypes and set(dtypes) == {"float32"} for _, dtypes in seen), seen
+
+
 def test_a_mixed_precision_generator_exports_as_a_float32_copy():
     with mixed_precision("mixed_bfloat16"):
         gan = zoo.create("dcgan_mbd_code_ema", **DCGAN)

@@ -350,7 +350,8 @@ class TranslationGAN(keras.Model):
         Both default to the papers' Adam(2e-4, beta_1=0.5) at a constant rate; CycleGAN's linear decay over the
         second half of training is `ConstantThenLinearDecay` as the `learning_rate` of the optimizers given here
         (see `paper_optimizer`). `jit_compile` XLA-compiles the step on TensorFlow; JAX always compiles it and
-        torch runs it eagerly, as `zoo.GAN.compile` does.
+        torch runs it eagerly, as `zoo.GAN.compile` does. Under the `mixed_float16` policy each optimizer is
+        wrapped in a `LossScaleOptimizer`.
         """
         backend = keras.backend.backend()
         if backend == "jax":
@@ -367,9 +368,10 @@ class TranslationGAN(keras.Model):
     def _variables_of(networks):
         return [variable for network in networks for variable in network.trainable_variables]
 
-    @staticmethod
-    def _prepared(optimizer, variables):
+    def _prepared(self, optimizer, variables):
         optimizer = paper_optimizer() if optimizer is None else keras.optimizers.get(optimizer)
+        if self.dtype_policy.name == "mixed_float16" and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)  # float16 gradients underflow unscaled
         optimizer.build(variables)
         return optimizer
 
@@ -411,6 +413,12 @@ class TranslationGAN(keras.Model):
 
     def _logs(self):
         return {tracker.name: tracker.result() for tracker in self.trackers}
+
+    @staticmethod
+    def _float32(x):
+        """`x` (logits, images) in float32 for the losses: under a mixed policy the networks compute in 16 bits,
+        and the losses (as `zoo.GAN`'s) are taken in float32."""
+        return ops.cast(x, "float32")
 
     # ----------------------------------------------------------------- inference
 
