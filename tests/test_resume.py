@@ -12,6 +12,7 @@ import sys
 
 import keras
 import numpy as np
+import pytest
 
 import zoo
 from faulty_train import sigkill_after_epochs
@@ -79,3 +80,51 @@ def test_sigkill_then_same_command_resumes_and_matches_uninterrupted(tmp_path):
     keras.utils.set_random_seed(config["seed"])
     initial = zoo.create(config["preset"], **config["options"]).generator.get_weights()
     assert not np.allclose(initial[0], reference_weights[0], atol=1e-3)
+
+
+class _CrashAtEpoch(keras.callbacks.Callback):
+    """Stops the process's training as a crash would, once `epoch` (0-based) epochs are committed."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt(f"crash before epoch {epoch + 1}")
+
+
+@pytest.fixture
+def float32_afterwards():
+    yield
+    keras.mixed_precision.set_global_policy("float32")  # the runner sets the run's policy for the process
+
+
+def test_a_loss_scaled_run_resumes_from_its_committed_epoch_though_steps_were_skipped(tmp_path, float32_afterwards):
+    """Under mixed_float16 a `LossScaleOptimizer` does not count the steps it skips (gradients that overflow the
+    initial scale): the run resumes from the epochs state.json committed, not from G's optimizer steps."""
+    spec = RunSpec(
+        preset="conditional_dcgan_mbd", dataset="digits", epochs=2, batch_size=64, seed=3, mixed_precision="mixed_float16",
+        options=dict(latent_dim=8, filters=4, conditioning="acgan"),  # AC-GAN's head overflows 2^15 for a few steps
+    )
+    quiet = {"verbose": 0, "log": lambda *_: None}
+    try:
+        train_run(spec, out=tmp_path / "crashed", callbacks=[_CrashAtEpoch(1)], **quiet)
+    except KeyboardInterrupt:
+        pass
+    steps = json.loads((tmp_path / "crashed" / "config.json").read_text())["steps_per_epoch"]
+    gan = keras.models.load_model(tmp_path / "crashed" / "gan.keras")
+    assert int(gan.g_optimizer.iterations) < steps  # some of epoch 1's steps were skipped
+
+    lines = []
+    resumed = train_run(spec, out=tmp_path / "crashed", verbose=0, log=lines.append)
+    reference = train_run(spec, out=tmp_path / "uninterrupted", **quiet)
+    assert any("from epoch 1/2" in line for line in lines), lines
+    assert resumed.status == reference.status == "finished"
+    for a, b in zip(_weights(resumed.run_dir), _weights(reference.run_dir), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
+
+
+def _weights(run_dir):
+    gan = keras.models.load_model(pathlib.Path(run_dir) / "gan.keras")
+    return gan.generator.get_weights() + gan.discriminator.get_weights()

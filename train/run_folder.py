@@ -97,6 +97,14 @@ def write_state(run_dir, status, epochs_done, history, message=None):
     files.save_json(state, pathlib.Path(run_dir) / STATE_FILE)
 
 
+def epochs_done(run_dir):
+    """The epochs state.json records as committed (0 when there is none yet): after `recover_checkpoint`, the
+    epochs gan.keras holds, and so the epoch a resumed run continues from. (Not G's optimizer steps over the steps
+    per epoch: under mixed_float16 a `LossScaleOptimizer` does not count the steps it skips.)"""
+    path = pathlib.Path(run_dir) / STATE_FILE
+    return int(files.read_json(path).get("epochs_done", 0)) if path.exists() else 0
+
+
 def read_history(run_dir):
     """The per-epoch history in state.json ({} when there is none yet)."""
     path = pathlib.Path(run_dir) / STATE_FILE
@@ -134,8 +142,7 @@ def recover_checkpoint(run_dir):
     before the commit: that epoch is trained again).
     """
     run_dir = pathlib.Path(run_dir)
-    state_file = run_dir / STATE_FILE
-    done = int(files.read_json(state_file).get("epochs_done", 0)) if state_file.exists() else 0
+    done = epochs_done(run_dir)
     handled = []
     for path in sorted(run_dir.iterdir()):
         match = PENDING_GAN.match(path.name)

@@ -525,7 +525,7 @@ def _train_locked(config, arrays, run_dir, with_seed, callbacks, verbose, log, s
     if not restored:
         gan.initialize_from_data(arrays.x)  # improved-gan's weight-normalised layers: their first 500 images
     steps = int(config["steps_per_epoch"])
-    initial_epoch = int(keras.ops.convert_to_numpy(gan.g_optimizer.iterations)) // steps if restored else 0
+    initial_epoch = run_folder.epochs_done(run_dir) if restored else 0
     history = history_before(run_dir, resuming, initial_epoch)
     if restored:
         log(f"Resuming {run_dir} from epoch {initial_epoch}/{config['epochs']} (seed {config['seed']}).")

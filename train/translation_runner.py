@@ -182,7 +182,7 @@ def _train_locked(config, data, run_dir, with_seed, callbacks, verbose, log, sta
     if not resuming:
         run_folder.write_config(run_dir, config)
     steps = int(config["steps_per_epoch"])
-    initial_epoch = int(keras.ops.convert_to_numpy(model.g_optimizer.iterations)) // steps if restored else 0
+    initial_epoch = run_folder.epochs_done(run_dir) if restored else 0
     history = runner.history_before(run_dir, resuming, initial_epoch)
     if restored:
         log(f"Resuming {run_dir} from epoch {initial_epoch}/{config['epochs']} (seed {config['seed']}).")
