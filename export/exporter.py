@@ -179,9 +179,9 @@ def _export(source, path, opset, fp16, metadata, label_dtype, int8=False, phase=
     elif has_dropout:
         warnings.warn("the generator has Dropout layers: the ONNX file computes it in inference mode, dropout off.",
                       stacklevel=2)
-    if generator.compute_dtype != "float32":
-        from zoo.distribute import float32_copy
+    from zoo import computes_in_16_bits, float32_copy
 
+    if computes_in_16_bits(generator):
         # Trained under mixed precision: its variables are float32 already; export (and check
         # parity against) a float32 copy, so the graph is float32 unless fp16 is asked for.
         generator = float32_copy(generator)

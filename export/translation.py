@@ -156,9 +156,9 @@ def _export(source, path, direction, opset, metadata, phase=None):
     model = resolve_source(source)
     name = model_name(model)
     network = pick_generator(model, direction)
-    if network.compute_dtype != "float32":
-        from zoo.distribute import float32_copy
+    from zoo import computes_in_16_bits, float32_copy
 
+    if computes_in_16_bits(network):
         # Trained under mixed precision: export (and check parity against) a float32 copy of its float32 variables.
         network = float32_copy(network)
     phase(f"Converting the {direction} generator to ONNX (tf2onnx, opset {opset})")

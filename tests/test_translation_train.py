@@ -81,6 +81,27 @@ def test_cyclegan_resumes_after_sigkill_to_the_uninterrupted_weights(tmp_path):
     assert state["status"] == "finished" and len(state["history"]["g_loss"]) == 3
 
 
+def test_a_mixed_precision_run_records_its_policy_and_exports_a_float32_graph(tmp_path):
+    import keras
+    import onnx
+
+    import zoo
+
+    out = tmp_path / "run"
+    args = ["train", "pix2pix", "--dataset", "edges2digits", "--epochs", "1", "--batch-size", "32", "--seed", "3",
+            "--option", "filters=4", "--option", "max_train=64", "--mixed-precision", "mixed_bfloat16", "--quiet"]
+    assert cli.main([*args, "--out", str(out)]) == 0
+    assert json.loads((out / "config.json").read_text())["mixed_precision"] == "mixed_bfloat16"
+    assert keras.mixed_precision.global_policy().name == "float32"  # the run's policy did not outlive it
+    model = keras.models.load_model(out / "gan.keras")
+    assert zoo.computes_in_16_bits(model.generator) and model.generator.compute_dtype == "float32"  # as loaded
+    assert json.loads((out / "state.json").read_text())["status"] == "finished"
+    assert cli.main(["export", str(out), "--out", str(tmp_path / "p2p.onnx")]) == 0  # a float32 copy, parity-checked
+    graph = onnx.load(tmp_path / "p2p.onnx").graph
+    types = {init.data_type for init in graph.initializer}
+    assert onnx.TensorProto.FLOAT in types and not types & {onnx.TensorProto.BFLOAT16, onnx.TensorProto.FLOAT16}
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -351,13 +351,13 @@ def _check_same_data(run_dir, existing, config):
         )
 
 
-def _strategy_and_policy(config):
-    """The run's tf.distribute strategy, after setting its dtype policy."""
+def dtype_policy(config):
+    """A context in which the run's model is built or loaded under its mixed-precision policy (its layers keep it);
+    the process's policy is restored afterwards. No change where the run has none."""
     from train import distribute
 
-    if config.get("mixed_precision"):
-        distribute.set_mixed_precision(config["mixed_precision"])
-    return distribute.get_strategy(config.get("strategy") or "default")
+    policy = config.get("mixed_precision")
+    return distribute.mixed_precision(policy) if policy else contextlib.nullcontext()
 
 
 def _build_or_load(config, run_dir):
@@ -367,10 +367,12 @@ def _build_or_load(config, run_dir):
 
     import zoo
 
-    strategy = _strategy_and_policy(config)
+    from train import distribute
+
+    strategy = distribute.get_strategy(config.get("strategy") or "default")
     checkpoint = run_dir / GAN_FILE
     keras.utils.set_random_seed(int(config["seed"]))
-    with strategy.scope():
+    with dtype_policy(config), strategy.scope():
         if checkpoint.exists():
             return run_folder.load_keras(checkpoint), True, strategy
         gan = zoo.create(config["preset"], **config["options"])

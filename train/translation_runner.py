@@ -50,6 +50,7 @@ class TranslationSpec:
     direction: str = "AtoB"
     max_train: int | None = None
     sample_every: int = 1
+    mixed_precision: str | None = None  # a Keras dtype policy, e.g. mixed_float16 on a GPU
 
 
 def budget(model, dataset):
@@ -107,6 +108,7 @@ def _request(spec, out, runs_dir):
         "steps_per_epoch": steps,
         "seed": seed,
         "learning_rate": float(spec.learning_rate or 2e-4),
+        "mixed_precision": spec.mixed_precision,
         "presets_version": runner.PRESETS_VERSION,
         "backend": keras.backend.backend(),
         "sample_every": int(spec.sample_every),
@@ -127,9 +129,10 @@ def _build_or_load(config, run_dir):
 
     checkpoint = run_dir / GAN_FILE
     keras.utils.set_random_seed(int(config["seed"]))
-    if checkpoint.exists():
-        return run_folder.load_keras(checkpoint), True
-    model = zoo.create_translator(config["preset"], config["data_shape"], **config["options"])
+    with runner.dtype_policy(config):
+        if checkpoint.exists():
+            return run_folder.load_keras(checkpoint), True
+        model = zoo.create_translator(config["preset"], config["data_shape"], **config["options"])
     epochs = int(config["epochs"])
 
     def optimizer():

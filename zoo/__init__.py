@@ -9,7 +9,7 @@
 
 from zoo.augment import diff_augment, parse_policy
 from zoo.cyclegan import CycleGAN
-from zoo.distribute import float32_copy, mixed_precision, set_mixed_precision, synchronize_batch_norm
+from zoo.distribute import computes_in_16_bits, float32_copy, mixed_precision, set_mixed_precision, synchronize_batch_norm
 from zoo.gan import GAN, PRIORS
 from zoo import optimizers
 from zoo.layers import CodeAndNoise, Conv2D, Conv2DTranspose, LatentCode, Maxout, MinibatchDiscrimination, Pack, WeightNormDense
@@ -81,6 +81,7 @@ __all__ = [
     "auxiliary_classifier_loss",
     "available",
     "build_gan",
+    "computes_in_16_bits",
     "continuous_code_loss",
     "create",
     "describe",

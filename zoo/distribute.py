@@ -43,8 +43,9 @@ def has_gpu():
 def set_mixed_precision(policy="auto"):
     """Set Keras' global dtype policy for models built from now on; returns the policy name.
 
-    Layers then compute in 16 bits and keep float32 variables; `GAN` keeps discriminator logits
-    and losses in float32 and wraps its optimizers in `LossScaleOptimizer` under mixed_float16.
+    Layers then compute in 16 bits and keep float32 variables; `GAN`, `Pix2Pix` and `CycleGAN` keep
+    discriminator logits and losses in float32 and wrap their optimizers in `LossScaleOptimizer` under
+    mixed_float16.
 
     Args:
         policy: "auto" or True (see `default_mixed_precision_policy`), "mixed_float16",
@@ -74,6 +75,22 @@ def mixed_precision(policy="auto"):
         yield set_mixed_precision(policy)
     finally:
         keras.mixed_precision.set_global_policy(previous)
+
+
+def computes_in_16_bits(model):
+    """Whether any layer of `model` computes in float16 or bfloat16: a network built under a mixed policy. (Loaded
+    from a file, such a network's own policy may read float32 while its layers keep theirs.)
+
+    Args:
+        model: a `keras.Model` (its nested models' layers count too).
+    """
+
+    def layers(layer):
+        yield layer
+        for inner in getattr(layer, "layers", ()):
+            yield from layers(inner)
+
+    return any(layer.compute_dtype in ("float16", "bfloat16") for layer in layers(model))
 
 
 def float32_copy(model):

@@ -197,7 +197,7 @@ def translation_spec_from_args(args):
     from train.translation_runner import TranslationSpec
 
     ignored = [flag for flag in ("recipe", "latent_dim", "d_steps", "loss", "prior", "num_classes", "d_lr", "g_lr",
-                                 "split", "mixed_precision", "jit") if getattr(args, flag, None) is not None]
+                                 "split", "jit") if getattr(args, flag, None) is not None]
     if args.strategy not in (None, "default"):
         ignored.append("strategy")
     if ignored:
@@ -221,6 +221,7 @@ def translation_spec_from_args(args):
         direction=direction,
         max_train=max_train,
         sample_every=args.sample_every if args.sample_every is not None else 1,
+        mixed_precision=args.mixed_precision,
     )
 
 
