@@ -165,6 +165,13 @@ def _export(source, path, opset, fp16, metadata, label_dtype, int8=False, phase=
     generator, info = resolve_source(source)
     import keras
 
+    from zoo import computes_in_16_bits, float32_copy
+
+    if computes_in_16_bits(generator):
+        # Trained under mixed precision: its variables are float32 already; export (and check parity against) a
+        # float32 copy, so the graph is float32 unless fp16 is asked for. First: the copy clones layers only.
+        generator = float32_copy(generator)
+
     # Whether G samples with its dropout on: the GAN says so; for a bare generator, the caller's metadata (a run's).
     metadata = dict(metadata or {})
     sampling_dropout = bool(metadata.pop("sampling_dropout", info.pop("sampling_dropout", False)))
@@ -179,12 +186,6 @@ def _export(source, path, opset, fp16, metadata, label_dtype, int8=False, phase=
     elif has_dropout:
         warnings.warn("the generator has Dropout layers: the ONNX file computes it in inference mode, dropout off.",
                       stacklevel=2)
-    from zoo import computes_in_16_bits, float32_copy
-
-    if computes_in_16_bits(generator):
-        # Trained under mixed precision: its variables are float32 already; export (and check
-        # parity against) a float32 copy, so the graph is float32 unless fp16 is asked for.
-        generator = float32_copy(generator)
     phase(f"Converting the generator to ONNX (tf2onnx, opset {opset})")
     model = convert(generator, opset, label_dtype)
     model = optimize_graph(model)

@@ -12,10 +12,11 @@ import sys
 
 import keras
 import numpy as np
+import pytest
 
 import zoo
 from faulty_train import sigkill_after_epochs
-from train.runner import RunSpec, train_run
+from train.runner import RunError, RunSpec, train_run
 
 EPOCHS = 6
 ARGS = [
@@ -122,3 +123,18 @@ def test_a_loss_scaled_run_resumes_from_its_committed_epoch_though_steps_were_sk
 def _weights(run_dir):
     gan = keras.models.load_model(pathlib.Path(run_dir) / "gan.keras")
     return gan.generator.get_weights() + gan.discriminator.get_weights()
+
+
+def test_a_checkpoint_ahead_of_its_state_is_refused_not_trained_again(tmp_path):
+    """gan.keras with more steps than state.json's epochs allow (state.json lost or edited) is a one-line error."""
+    spec = RunSpec(preset="vanilla", dataset="digits", epochs=2, batch_size=256, seed=1,
+                   options=dict(backbone="mlp", latent_dim=8, g_units=[16], d_units=[16]))
+    quiet = {"verbose": 0, "log": lambda *_: None}
+    try:
+        train_run(spec, out=tmp_path / "run", callbacks=[_CrashAtEpoch(1)], **quiet)
+    except KeyboardInterrupt:
+        pass
+    state = json.loads((tmp_path / "run" / "state.json").read_text())
+    (tmp_path / "run" / "state.json").write_text(json.dumps({**state, "epochs_done": 0}))
+    with pytest.raises(RunError, match="more than the 0 epochs"):
+        train_run(spec, out=tmp_path / "run", **quiet)

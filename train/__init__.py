@@ -43,6 +43,7 @@ _EXPORTS = {
     "get_strategy": "train.distribute",
     "set_mixed_precision": "train.distribute",
     "mixed_precision": "train.distribute",
+    "mixed_precision_policy": "train.distribute",
     "float32_copy": "train.distribute",
     "synchronize_batch_norm": "train.distribute",
     "tf_config": "train.distribute",

@@ -26,6 +26,7 @@ from zoo.distribute import (  # noqa: F401
     default_mixed_precision_policy,
     float32_copy,
     mixed_precision,
+    mixed_precision_policy,
     set_mixed_precision,
     synchronize_batch_norm,
 )

@@ -99,8 +99,7 @@ def write_state(run_dir, status, epochs_done, history, message=None):
 
 def epochs_done(run_dir):
     """The epochs state.json records as committed (0 when there is none yet): after `recover_checkpoint`, the
-    epochs gan.keras holds, and so the epoch a resumed run continues from. (Not G's optimizer steps over the steps
-    per epoch: under mixed_float16 a `LossScaleOptimizer` does not count the steps it skips.)"""
+    epochs gan.keras holds."""
     path = pathlib.Path(run_dir) / STATE_FILE
     return int(files.read_json(path).get("epochs_done", 0)) if path.exists() else 0
 

@@ -155,8 +155,22 @@ def _rate(value):
     return None if value is None else float(value)
 
 
+def recorded_policy(policy):
+    """The mixed-precision policy a run's config records: "auto" resolved on this machine (a run resumed on another
+    must keep its policy), None for none; `RunError` for an unknown one."""
+    from train import distribute
+
+    if not policy:
+        return None
+    try:
+        return distribute.mixed_precision_policy(policy)
+    except ValueError as error:
+        raise RunError(str(error)) from None
+
+
 def _repeat_view(config, with_seed):
     view = {key: config.get(key) for key in REPEAT_KEYS}
+    view["mixed_precision"] = recorded_policy(config.get("mixed_precision"))  # runs that recorded "auto"
     view["backend"] = config.get("backend", "tensorflow")  # runs made before the other backends
     for key in ("d_learning_rate", "g_learning_rate"):  # runs made before TTUR used one rate for both
         view[key] = config.get(key, config.get("learning_rate"))
@@ -292,7 +306,7 @@ def _request(spec, out, runs_dir):
         "beta_1": _rate(spec.beta_1),
         "presets_version": PRESETS_VERSION,
         "strategy": spec.strategy,
-        "mixed_precision": spec.mixed_precision,
+        "mixed_precision": recorded_policy(spec.mixed_precision),
         "jit": bool(spec.jit),
         "backend": keras.backend.backend(),
         "sample_every": int(spec.sample_every),
@@ -351,7 +365,7 @@ def _check_same_data(run_dir, existing, config):
         )
 
 
-def dtype_policy(config):
+def run_policy_scope(config):
     """A context in which the run's model is built or loaded under its mixed-precision policy (its layers keep it);
     the process's policy is restored afterwards. No change where the run has none."""
     from train import distribute
@@ -372,7 +386,7 @@ def _build_or_load(config, run_dir):
     strategy = distribute.get_strategy(config.get("strategy") or "default")
     checkpoint = run_dir / GAN_FILE
     keras.utils.set_random_seed(int(config["seed"]))
-    with dtype_policy(config), strategy.scope():
+    with run_policy_scope(config), strategy.scope():
         if checkpoint.exists():
             return run_folder.load_keras(checkpoint), True, strategy
         gan = zoo.create(config["preset"], **config["options"])
@@ -480,6 +494,23 @@ def open_run_folder(run_dir, config, with_seed):
     return config, resuming
 
 
+def resumed_epoch(run_dir, model, steps_per_epoch):
+    """The epoch a restored run continues from: the epochs state.json committed, which (after
+    `run_folder.recover_checkpoint`) gan.keras holds. Not G's optimizer steps over the steps per epoch: under
+    mixed_float16 a `LossScaleOptimizer` does not count the steps it skips. `RunError` where the checkpoint has taken
+    more steps than state.json allows (state.json lost or edited), rather than training its epochs again."""
+    import keras
+
+    done = run_folder.epochs_done(run_dir)
+    steps = int(keras.ops.convert_to_numpy(model.g_optimizer.iterations))
+    if not (run_dir / STATE_FILE).exists() or steps > done * int(steps_per_epoch):
+        raise RunError(
+            f"cannot resume {run_dir}: its {GAN_FILE} has taken {steps} steps, more than the {done} epochs of "
+            f"{steps_per_epoch} steps its {STATE_FILE} records; start a new run with another --out folder."
+        )
+    return done
+
+
 def history_before(run_dir, resuming, initial_epoch):
     """The per-epoch history a resumed run continues: state.json's, cut to the epochs its checkpoint holds."""
     if resuming and (run_dir / STATE_FILE).exists():
@@ -527,7 +558,7 @@ def _train_locked(config, arrays, run_dir, with_seed, callbacks, verbose, log, s
     if not restored:
         gan.initialize_from_data(arrays.x)  # improved-gan's weight-normalised layers: their first 500 images
     steps = int(config["steps_per_epoch"])
-    initial_epoch = run_folder.epochs_done(run_dir) if restored else 0
+    initial_epoch = resumed_epoch(run_dir, gan, steps) if restored else 0
     history = history_before(run_dir, resuming, initial_epoch)
     if restored:
         log(f"Resuming {run_dir} from epoch {initial_epoch}/{config['epochs']} (seed {config['seed']}).")

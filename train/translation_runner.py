@@ -108,7 +108,7 @@ def _request(spec, out, runs_dir):
         "steps_per_epoch": steps,
         "seed": seed,
         "learning_rate": float(spec.learning_rate or 2e-4),
-        "mixed_precision": spec.mixed_precision,
+        "mixed_precision": runner.recorded_policy(spec.mixed_precision),
         "presets_version": runner.PRESETS_VERSION,
         "backend": keras.backend.backend(),
         "sample_every": int(spec.sample_every),
@@ -129,7 +129,7 @@ def _build_or_load(config, run_dir):
 
     checkpoint = run_dir / GAN_FILE
     keras.utils.set_random_seed(int(config["seed"]))
-    with runner.dtype_policy(config):
+    with runner.run_policy_scope(config):
         if checkpoint.exists():
             return run_folder.load_keras(checkpoint), True
         model = zoo.create_translator(config["preset"], config["data_shape"], **config["options"])
@@ -185,7 +185,7 @@ def _train_locked(config, data, run_dir, with_seed, callbacks, verbose, log, sta
     if not resuming:
         run_folder.write_config(run_dir, config)
     steps = int(config["steps_per_epoch"])
-    initial_epoch = run_folder.epochs_done(run_dir) if restored else 0
+    initial_epoch = runner.resumed_epoch(run_dir, model, steps) if restored else 0
     history = runner.history_before(run_dir, resuming, initial_epoch)
     if restored:
         log(f"Resuming {run_dir} from epoch {initial_epoch}/{config['epochs']} (seed {config['seed']}).")

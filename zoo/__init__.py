@@ -9,7 +9,14 @@
 
 from zoo.augment import diff_augment, parse_policy
 from zoo.cyclegan import CycleGAN
-from zoo.distribute import computes_in_16_bits, float32_copy, mixed_precision, set_mixed_precision, synchronize_batch_norm
+from zoo.distribute import (
+    computes_in_16_bits,
+    float32_copy,
+    mixed_precision,
+    mixed_precision_policy,
+    set_mixed_precision,
+    synchronize_batch_norm,
+)
 from zoo.gan import GAN, PRIORS
 from zoo import optimizers
 from zoo.layers import CodeAndNoise, Conv2D, Conv2DTranspose, LatentCode, Maxout, MinibatchDiscrimination, Pack, WeightNormDense
@@ -96,6 +103,7 @@ __all__ = [
     "minimax_discriminator_loss",
     "minimax_generator_loss",
     "mixed_precision",
+    "mixed_precision_policy",
     "non_saturating_generator_loss",
     "optimizers",
     "parse_policy",

@@ -108,21 +108,21 @@ class CycleGAN(TranslationGAN):
         real_a, real_b, _ = keras.utils.unpack_x_y_sample_weight(data)
         # float32 (the networks cast to their compute dtype): the L1 terms compare with the images as given.
         real_a, real_b = self._float32(real_a), self._float32(real_b)
-        f32 = self._float32
+        output = self._output
 
         def all_losses():
             fake_b = self.generator_ab(real_a, training=True)
             fake_a = self.generator_ba(real_b, training=True)
-            adversarial = losses.least_squares_loss(f32(self.discriminator_b(fake_b, training=True)), 1.0) + (
-                losses.least_squares_loss(f32(self.discriminator_a(fake_a, training=True)), 1.0)
+            adversarial = losses.least_squares_loss(output(self.discriminator_b, fake_b), 1.0) + (
+                losses.least_squares_loss(output(self.discriminator_a, fake_a), 1.0)
             )
-            cycle = losses.l1_distance(real_a, f32(self.generator_ba(fake_b, training=True))) + losses.l1_distance(
-                real_b, f32(self.generator_ab(fake_a, training=True))
+            cycle = losses.l1_distance(real_a, output(self.generator_ba, fake_b)) + losses.l1_distance(
+                real_b, output(self.generator_ab, fake_a)
             )
             identity = ops.zeros((), "float32")
             if self.identity_weight:
-                identity = losses.l1_distance(real_a, f32(self.generator_ba(real_a, training=True))) + losses.l1_distance(
-                    real_b, f32(self.generator_ab(real_b, training=True))
+                identity = losses.l1_distance(real_a, output(self.generator_ba, real_a)) + losses.l1_distance(
+                    real_b, output(self.generator_ab, real_b)
                 )
             g_loss = adversarial + self.cycle_weight * (cycle + self.identity_weight * identity)
             d_loss = self._discriminator_loss(self.discriminator_a, real_a, self.history_a(ops.stop_gradient(fake_a)))
@@ -140,8 +140,8 @@ class CycleGAN(TranslationGAN):
 
     def _discriminator_loss(self, discriminator, real, fake):
         # The reference code's backward_D_basic: (MSE(D(real), 1) + MSE(D(fake), 0)) / 2.
-        real_logits = self._float32(discriminator(real, training=True))
-        fake_logits = self._float32(discriminator(fake, training=True))
+        real_logits = self._output(discriminator, real)
+        fake_logits = self._output(discriminator, fake)
         return losses.least_squares_discriminator_loss(real_logits, fake_logits)
 
     def translate_back(self, images, batch_size=64):

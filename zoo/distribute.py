@@ -40,6 +40,21 @@ def has_gpu():
     return bool(tf is not None and tf.config.list_physical_devices("GPU"))
 
 
+def mixed_precision_policy(policy="auto"):
+    """The dtype policy name `policy` stands for on this machine ("auto" resolved); ValueError for an unknown one.
+
+    Args:
+        policy: as for `set_mixed_precision`.
+    """
+    if policy is True or policy == "auto":
+        return default_mixed_precision_policy()
+    if policy in (None, False, "off", "none"):
+        return "float32"
+    if policy not in MIXED_PRECISION_POLICIES:
+        raise ValueError(f"Unknown mixed-precision policy {policy!r}; choose 'auto' or one of {MIXED_PRECISION_POLICIES}.")
+    return policy
+
+
 def set_mixed_precision(policy="auto"):
     """Set Keras' global dtype policy for models built from now on; returns the policy name.
 
@@ -52,12 +67,7 @@ def set_mixed_precision(policy="auto"):
             "mixed_bfloat16", or "float32" / None / False to switch mixed precision off.
     """
 
-    if policy is True or policy == "auto":
-        policy = default_mixed_precision_policy()
-    elif policy in (None, False, "off", "none"):
-        policy = "float32"
-    if policy not in MIXED_PRECISION_POLICIES:
-        raise ValueError(f"Unknown mixed-precision policy {policy!r}; choose 'auto' or one of {MIXED_PRECISION_POLICIES}.")
+    policy = mixed_precision_policy(policy)
     keras.mixed_precision.set_global_policy(policy)
     return policy
 
@@ -85,12 +95,22 @@ def computes_in_16_bits(model):
         model: a `keras.Model` (its nested models' layers count too).
     """
 
-    def layers(layer):
-        yield layer
-        for inner in getattr(layer, "layers", ()):
-            yield from layers(inner)
+    return any(layer.compute_dtype in ("float16", "bfloat16") for layer in _all_layers(model))
 
-    return any(layer.compute_dtype in ("float16", "bfloat16") for layer in layers(model))
+
+def loss_scaled(optimizer, *networks):
+    """`optimizer` in a `LossScaleOptimizer` where any layer of `networks` computes in float16 (whose small
+    gradients underflow unscaled: the mixed_float16 policy), else as given.
+
+    Args:
+        optimizer: a Keras optimizer (one already loss-scaled is returned as it is).
+        *networks: the models it trains.
+    """
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return optimizer
+    if any(layer.compute_dtype == "float16" for network in networks for layer in _all_layers(network)):
+        return keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
 
 
 def float32_copy(model):
@@ -104,6 +124,8 @@ def float32_copy(model):
     """
 
     def float32_layer(layer):
+        if not isinstance(layer, keras.layers.Layer):  # an op in the graph (x[:, 0]), which has no dtype policy
+            return layer
         return layer.__class__.from_config({**layer.get_config(), "dtype": "float32"})
 
     copy = keras.models.clone_model(model, clone_function=float32_layer)

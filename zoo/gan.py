@@ -402,10 +402,7 @@ class GAN(keras.Model):
             optimizer = optimizers.make(self.default_optimizer, side, learning_rate)
         else:
             optimizer = keras.optimizers.get(optimizer)
-        if self.dtype_policy.name == "mixed_float16" and not isinstance(
-            optimizer, keras.optimizers.LossScaleOptimizer
-        ):
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        optimizer = distribute.loss_scaled(optimizer, network)
         optimizer.build(network.trainable_variables)
         return optimizer
 

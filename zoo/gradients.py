@@ -122,22 +122,22 @@ def _apply(optimizer, gradients, variables):
 
         with torch.no_grad():
             optimizer.apply(gradients, variables)
-    elif backend == "jax" and _jax_step_variables and _built_for(optimizer, variables):
+    elif backend == "jax":
         # As Keras's JAX trainer does: `LossScaleOptimizer.apply` assigns inside `ops.cond`'s branches, which on
         # JAX leaks the branches' tracers into the step's scope; `stateless_apply` returns the new values.
+        built = optimizer._trainable_variables  # what stateless_apply takes, in order (Keras has no public name)
+        by_id = {id(variable): grad for variable, grad in zip(variables, gradients)}
+        unknown = [variable.path for variable in variables if id(variable) not in {id(v) for v in built}]
+        if unknown:
+            raise ValueError(f"optimizer {optimizer.name} was not built for {', '.join(unknown)}: compile again.")
+        # A variable not trained now (a layer frozen after compile) gets no gradient: Keras leaves it as it is.
         new_variables, new_optimizer_variables = optimizer.stateless_apply(
-            [v.value for v in optimizer.variables], gradients, [v.value for v in variables]
+            [v.value for v in optimizer.variables], [by_id.get(id(v)) for v in built], [v.value for v in built]
         )
-        for variable, value in zip([*variables, *optimizer.variables], [*new_variables, *new_optimizer_variables]):
+        for variable, value in zip([*built, *optimizer.variables], [*new_variables, *new_optimizer_variables]):
             variable.assign(value)
     else:
         optimizer.apply(gradients, variables)
-
-
-def _built_for(optimizer, variables):
-    """Whether `variables` are, in order, the variables `optimizer` was built for (what `stateless_apply` takes)."""
-    built = optimizer._trainable_variables
-    return len(built) == len(variables) and all(a is b for a, b in zip(built, variables))
 
 
 def _scaled(objectives, losses):

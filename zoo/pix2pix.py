@@ -73,7 +73,7 @@ class Pix2Pix(TranslationGAN):
         def generator_loss():
             fake = self.generator(inputs, training=True)
             d_loss, real_logits, fake_logits = self._discriminator_update(inputs, targets, ops.stop_gradient(fake))
-            g_loss = losses.non_saturating_generator_loss(self._float32(self.discriminator([inputs, fake], training=True)))
+            g_loss = losses.non_saturating_generator_loss(self._output(self.discriminator, [inputs, fake]))
             l1 = losses.l1_distance(targets, self._float32(fake))
             return [g_loss + self.l1_weight * l1], (d_loss, g_loss, l1, real_logits, fake_logits)
 
@@ -90,8 +90,8 @@ class Pix2Pix(TranslationGAN):
     def _discriminator_update(self, inputs, targets, fake):
         def discriminator_loss():
             # The reference code's order (fake, then real): each a BatchNorm batch of its own.
-            fake_logits = self._float32(self.discriminator([inputs, fake], training=True))
-            real_logits = self._float32(self.discriminator([inputs, targets], training=True))
+            fake_logits = self._output(self.discriminator, [inputs, fake])
+            real_logits = self._output(self.discriminator, [inputs, targets])
             # "We divide the objective by 2 while optimizing D" (section 3.3).
             d_loss = 0.5 * losses.minimax_discriminator_loss(real_logits, fake_logits)
             return [d_loss], (d_loss, real_logits, fake_logits)

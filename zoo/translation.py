@@ -15,7 +15,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from zoo import gradients, random_states
+from zoo import distribute, gradients, random_states
 from zoo.layers import Conv2D, Conv2DTranspose
 
 NORMALIZATIONS = ("batch", "instance")
@@ -359,8 +359,8 @@ class TranslationGAN(keras.Model):
         elif backend == "torch":
             jit_compile = False
         super().compile(optimizer=None, jit_compile=jit_compile, **kwargs)
-        self.d_optimizer = self._prepared(d_optimizer, self._variables_of(self.discriminators))
-        self.g_optimizer = self._prepared(g_optimizer, self._variables_of(self.generators))
+        self.d_optimizer = self._prepared(d_optimizer, self.discriminators)
+        self.g_optimizer = self._prepared(g_optimizer, self.generators)
         if backend == "jax":
             self.optimizer = gradients.OptimizerPair(self.d_optimizer, self.g_optimizer)
 
@@ -368,11 +368,10 @@ class TranslationGAN(keras.Model):
     def _variables_of(networks):
         return [variable for network in networks for variable in network.trainable_variables]
 
-    def _prepared(self, optimizer, variables):
+    def _prepared(self, optimizer, networks):
         optimizer = paper_optimizer() if optimizer is None else keras.optimizers.get(optimizer)
-        if self.dtype_policy.name == "mixed_float16" and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)  # float16 gradients underflow unscaled
-        optimizer.build(variables)
+        optimizer = distribute.loss_scaled(optimizer, *networks)
+        optimizer.build(self._variables_of(networks))
         return optimizer
 
     def get_compile_config(self):
@@ -419,6 +418,10 @@ class TranslationGAN(keras.Model):
         """`x` (logits, images) in float32 for the losses: under a mixed policy the networks compute in 16 bits,
         and the losses (as `zoo.GAN`'s) are taken in float32."""
         return ops.cast(x, "float32")
+
+    def _output(self, network, inputs):
+        """`network`'s training-mode output on `inputs`, in float32 for the losses (see `_float32`)."""
+        return self._float32(network(inputs, training=True))
 
     # ----------------------------------------------------------------- inference
 
