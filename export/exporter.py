@@ -169,7 +169,8 @@ def _export(source, path, opset, fp16, metadata, label_dtype, int8=False, phase=
 
     if computes_in_16_bits(generator):
         # Trained under mixed precision: its variables are float32 already; export (and check parity against) a
-        # float32 copy, so the graph is float32 unless fp16 is asked for. First: the copy clones layers only.
+        # float32 copy, so the graph is float32 unless fp16 is asked for. Before the dropout-mask wrapper below:
+        # the copy is of the generator's own layers.
         generator = float32_copy(generator)
 
     # Whether G samples with its dropout on: the GAN says so; for a bare generator, the caller's metadata (a run's).

@@ -127,7 +127,8 @@ def _apply(optimizer, gradients, variables):
         # JAX leaks the branches' tracers into the step's scope; `stateless_apply` returns the new values.
         built = optimizer._trainable_variables  # what stateless_apply takes, in order (Keras has no public name)
         by_id = {id(variable): grad for variable, grad in zip(variables, gradients)}
-        unknown = [variable.path for variable in variables if id(variable) not in {id(v) for v in built}]
+        built_ids = {id(variable) for variable in built}
+        unknown = [variable.path for variable in variables if id(variable) not in built_ids]
         if unknown:
             raise ValueError(f"optimizer {optimizer.name} was not built for {', '.join(unknown)}: compile again.")
         # A variable not trained now (a layer frozen after compile) gets no gradient: Keras leaves it as it is.
